@@ -1,0 +1,276 @@
+//! The columnar batch the drain fills and every sink reads.
+//!
+//! A batch is a set of columns (timestamps, levels, thread ids, message bytes and offsets, field
+//! bytes and offsets) allocated in one `bumpalo` arena. The drain fills a batch, hands it to the
+//! sink workers behind an `Arc`, and gets it back once every worker has dropped its clone; then it
+//! resets the arena and fills the batch again, so in steady state a batch costs no allocation.
+//!
+//! Offsets are `i32` and start at 0, exactly Arrow's `StringArray` layout, so a Parquet sink can
+//! wrap the columns as Arrow buffers.
+
+mod arena;
+
+use crate::ring::record::{self, EncodeError, FieldIter};
+use crate::value::{Field, Level};
+use arena::{ArenaColumns, Columns};
+
+/// One record of a batch, borrowed.
+#[derive(Debug, Clone)]
+pub struct RecordView<'a> {
+    /// Nanoseconds since the Unix epoch, UTC.
+    pub timestamp_ns: i64,
+    /// Severity.
+    pub level: Level,
+    /// The OS thread id of the thread that logged (Linux `gettid`), or the id of the thread
+    /// that created the [`Producer`](crate::Producer).
+    pub thread_id: u64,
+    /// The message.
+    pub message: &'a str,
+    /// The fields, in logged order.
+    pub fields: FieldIter<'a>,
+}
+
+/// Why a record cannot be added to a batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PushError {
+    /// The fields cannot be encoded (key too long, too many fields).
+    Encode(EncodeError),
+    /// The batch's byte columns would pass `i32::MAX` bytes; start a new batch.
+    Full,
+}
+
+/// A reusable, arena-backed columnar batch of records. See the [module docs](self).
+pub struct Batch {
+    columns: ArenaColumns,
+}
+
+impl Default for Batch {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl std::fmt::Debug for Batch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Batch")
+            .field("len", &self.len())
+            .field("message_bytes", &self.message_bytes().len())
+            .field("field_bytes", &self.field_bytes().len())
+            .finish()
+    }
+}
+
+impl Batch {
+    /// An empty batch.
+    pub fn new() -> Batch {
+        Batch::with_capacity(0, 0)
+    }
+
+    /// An empty batch with room for `records` records and `bytes` message-plus-field bytes.
+    pub fn with_capacity(records: usize, bytes: usize) -> Batch {
+        Batch {
+            columns: ArenaColumns::with_capacity(records, bytes),
+        }
+    }
+
+    fn cols(&self) -> &Columns<'_> {
+        self.columns.get()
+    }
+
+    /// Number of records.
+    pub fn len(&self) -> usize {
+        self.cols().timestamps.len()
+    }
+
+    /// True when the batch has no records.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Appends a record, encoding its fields.
+    pub fn push(
+        &mut self,
+        timestamp_ns: i64,
+        level: Level,
+        thread_id: u64,
+        message: &str,
+        fields: &[Field<'_>],
+    ) -> Result<(), PushError> {
+        let fields_len = record::fields_len(fields).map_err(PushError::Encode)?;
+        self.reserve_bytes(message.len(), fields_len)?;
+        let cols = self.columns.get_mut();
+        cols.push_header(timestamp_ns, level, thread_id, message.as_bytes());
+        let start = cols.field_bytes.len();
+        for field in fields {
+            record::encode_field(field, &mut cols.field_bytes);
+        }
+        debug_assert_eq!(cols.field_bytes.len() - start, fields_len);
+        cols.field_offsets.push(cols.field_bytes.len() as i32);
+        Ok(())
+    }
+
+    /// Appends a record whose field region is already encoded and validated (the drain's path).
+    pub(crate) fn push_encoded(
+        &mut self,
+        timestamp_ns: i64,
+        level: Level,
+        thread_id: u64,
+        message: &str,
+        field_bytes: &[u8],
+    ) -> Result<(), PushError> {
+        self.reserve_bytes(message.len(), field_bytes.len())?;
+        let cols = self.columns.get_mut();
+        cols.push_header(timestamp_ns, level, thread_id, message.as_bytes());
+        cols.field_bytes.extend_from_slice(field_bytes);
+        cols.field_offsets.push(cols.field_bytes.len() as i32);
+        Ok(())
+    }
+
+    fn reserve_bytes(&self, message_len: usize, fields_len: usize) -> Result<(), PushError> {
+        let cols = self.cols();
+        let fits = |used: usize, more: usize| used.checked_add(more).is_some_and(|n| n <= i32::MAX as usize);
+        if fits(cols.message_bytes.len(), message_len) && fits(cols.field_bytes.len(), fields_len) {
+            Ok(())
+        } else {
+            Err(PushError::Full)
+        }
+    }
+
+    /// Empties the batch and resets its arena, keeping the arena's memory for the next fill.
+    pub fn clear(&mut self) {
+        self.columns.reset();
+    }
+
+    /// Bytes the arena holds from the allocator (for allocation accounting).
+    pub fn arena_bytes(&self) -> usize {
+        self.columns.arena_bytes()
+    }
+
+    /// Timestamps, ns since the Unix epoch (UTC).
+    pub fn timestamps(&self) -> &[i64] {
+        &self.cols().timestamps
+    }
+
+    /// Levels.
+    pub fn levels(&self) -> &[Level] {
+        &self.cols().levels
+    }
+
+    /// Thread ids.
+    pub fn thread_ids(&self) -> &[u64] {
+        &self.cols().thread_ids
+    }
+
+    /// `len() + 1` offsets into [`message_bytes`](Self::message_bytes), starting at 0.
+    pub fn message_offsets(&self) -> &[i32] {
+        &self.cols().message_offsets
+    }
+
+    /// Every message's UTF-8 bytes, back to back.
+    pub fn message_bytes(&self) -> &[u8] {
+        &self.cols().message_bytes
+    }
+
+    /// `len() + 1` offsets into [`field_bytes`](Self::field_bytes), starting at 0.
+    pub fn field_offsets(&self) -> &[i32] {
+        &self.cols().field_offsets
+    }
+
+    /// Every record's encoded field region, back to back; iterate one with [`FieldIter::new`].
+    pub fn field_bytes(&self) -> &[u8] {
+        &self.cols().field_bytes
+    }
+
+    /// The message of record `i`.
+    ///
+    /// # Panics
+    /// If `i >= len()`.
+    pub fn message(&self, i: usize) -> &str {
+        let cols = self.cols();
+        let (start, end) = (cols.message_offsets[i] as usize, cols.message_offsets[i + 1] as usize);
+        // Every message was pushed from a `&str` (or validated by the ring decoder), and offsets
+        // fall on those boundaries, so this never fails; the check costs little next to a sink.
+        std::str::from_utf8(&cols.message_bytes[start..end]).expect("batch messages are UTF-8")
+    }
+
+    /// The encoded field region of record `i`.
+    ///
+    /// # Panics
+    /// If `i >= len()`.
+    pub fn field_region(&self, i: usize) -> &[u8] {
+        let cols = self.cols();
+        &cols.field_bytes[cols.field_offsets[i] as usize..cols.field_offsets[i + 1] as usize]
+    }
+
+    /// Record `i`.
+    ///
+    /// # Panics
+    /// If `i >= len()`.
+    pub fn record(&self, i: usize) -> RecordView<'_> {
+        let cols = self.cols();
+        RecordView {
+            timestamp_ns: cols.timestamps[i],
+            level: cols.levels[i],
+            thread_id: cols.thread_ids[i],
+            message: self.message(i),
+            fields: FieldIter::new(self.field_region(i)),
+        }
+    }
+
+    /// The records in batch order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = RecordView<'_>> + '_ {
+        (0..self.len()).map(|i| self.record(i))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::value::Value;
+
+    #[test]
+    fn records_come_back_as_pushed() {
+        let mut batch = Batch::new();
+        batch
+            .push(1, Level::Info, 7, "first", &[Field::new("a", 1u64), Field::new("s", "x y")])
+            .unwrap();
+        batch.push(2, Level::Error, 8, "", &[]).unwrap();
+        assert_eq!(batch.len(), 2);
+        assert_eq!(batch.message_offsets(), &[0, 5, 5]);
+        let first = batch.record(0);
+        assert_eq!((first.timestamp_ns, first.level, first.thread_id), (1, Level::Info, 7));
+        assert_eq!(first.message, "first");
+        assert_eq!(
+            first.fields.collect::<Vec<_>>(),
+            vec![("a", Value::U64(1)), ("s", Value::Str("x y"))]
+        );
+        let second = batch.record(1);
+        assert_eq!(second.message, "");
+        assert!(second.fields.is_empty());
+    }
+
+    #[test]
+    fn clear_reuses_the_arena_without_growing_it() {
+        let mut batch = Batch::new();
+        let fill = |batch: &mut Batch| {
+            for i in 0..10_000u64 {
+                batch
+                    .push(i as i64, Level::Debug, 1, "some message text", &[Field::new("i", i)])
+                    .unwrap();
+            }
+        };
+        fill(&mut batch);
+        batch.clear();
+        fill(&mut batch);
+        batch.clear();
+        let settled = batch.arena_bytes();
+        for _ in 0..5 {
+            fill(&mut batch);
+            assert_eq!(batch.len(), 10_000);
+            assert_eq!(batch.record(9_999).timestamp_ns, 9_999);
+            batch.clear();
+            assert!(batch.is_empty());
+            assert_eq!(batch.arena_bytes(), settled, "the arena grew after it settled");
+        }
+    }
+}

@@ -1,0 +1,171 @@
+//! [`Config`], its defaults, and [`Backpressure`].
+
+use crate::error::Error;
+use crate::sinks::Sink;
+use crate::telemetry::Hooks;
+use crate::value::Level;
+use std::collections::HashSet;
+use std::fmt;
+use std::time::Duration;
+
+/// Default [`Config::buffer_size`]: 1000 messages of typical size per producer.
+pub const DEFAULT_BUFFER_SIZE: usize = 1000;
+/// Default [`Config::max_workers`].
+pub const DEFAULT_MAX_WORKERS: usize = 10;
+/// Default [`Config::backpressure`].
+pub const DEFAULT_BACKPRESSURE: Backpressure = Backpressure::Block;
+/// Default [`Config::max_retries`].
+pub const DEFAULT_MAX_RETRIES: u32 = 3;
+/// Default [`Config::retry_delay`].
+pub const DEFAULT_RETRY_DELAY: Duration = Duration::from_millis(100);
+/// Default [`Config::flush_interval`].
+pub const DEFAULT_FLUSH_INTERVAL: Duration = Duration::from_secs(5);
+/// Default [`Config::min_level`]: everything is logged.
+pub const DEFAULT_MIN_LEVEL: Level = Level::Trace;
+/// Default [`Config::max_batch_records`].
+pub const DEFAULT_MAX_BATCH_RECORDS: usize = 8192;
+/// Ring bytes reserved per unit of [`Config::buffer_size`]. A record of a 20-byte message with
+/// three fields encodes to about 90 bytes, so one unit holds such a record with room to spare.
+pub const RING_BYTES_PER_MESSAGE: usize = 128;
+/// The largest ring a producer may have (2 GiB; record offsets are 32-bit).
+pub const MAX_RING_BYTES: usize = 1 << 31;
+
+/// What a log call does when its producer's ring is full.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Backpressure {
+    /// Wait (spin briefly, then yield and sleep in short steps) until the drain makes room.
+    /// Nothing is ever lost. The default.
+    #[default]
+    Block,
+    /// Return [`LogError::Dropped`](crate::LogError::Dropped) at once, count the record as dropped
+    /// and call `on_message_dropped`.
+    Drop,
+}
+
+/// Logger configuration. Start from [`Config::default`] and change what you need.
+///
+/// All options apply when the logger is created; only the minimum level can change later
+/// ([`Logger::set_min_level`](crate::Logger::set_min_level)).
+pub struct Config {
+    /// Capacity of each producer's ring, in messages of typical size: every thread that logs (and
+    /// every [`Producer`](crate::Producer)) gets a ring of `buffer_size *`
+    /// [`RING_BYTES_PER_MESSAGE`] bytes. Records are variable-length, so the exact count that
+    /// fits depends on message and field sizes; a record larger than the whole ring is refused
+    /// with [`LogError::TooLarge`](crate::LogError::TooLarge). The default (1000, 128,000 bytes)
+    /// takes records up to about 125 KiB. Default [`DEFAULT_BUFFER_SIZE`].
+    pub buffer_size: usize,
+    /// Upper bound on sink worker threads; `min(max_workers, sinks.len())` are started and sinks
+    /// are spread over them round-robin. Default [`DEFAULT_MAX_WORKERS`].
+    pub max_workers: usize,
+    /// What a log call does when its ring is full. Default [`DEFAULT_BACKPRESSURE`].
+    pub backpressure: Backpressure,
+    /// How many times a failed sink write is retried before `on_batch_failed`. Default
+    /// [`DEFAULT_MAX_RETRIES`].
+    pub max_retries: u32,
+    /// Pause between retries, on that sink's worker only. Default [`DEFAULT_RETRY_DELAY`].
+    pub retry_delay: Duration,
+    /// How often sinks are asked to flush (make file bytes visible, end a Parquet row group) when
+    /// nobody calls `flush()`. Records reach a sink within about a millisecond regardless.
+    /// Default [`DEFAULT_FLUSH_INTERVAL`].
+    pub flush_interval: Duration,
+    /// The most records in one batch handed to the sinks. Default [`DEFAULT_MAX_BATCH_RECORDS`].
+    pub max_batch_records: usize,
+    /// Records below this level are discarded on the calling thread at the cost of one relaxed
+    /// load. Default [`DEFAULT_MIN_LEVEL`].
+    pub min_level: Level,
+    /// Where records go; every sink gets every record. Names must be unique.
+    pub sinks: Vec<Box<dyn Sink>>,
+    /// Telemetry callbacks.
+    pub hooks: Hooks,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            buffer_size: DEFAULT_BUFFER_SIZE,
+            max_workers: DEFAULT_MAX_WORKERS,
+            backpressure: DEFAULT_BACKPRESSURE,
+            max_retries: DEFAULT_MAX_RETRIES,
+            retry_delay: DEFAULT_RETRY_DELAY,
+            flush_interval: DEFAULT_FLUSH_INTERVAL,
+            max_batch_records: DEFAULT_MAX_BATCH_RECORDS,
+            min_level: DEFAULT_MIN_LEVEL,
+            sinks: Vec::new(),
+            hooks: Hooks::default(),
+        }
+    }
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let sink_names: Vec<&str> = self.sinks.iter().map(|s| s.name()).collect();
+        f.debug_struct("Config")
+            .field("buffer_size", &self.buffer_size)
+            .field("max_workers", &self.max_workers)
+            .field("backpressure", &self.backpressure)
+            .field("max_retries", &self.max_retries)
+            .field("retry_delay", &self.retry_delay)
+            .field("flush_interval", &self.flush_interval)
+            .field("max_batch_records", &self.max_batch_records)
+            .field("min_level", &self.min_level)
+            .field("sinks", &sink_names)
+            .field("hooks", &self.hooks)
+            .finish()
+    }
+}
+
+impl Config {
+    /// Ring capacity in bytes for this configuration.
+    pub fn ring_bytes(&self) -> usize {
+        self.buffer_size.saturating_mul(RING_BYTES_PER_MESSAGE)
+    }
+
+    /// Checks every value; the error names the first field that is out of range.
+    pub fn validate(&self) -> Result<(), Error> {
+        let bad = |field, reason: &str| {
+            Err(Error::Config {
+                field,
+                reason: reason.to_owned(),
+            })
+        };
+        if self.buffer_size == 0 {
+            return bad("buffer_size", "must be at least 1");
+        }
+        if self.ring_bytes() > MAX_RING_BYTES {
+            return Err(Error::Config {
+                field: "buffer_size",
+                reason: format!(
+                    "is {}, more than the {} that fit a 2 GiB ring",
+                    self.buffer_size,
+                    MAX_RING_BYTES / RING_BYTES_PER_MESSAGE
+                ),
+            });
+        }
+        if self.max_workers == 0 {
+            return bad("max_workers", "must be at least 1");
+        }
+        if self.flush_interval.is_zero() {
+            return bad("flush_interval", "must be longer than zero");
+        }
+        if self.max_batch_records == 0 {
+            return bad("max_batch_records", "must be at least 1");
+        }
+        if self.max_batch_records > i32::MAX as usize / 64 {
+            return bad("max_batch_records", "must be at most 33554431");
+        }
+        let mut names = HashSet::new();
+        for sink in &self.sinks {
+            let name = sink.name();
+            if name.is_empty() {
+                return bad("sinks", "contains a sink with an empty name");
+            }
+            if !names.insert(name) {
+                return Err(Error::Config {
+                    field: "sinks",
+                    reason: format!("has two sinks named `{name}`; sink names must be unique"),
+                });
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,447 @@
+//! The drain thread: gathers records from every producer's ring into columnar batches and hands
+//! them to the sink workers.
+//!
+//! One pass of the loop, like quill's backend worker:
+//! 1. adopt rings registered since the last pass;
+//! 2. move every record available in the rings into batches, merging producers by timestamp
+//!    (each producer's own order is kept) and dispatching each full batch;
+//! 3. free rings whose producer is gone and which are now empty;
+//! 4. answer flush and close requests; flush the sinks every `flush_interval`;
+//! 5. when nothing moved, back off: spin, yield, then sleep up to a millisecond. Log calls never
+//!    wake this thread; `flush` and `close` do.
+
+mod worker;
+
+use crate::batch::{Batch, PushError};
+use crate::error::Error;
+use crate::ring::clock::TickConverter;
+use crate::ring::record::{self, FLAG_WALL_CLOCK, HEADER_LEN};
+use crate::ring::{RingCounters, RingHandle};
+use crate::shared::{mark_internal_thread, Command, Shared};
+use crate::sinks::Sink;
+use crossbeam_utils::sync::Parker;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::mpsc::{self, Receiver, Sender, TryRecvError};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+use worker::{FlushTicket, Job, OwnedSink, RetryPolicy};
+
+/// The most batches alive at once (one filling, the rest with workers). When all are still with
+/// the workers, the drain waits for one, and the rings fill up behind it: backpressure.
+const MAX_BATCHES: usize = 8;
+/// Longest idle sleep. Bounds how long a record waits in a ring when the logger is quiet.
+const IDLE_SLEEP: Duration = Duration::from_millis(1);
+/// Message-plus-field bytes a new batch reserves up front.
+const INITIAL_BATCH_BYTES: usize = 256 * 1024;
+
+/// The drain's share of the configuration.
+#[derive(Debug, Clone, Copy)]
+pub struct Settings {
+    pub max_workers: usize,
+    pub max_retries: u32,
+    pub retry_delay: Duration,
+    pub flush_interval: Duration,
+    pub max_batch_records: usize,
+}
+
+/// Starts the sink workers and the drain thread.
+pub fn start(
+    shared: Arc<Shared>,
+    sinks: Vec<Box<dyn Sink>>,
+    settings: Settings,
+    parker: Parker,
+    commands: Receiver<Command>,
+) -> Result<JoinHandle<Result<(), Error>>, Error> {
+    let retry = RetryPolicy {
+        max_retries: settings.max_retries,
+        delay: settings.retry_delay,
+    };
+    let worker_count = settings.max_workers.min(sinks.len());
+    let mut assignments: Vec<Vec<OwnedSink>> = (0..worker_count).map(|_| Vec::new()).collect();
+    for (index, sink) in sinks.into_iter().enumerate() {
+        assignments[index % worker_count].push(OwnedSink { index, sink });
+    }
+    let mut workers = Vec::with_capacity(worker_count);
+    for (n, sinks) in assignments.into_iter().enumerate() {
+        let (jobs, job_rx) = mpsc::channel();
+        let worker_shared = shared.clone();
+        let thread = std::thread::Builder::new()
+            .name(format!("asynclog-sink-{n}"))
+            .spawn(move || worker::run(worker_shared, sinks, job_rx, retry))
+            .map_err(|e| Error::io("starting a sink worker thread", e))?;
+        workers.push(WorkerHandle { jobs, thread });
+    }
+    let drain = Drain {
+        converter: TickConverter::new(),
+        shared,
+        settings,
+        rings: Vec::new(),
+        new_rings: Vec::new(),
+        heap: BinaryHeap::new(),
+        scratch: Vec::new(),
+        batches: Vec::new(),
+        filling: None,
+        workers,
+        commands,
+        parker,
+        last_flush: Instant::now(),
+        delivered_since_flush: 0,
+    };
+    std::thread::Builder::new()
+        .name("asynclog-drain".into())
+        .spawn(move || drain.run())
+        .map_err(|e| Error::io("starting the drain thread", e))
+}
+
+struct WorkerHandle {
+    jobs: Sender<Job>,
+    thread: JoinHandle<()>,
+}
+
+/// A ring as the drain sees it.
+struct Ring {
+    consumer: rtrb::Consumer<u8>,
+    counters: Arc<RingCounters>,
+    thread_id: u64,
+    /// Bytes this pass may still take (what was there when the pass began).
+    budget: usize,
+}
+
+/// The header of a ring's next record, read without consuming it.
+#[derive(Debug, Clone, Copy)]
+struct Peeked {
+    len: usize,
+    timestamp_ns: i64,
+}
+
+struct Drain {
+    shared: Arc<Shared>,
+    settings: Settings,
+    converter: TickConverter,
+    rings: Vec<Ring>,
+    new_rings: Vec<RingHandle>,
+    /// Min-heap of (next timestamp, ring index, record length) for the merge.
+    heap: BinaryHeap<Reverse<(i64, usize, usize)>>,
+    /// Holds a record that wraps around the end of its ring, so it can be decoded contiguously.
+    scratch: Vec<u8>,
+    /// Every batch; one is `filling`, the others are free or still with workers.
+    batches: Vec<Arc<Batch>>,
+    filling: Option<usize>,
+    workers: Vec<WorkerHandle>,
+    commands: Receiver<Command>,
+    parker: Parker,
+    last_flush: Instant,
+    delivered_since_flush: usize,
+}
+
+impl Drain {
+    fn run(mut self) -> Result<(), Error> {
+        mark_internal_thread();
+        let mut idle = IdleBackoff::default();
+        loop {
+            self.adopt_new_rings();
+            let moved = self.drain_pass();
+            self.retire_finished_rings();
+            match self.commands.try_recv() {
+                Ok(Command::Flush(reply)) => self.flush(Some(reply)),
+                Ok(Command::Close) | Err(TryRecvError::Disconnected) => return self.close(),
+                Err(TryRecvError::Empty) => {}
+            }
+            if self.last_flush.elapsed() >= self.settings.flush_interval {
+                self.flush(None);
+            }
+            self.converter.maybe_recalibrate();
+            if moved > 0 {
+                idle.reset();
+            } else {
+                idle.wait(&self.parker);
+            }
+        }
+    }
+
+    fn adopt_new_rings(&mut self) {
+        self.shared.registry.take_pending(&mut self.new_rings);
+        for handle in self.new_rings.drain(..) {
+            self.rings.push(Ring {
+                consumer: handle.consumer,
+                counters: handle.counters,
+                thread_id: handle.thread_id,
+                budget: 0,
+            });
+        }
+    }
+
+    /// Moves every record that was in the rings when the pass began into batches, in timestamp
+    /// order across rings and in ring order within each. Returns how many records moved.
+    fn drain_pass(&mut self) -> usize {
+        self.heap.clear();
+        for index in 0..self.rings.len() {
+            let ring = &mut self.rings[index];
+            ring.budget = ring.consumer.slots();
+            if let Some(next) = self.peek(index) {
+                self.heap.push(Reverse((next.timestamp_ns, index, next.len)));
+            }
+        }
+        let mut moved = 0;
+        while let Some(Reverse((timestamp_ns, index, len))) = self.heap.pop() {
+            self.move_record(index, timestamp_ns, len);
+            moved += 1;
+            if let Some(next) = self.peek(index) {
+                self.heap.push(Reverse((next.timestamp_ns, index, next.len)));
+            }
+        }
+        self.dispatch();
+        moved
+    }
+
+    /// Reads the header of ring `index`'s next record, if its budget has one.
+    fn peek(&mut self, index: usize) -> Option<Peeked> {
+        let ring = &mut self.rings[index];
+        if ring.budget < HEADER_LEN {
+            return None;
+        }
+        let chunk = ring.consumer.read_chunk(HEADER_LEN).ok()?;
+        let (a, b) = chunk.as_slices();
+        let mut header = [0u8; HEADER_LEN];
+        header[..a.len()].copy_from_slice(a);
+        header[a.len()..].copy_from_slice(b);
+        // Dropping the chunk without committing leaves the bytes in the ring.
+        drop(chunk);
+        let len = record::peek_len(&header)?;
+        let raw = u64::from_le_bytes(header[8..16].try_into().expect("8 bytes"));
+        let timestamp_ns = if header[5] & FLAG_WALL_CLOCK != 0 {
+            raw as i64
+        } else {
+            self.converter.to_wall_ns(raw)
+        };
+        Some(Peeked { len, timestamp_ns })
+    }
+
+    /// Decodes ring `index`'s next record (`len` bytes) into the filling batch and consumes it.
+    fn move_record(&mut self, index: usize, timestamp_ns: i64, len: usize) {
+        let ring = &mut self.rings[index];
+        let thread_id = ring.thread_id;
+        let Ok(chunk) = ring.consumer.read_chunk(len.max(HEADER_LEN).min(ring.budget)) else {
+            return;
+        };
+        let (a, b) = chunk.as_slices();
+        let bytes: &[u8] = if b.is_empty() {
+            a
+        } else {
+            // The record wraps around the end of the ring: join its two halves.
+            self.scratch.clear();
+            self.scratch.extend_from_slice(a);
+            self.scratch.extend_from_slice(b);
+            &self.scratch
+        };
+        match record::decode(bytes) {
+            Ok(rec) => {
+                let batch = Self::filling_batch(&mut self.batches, &mut self.filling, &self.settings);
+                let mut pushed = batch.push_encoded(timestamp_ns, rec.header.level, thread_id, rec.message, rec.fields);
+                if pushed == Err(PushError::Full) {
+                    Self::dispatch_parts(&self.shared, &mut self.batches, &mut self.filling, &self.workers, &mut self.delivered_since_flush);
+                    let batch = Self::filling_batch(&mut self.batches, &mut self.filling, &self.settings);
+                    pushed = batch.push_encoded(timestamp_ns, rec.header.level, thread_id, rec.message, rec.fields);
+                }
+                debug_assert!(pushed.is_ok(), "a validated record fits an empty batch");
+            }
+            Err(error) => {
+                // Only our own encoder writes these rings, so this is a bug; skip the bytes
+                // rather than stall the ring forever.
+                debug_assert!(false, "corrupt record in ring: {error:?}");
+            }
+        }
+        let taken = chunk.len();
+        chunk.commit_all();
+        ring.budget -= taken;
+        let full = self.filling.is_some_and(|i| self.batches[i].len() >= self.settings.max_batch_records);
+        if full {
+            self.dispatch();
+        }
+    }
+
+    /// The batch being filled, taking a free one (or making one) if none is.
+    fn filling_batch<'a>(
+        batches: &'a mut Vec<Arc<Batch>>,
+        filling: &mut Option<usize>,
+        settings: &Settings,
+    ) -> &'a mut Batch {
+        let index = match *filling {
+            Some(index) => index,
+            None => {
+                let index = Self::free_batch(batches, settings);
+                *filling = Some(index);
+                index
+            }
+        };
+        Arc::get_mut(&mut batches[index]).expect("the filling batch is not shared")
+    }
+
+    /// Index of a batch no worker holds, cleared; waits for one when all are busy.
+    fn free_batch(batches: &mut Vec<Arc<Batch>>, settings: &Settings) -> usize {
+        let mut idle = IdleBackoff::default();
+        loop {
+            // `get_mut` succeeds only when every worker has dropped its clone (Acquire on the
+            // count pairs with their Release on drop), so their reads are over.
+            if let Some(index) = batches.iter_mut().position(|b| Arc::get_mut(b).is_some()) {
+                Arc::get_mut(&mut batches[index]).expect("just checked").clear();
+                return index;
+            }
+            if batches.len() < MAX_BATCHES {
+                let records = settings.max_batch_records.min(4096);
+                batches.push(Arc::new(Batch::with_capacity(records, INITIAL_BATCH_BYTES)));
+                return batches.len() - 1;
+            }
+            idle.wait_unparked();
+        }
+    }
+
+    /// Hands the filling batch, if it has records, to every worker.
+    fn dispatch(&mut self) {
+        Self::dispatch_parts(&self.shared, &mut self.batches, &mut self.filling, &self.workers, &mut self.delivered_since_flush);
+    }
+
+    fn dispatch_parts(
+        shared: &Shared,
+        batches: &mut [Arc<Batch>],
+        filling: &mut Option<usize>,
+        workers: &[WorkerHandle],
+        delivered_since_flush: &mut usize,
+    ) {
+        let Some(index) = *filling else { return };
+        let batch = &batches[index];
+        if batch.is_empty() {
+            return;
+        }
+        *filling = None;
+        shared.counters.delivered.fetch_add(batch.len() as u64, Relaxed);
+        shared.counters.batches.fetch_add(1, Relaxed);
+        *delivered_since_flush += batch.len();
+        for worker in workers {
+            // A worker that died (it cannot: sinks run under catch_unwind) would drop its end;
+            // its batches are then simply not written.
+            let _ = worker.jobs.send(Job::Batch(batch.clone()));
+        }
+    }
+
+    /// Frees rings whose producer is gone once they are empty.
+    fn retire_finished_rings(&mut self) {
+        let registry = &self.shared.registry;
+        self.rings.retain(|ring| {
+            // Check `is_abandoned` first: once it reads true every record the producer wrote is
+            // visible, so an empty ring is empty for good.
+            let finished = ring.consumer.is_abandoned() && ring.consumer.is_empty();
+            if finished {
+                registry.retire(&ring.counters);
+            }
+            !finished
+        });
+    }
+
+    /// Asks every worker to flush after the batches already sent to it. With `reply`, answers the
+    /// caller once all have; without, it is a periodic flush.
+    fn flush(&mut self, reply: Option<mpsc::SyncSender<Result<(), Error>>>) {
+        if reply.is_some() {
+            // Everything logged before the request: a pass takes all that the rings held when it
+            // began, which includes every record committed before `flush` was called.
+            self.adopt_new_rings();
+            self.drain_pass();
+        }
+        let ticket = FlushTicket::new(self.shared.clone(), self.workers.len(), self.delivered_since_flush, reply);
+        self.delivered_since_flush = 0;
+        self.last_flush = Instant::now();
+        for worker in &self.workers {
+            let _ = worker.jobs.send(Job::Flush(ticket.clone()));
+        }
+    }
+
+    /// Drains every ring to empty, flushes and closes the sinks, joins the workers.
+    fn close(mut self) -> Result<(), Error> {
+        loop {
+            self.adopt_new_rings();
+            if self.drain_pass() == 0 {
+                break;
+            }
+        }
+        // Flush requests that raced with close still deserve an answer.
+        while let Ok(command) = self.commands.try_recv() {
+            if let Command::Flush(reply) = command {
+                let _ = reply.send(Err(Error::Closed));
+            }
+        }
+        let mut errors = Vec::new();
+        let (flush_reply, flush_answer) = mpsc::sync_channel(1);
+        let ticket = FlushTicket::new(
+            self.shared.clone(),
+            self.workers.len(),
+            self.delivered_since_flush,
+            Some(flush_reply),
+        );
+        let (reply, answers) = mpsc::sync_channel(self.workers.len().max(1));
+        for worker in &self.workers {
+            let _ = worker.jobs.send(Job::Flush(ticket.clone()));
+            let _ = worker.jobs.send(Job::Close(reply.clone()));
+        }
+        drop((reply, ticket));
+        if let Ok(Err(error)) = flush_answer.recv() {
+            errors.push(error);
+        }
+        for worker_errors in answers.iter() {
+            errors.extend(worker_errors);
+        }
+        for worker in self.workers.drain(..) {
+            if worker.thread.join().is_err() {
+                errors.push(Error::ThreadDied("an asynclog sink worker panicked".into()));
+            }
+        }
+        self.rings.clear();
+        errors.into_iter().next().map_or(Ok(()), Err)
+    }
+}
+
+/// Idle policy: a few spins, a few yields, then sleeps of up to [`IDLE_SLEEP`] that `unpark`
+/// cuts short.
+#[derive(Default)]
+struct IdleBackoff {
+    step: u32,
+}
+
+impl IdleBackoff {
+    const SPINS: u32 = 6;
+    const YIELDS: u32 = 10;
+
+    fn reset(&mut self) {
+        self.step = 0;
+    }
+
+    fn wait(&mut self, parker: &Parker) {
+        if self.pause() {
+            parker.park_timeout(IDLE_SLEEP);
+        }
+    }
+
+    fn wait_unparked(&mut self) {
+        if self.pause() {
+            std::thread::sleep(Duration::from_micros(100));
+        }
+    }
+
+    /// Spins or yields; returns true when it is time to sleep.
+    fn pause(&mut self) -> bool {
+        self.step = self.step.saturating_add(1);
+        if self.step <= Self::SPINS {
+            for _ in 0..(1 << self.step) {
+                std::hint::spin_loop();
+            }
+            false
+        } else if self.step <= Self::SPINS + Self::YIELDS {
+            std::thread::yield_now();
+            false
+        } else {
+            true
+        }
+    }
+}

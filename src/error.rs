@@ -1,0 +1,152 @@
+//! Error types. Every error a user sees names what caused it: the config field, the sink, the path.
+
+use std::io;
+
+/// Errors from creating, flushing or closing a [`Logger`](crate::Logger), and from sink
+/// constructors.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A [`Config`](crate::Config) value is out of range.
+    #[error("invalid config: `{field}` {reason}")]
+    Config {
+        /// The offending field, e.g. `"buffer_size"`.
+        field: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A sink failed to flush or close.
+    #[error("sink `{sink}`: {source}")]
+    Sink {
+        /// The sink's name.
+        sink: String,
+        /// What went wrong.
+        #[source]
+        source: SinkError,
+    },
+    /// A file or directory could not be created, opened or written.
+    #[error("{context}: {source}")]
+    Io {
+        /// What was being done, naming the path.
+        context: String,
+        /// The OS error.
+        #[source]
+        source: io::Error,
+    },
+    /// The logger is closed.
+    #[error("the logger is closed")]
+    Closed,
+    /// `close` or `flush` was called on an asynclog drain or sink-worker thread (from a hook or a
+    /// sink), where waiting would wait for the calling thread itself.
+    #[error("`{0}` called from an asynclog worker thread (inside a hook or sink), where it would wait for itself")]
+    CalledFromWorker(&'static str),
+    /// A sink worker or the drain thread died; the message says which.
+    #[error("{0}")]
+    ThreadDied(String),
+}
+
+impl Error {
+    /// An I/O error with a context naming the path.
+    pub fn io(context: impl Into<String>, source: io::Error) -> Error {
+        Error::Io {
+            context: context.into(),
+            source,
+        }
+    }
+}
+
+/// Why a sink could not write, flush or close.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SinkError {
+    /// An I/O error, with what was being done and to which path.
+    #[error("{context}: {source}")]
+    Io {
+        /// What was being done, naming the path.
+        context: String,
+        /// The OS error.
+        #[source]
+        source: io::Error,
+    },
+    /// Encoding the batch failed (Parquet, Arrow, JSON).
+    #[error("{0}")]
+    Encode(String),
+    /// The sink panicked; the payload's message if it had one.
+    #[error("sink panicked: {0}")]
+    Panicked(String),
+    /// Anything else a user-written sink reports.
+    #[error(transparent)]
+    Other(Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl SinkError {
+    /// An I/O error with a context naming the path.
+    pub fn io(context: impl Into<String>, source: io::Error) -> SinkError {
+        SinkError::Io {
+            context: context.into(),
+            source,
+        }
+    }
+
+    /// The OS error kind, when this is an I/O error.
+    pub fn io_kind(&self) -> Option<io::ErrorKind> {
+        match self {
+            SinkError::Io { source, .. } => Some(source.kind()),
+            _ => None,
+        }
+    }
+}
+
+impl From<io::Error> for SinkError {
+    fn from(source: io::Error) -> Self {
+        SinkError::Io {
+            context: "I/O error".into(),
+            source,
+        }
+    }
+}
+
+/// Why a log call did not accept its record.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LogError {
+    /// The logger is closed (or closing). A call that raced with `close` and got this error may
+    /// still have had its record written; a call that returned `Ok` always has.
+    #[error("the logger is closed")]
+    Closed,
+    /// The ring was full and the backpressure strategy is `Drop`; the record was counted as
+    /// dropped and `on_message_dropped` fired.
+    #[error("ring full: record dropped (backpressure = Drop)")]
+    Dropped,
+    /// The encoded record is larger than the whole ring; it was counted as dropped.
+    #[error("record of {size} bytes does not fit a {capacity}-byte ring (raise Config::buffer_size)")]
+    TooLarge {
+        /// Encoded record size in bytes.
+        size: usize,
+        /// Ring capacity in bytes.
+        capacity: usize,
+    },
+    /// A field key is longer than 65,535 bytes; it was counted as dropped.
+    #[error("field key `{key_prefix}…` is longer than 65535 bytes")]
+    KeyTooLong {
+        /// The first 32 bytes of the key (at a character boundary).
+        key_prefix: String,
+    },
+    /// More than 65,535 fields; counted as dropped.
+    #[error("{count} fields is more than the 65535 a record can carry")]
+    TooManyFields {
+        /// How many fields were passed.
+        count: usize,
+    },
+    /// Called from a thread-local destructor after this thread's asynclog state was destroyed.
+    /// Use an explicit [`Producer`](crate::Producer) there.
+    #[error("this thread's asynclog producer is already destroyed (thread exiting); use Logger::producer()")]
+    ThreadExiting,
+    /// A log call was made while this thread was already inside one (from an allocator or a
+    /// signal handler); the record was not written.
+    #[error("log call re-entered on the same thread; the record was not written")]
+    Reentrant,
+    /// `fatal` logged its record, but the flush after it failed.
+    #[error("fatal record logged, but the flush after it failed: {0}")]
+    FlushFailed(#[source] Box<Error>),
+}

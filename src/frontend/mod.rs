@@ -1,0 +1,290 @@
+//! The calling side: [`Logger`], [`Producer`], the per-thread producer lookup and the macros.
+
+mod macros;
+mod producer;
+
+pub use producer::Producer;
+
+use crate::config::Config;
+use crate::error::{Error, LogError};
+use crate::ring::{barrier, clock};
+use crate::shared::{on_internal_thread, Command, EngineCounters, Shared};
+use crate::telemetry::{SinkCounters, Stats};
+use crate::value::{Field, Level, LogMessage};
+use std::cell::RefCell;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
+use std::sync::{mpsc, Arc, Mutex};
+use std::thread::JoinHandle;
+
+thread_local! {
+    /// This thread's producers, one per logger it has logged to. Dropped when the thread exits,
+    /// which abandons each ring; the drain then drains it completely and frees it.
+    static LOCAL_PRODUCERS: RefCell<Vec<Producer>> = const { RefCell::new(Vec::new()) };
+}
+
+static NEXT_LOGGER_ID: AtomicU64 = AtomicU64::new(1);
+
+/// The asynchronous logger. Cheap log calls from any thread; formatting and I/O on a drain thread
+/// and sink workers.
+///
+/// `Logger` is `Send + Sync`: share it by reference or in an `Arc`. Dropping it closes it
+/// (drains every ring, flushes and closes every sink), so bind it to a named variable, not `_`.
+///
+/// ```
+/// let mut config = asynclog::Config::default();
+/// config.sinks.push(Box::new(asynclog::ConsoleSink::new(false)));
+/// let logger = asynclog::Logger::new(config)?;
+/// asynclog::info!(logger, "order filled", order_id = 42u64, price = 101.25, symbol = "AAPL")?;
+/// logger.close()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[must_use = "dropping the Logger closes it at once"]
+pub struct Logger {
+    shared: Arc<Shared>,
+    drain: Mutex<Option<JoinHandle<Result<(), Error>>>>,
+}
+
+impl std::fmt::Debug for Logger {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Logger")
+            .field("id", &self.shared.id)
+            .field("closed", &self.is_closed())
+            .finish()
+    }
+}
+
+impl Logger {
+    /// Validates `config`, starts the drain thread and the sink workers.
+    ///
+    /// # Errors
+    /// [`Error::Config`] naming the first invalid field; [`Error::Io`] if a thread cannot start.
+    pub fn new(config: Config) -> Result<Logger, Error> {
+        config.validate()?;
+        barrier::register();
+        let (commands, command_rx) = mpsc::channel();
+        let parker = crossbeam_utils::sync::Parker::new();
+        let counters = EngineCounters {
+            sinks: config.sinks.iter().map(|s| SinkCounters::new(s.name())).collect(),
+            ..Default::default()
+        };
+        let shared = Arc::new(Shared {
+            id: NEXT_LOGGER_ID.fetch_add(1, Ordering::Relaxed),
+            closed: AtomicBool::new(false),
+            min_level: AtomicU8::new(config.min_level as u8),
+            ring_bytes: config.ring_bytes(),
+            backpressure: config.backpressure,
+            use_tsc: clock::tsc_usable(),
+            hooks: config.hooks,
+            registry: Default::default(),
+            commands,
+            drain_waker: parker.unparker().clone(),
+            counters,
+        });
+        let settings = crate::drain::Settings {
+            max_workers: config.max_workers,
+            max_retries: config.max_retries,
+            retry_delay: config.retry_delay,
+            flush_interval: config.flush_interval,
+            max_batch_records: config.max_batch_records,
+        };
+        let drain = crate::drain::start(shared.clone(), config.sinks, settings, parker, command_rx)?;
+        Ok(Logger {
+            shared,
+            drain: Mutex::new(Some(drain)),
+        })
+    }
+
+    /// Whether records at `level` pass the minimum level (one relaxed load).
+    #[inline(always)]
+    pub fn enabled(&self, level: Level) -> bool {
+        self.shared.enabled(level)
+    }
+
+    /// Changes the minimum level at run time.
+    pub fn set_min_level(&self, level: Level) {
+        self.shared.min_level.store(level as u8, Ordering::Relaxed);
+    }
+
+    /// The current minimum level.
+    pub fn min_level(&self) -> Level {
+        Level::from_u8(self.shared.min_level.load(Ordering::Relaxed)).unwrap_or(Level::Trace)
+    }
+
+    /// True once `close` has begun.
+    pub fn is_closed(&self) -> bool {
+        self.shared.closed.load(Ordering::Relaxed)
+    }
+
+    /// Logs `message` with `fields` at `level` through this thread's producer (created on the
+    /// thread's first call: that one allocation is the only one; see [`preallocate`]).
+    /// A record below the minimum level is discarded and the call returns `Ok`.
+    ///
+    /// # Errors
+    /// [`LogError::Closed`] after `close`; [`LogError::Dropped`] when the ring is full under
+    /// `Backpressure::Drop`; [`LogError::TooLarge`] for a record bigger than the ring; key-length
+    /// and field-count limits.
+    ///
+    /// [`preallocate`]: Logger::preallocate
+    #[inline]
+    pub fn log(&self, level: Level, message: &str, fields: &[Field<'_>]) -> Result<(), LogError> {
+        if !self.enabled(level) {
+            return Ok(());
+        }
+        let result = self
+            .with_local_producer(|p| p.write_now(level, message, fields))
+            .and_then(|r| r);
+        self.shared.after_log(&result, level, message, fields);
+        result
+    }
+
+    /// Logs at [`Level::Trace`].
+    pub fn trace(&self, message: &str, fields: &[Field<'_>]) -> Result<(), LogError> {
+        self.log(Level::Trace, message, fields)
+    }
+
+    /// Logs at [`Level::Debug`].
+    pub fn debug(&self, message: &str, fields: &[Field<'_>]) -> Result<(), LogError> {
+        self.log(Level::Debug, message, fields)
+    }
+
+    /// Logs at [`Level::Info`].
+    pub fn info(&self, message: &str, fields: &[Field<'_>]) -> Result<(), LogError> {
+        self.log(Level::Info, message, fields)
+    }
+
+    /// Logs at [`Level::Warn`].
+    pub fn warn(&self, message: &str, fields: &[Field<'_>]) -> Result<(), LogError> {
+        self.log(Level::Warn, message, fields)
+    }
+
+    /// Logs at [`Level::Error`].
+    pub fn error(&self, message: &str, fields: &[Field<'_>]) -> Result<(), LogError> {
+        self.log(Level::Error, message, fields)
+    }
+
+    /// Logs at [`Level::Fatal`], then flushes every sink before returning (the process may be
+    /// about to die). It does not exit the process.
+    ///
+    /// # Errors
+    /// As [`log`](Logger::log), plus [`LogError::FlushFailed`] when the flush fails.
+    pub fn fatal(&self, message: &str, fields: &[Field<'_>]) -> Result<(), LogError> {
+        self.log(Level::Fatal, message, fields)?;
+        self.flush().map_err(|e| LogError::FlushFailed(Box::new(e)))
+    }
+
+    /// Logs a pre-built record, keeping its timestamp. Converts its owned fields to borrowed ones
+    /// (one small allocation), so prefer [`log`](Logger::log) on hot paths.
+    pub fn log_message(&self, message: &LogMessage) -> Result<(), LogError> {
+        if !self.enabled(message.level) {
+            return Ok(());
+        }
+        let fields = message.borrowed_fields();
+        let result = self
+            .with_local_producer(|p| {
+                p.write_at(message.level, message.timestamp, &message.message, &fields)
+            })
+            .and_then(|r| r);
+        self.shared
+            .after_log(&result, message.level, &message.message, &fields);
+        result
+    }
+
+    /// A new explicit producer with its own ring, for hot loops (no thread-local lookup).
+    ///
+    /// # Errors
+    /// [`Error::Closed`] after `close`.
+    pub fn producer(&self) -> Result<Producer, Error> {
+        if self.is_closed() {
+            return Err(Error::Closed);
+        }
+        Ok(Producer::register(&self.shared))
+    }
+
+    /// Registers the calling thread now, so its first log call allocates nothing.
+    ///
+    /// # Errors
+    /// [`Error::Closed`] after `close`.
+    pub fn preallocate(&self) -> Result<(), Error> {
+        if self.is_closed() {
+            return Err(Error::Closed);
+        }
+        self.with_local_producer(|_| ()).map_err(|_| Error::Closed)
+    }
+
+    /// Returns when every record logged before the call, by any thread, has been written to
+    /// every sink and every sink has flushed.
+    ///
+    /// # Errors
+    /// [`Error::Closed`] after close; [`Error::Sink`] naming the first sink whose flush failed
+    /// (the others still flushed); [`Error::CalledFromWorker`] from a hook or sink.
+    pub fn flush(&self) -> Result<(), Error> {
+        self.shared.flush()
+    }
+
+    /// Drains every ring, writes and flushes everything, closes the sinks and joins the threads.
+    /// Idempotent: later calls, and concurrent ones once the first finishes, return `Ok(())`.
+    /// Log calls made after `close` began return [`LogError::Closed`].
+    ///
+    /// # Errors
+    /// [`Error::Sink`] naming the first sink whose final flush or close failed;
+    /// [`Error::CalledFromWorker`] from a hook or sink; [`Error::ThreadDied`] if the drain
+    /// thread panicked.
+    pub fn close(&self) -> Result<(), Error> {
+        if on_internal_thread() {
+            return Err(Error::CalledFromWorker("close"));
+        }
+        let mut drain = self.drain.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(handle) = drain.take() else {
+            return Ok(());
+        };
+        // The close protocol (see `ring::barrier`): publish `closed`, then make sure every log
+        // call that read `closed == false` after committing has its commit visible before the
+        // drain's last pass.
+        self.shared.closed.store(true, Ordering::SeqCst);
+        barrier::heavy();
+        self.shared.send(Command::Close)?;
+        handle
+            .join()
+            .unwrap_or_else(|_| Err(Error::ThreadDied("the asynclog drain thread panicked".into())))
+    }
+
+    /// A snapshot of the counters.
+    pub fn stats(&self) -> Stats {
+        self.shared.stats()
+    }
+
+    /// Runs `f` on this thread's producer for this logger, creating it on first use.
+    #[inline(always)]
+    fn with_local_producer<R>(&self, f: impl FnOnce(&mut Producer) -> R) -> Result<R, LogError> {
+        LOCAL_PRODUCERS
+            .try_with(|cell| {
+                let Ok(mut producers) = cell.try_borrow_mut() else {
+                    return Err(LogError::Reentrant);
+                };
+                let index = match producers.iter().position(|p| p.logger_id() == self.shared.id) {
+                    Some(index) => index,
+                    None => self.add_local_producer(&mut producers)?,
+                };
+                Ok(f(&mut producers[index]))
+            })
+            .map_err(|_| LogError::ThreadExiting)?
+    }
+
+    #[cold]
+    fn add_local_producer(&self, producers: &mut Vec<Producer>) -> Result<usize, LogError> {
+        if self.is_closed() {
+            return Err(LogError::Closed);
+        }
+        // Producers of closed loggers are dead weight; dropping them frees their rings.
+        producers.retain(|p| !p.logger_closed());
+        producers.push(Producer::register(&self.shared));
+        Ok(producers.len() - 1)
+    }
+}
+
+impl Drop for Logger {
+    fn drop(&mut self) {
+        // Errors were already reported through hooks and stats; a destructor cannot return them.
+        let _ = self.close();
+    }
+}

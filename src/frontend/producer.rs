@@ -1,0 +1,274 @@
+//! The per-producer write path: one ring, owned by one thread (or one `Producer` handle).
+
+use crate::config::Backpressure;
+use crate::error::{Error, LogError};
+use crate::ring::clock::{read_tsc, system_time_to_ns, wall_now_ns};
+use crate::ring::record::{self, EncodeError, Header, FLAG_WALL_CLOCK};
+use crate::ring::{barrier, current_thread_id, RingCounters, RingHandle};
+use crate::shared::Shared;
+use crate::value::{Field, Level, LogMessage};
+use crossbeam_utils::Backoff;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+/// How long a blocked log call sleeps between looks at its ring, once spinning has not helped.
+const BLOCKED_SLEEP: Duration = Duration::from_micros(50);
+
+/// An explicit producer: its own ring, no thread-local lookup on each call. Get one with
+/// [`Logger::producer`](crate::Logger::producer) for the hottest loops. It is `Send`, so it can
+/// be moved to another thread, but not shared; records it logs keep their order.
+///
+/// ```
+/// let logger = asynclog::Logger::new(asynclog::Config::default())?;
+/// let mut producer = logger.producer()?;
+/// for i in 0..3u64 {
+///     asynclog::info!(producer, "tick", i = i)?;
+/// }
+/// logger.flush()?;
+/// assert_eq!(logger.stats().delivered, 3);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct Producer {
+    ring: rtrb::Producer<u8>,
+    shared: Arc<Shared>,
+    counters: Arc<RingCounters>,
+    /// Ring capacity in bytes (a record larger than this can never fit).
+    capacity: usize,
+}
+
+impl std::fmt::Debug for Producer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Producer")
+            .field("logger", &self.shared.id)
+            .field("capacity", &self.capacity)
+            .finish()
+    }
+}
+
+impl Producer {
+    /// Creates a ring and registers it with the drain (allocates the ring; nothing after this
+    /// does).
+    pub(crate) fn register(shared: &Arc<Shared>) -> Producer {
+        let (ring, consumer) = rtrb::RingBuffer::new(shared.ring_bytes);
+        let counters = Arc::new(RingCounters::default());
+        shared.registry.register(RingHandle {
+            consumer,
+            counters: counters.clone(),
+            thread_id: current_thread_id(),
+        });
+        Producer {
+            ring,
+            shared: shared.clone(),
+            counters,
+            capacity: shared.ring_bytes,
+        }
+    }
+
+    pub(crate) fn logger_id(&self) -> u64 {
+        self.shared.id
+    }
+
+    pub(crate) fn logger_closed(&self) -> bool {
+        self.shared.closed.load(Relaxed)
+    }
+
+    /// Whether records at `level` pass the logger's minimum level.
+    #[inline(always)]
+    pub fn enabled(&self, level: Level) -> bool {
+        self.shared.enabled(level)
+    }
+
+    /// Logs a record with fields. See [`Logger::log`](crate::Logger::log).
+    #[inline]
+    pub fn log(&mut self, level: Level, message: &str, fields: &[Field<'_>]) -> Result<(), LogError> {
+        if !self.enabled(level) {
+            return Ok(());
+        }
+        let result = self.write_now(level, message, fields);
+        self.shared.after_log(&result, level, message, fields);
+        result
+    }
+
+    /// Logs at [`Level::Trace`].
+    pub fn trace(&mut self, message: &str, fields: &[Field<'_>]) -> Result<(), LogError> {
+        self.log(Level::Trace, message, fields)
+    }
+
+    /// Logs at [`Level::Debug`].
+    pub fn debug(&mut self, message: &str, fields: &[Field<'_>]) -> Result<(), LogError> {
+        self.log(Level::Debug, message, fields)
+    }
+
+    /// Logs at [`Level::Info`].
+    pub fn info(&mut self, message: &str, fields: &[Field<'_>]) -> Result<(), LogError> {
+        self.log(Level::Info, message, fields)
+    }
+
+    /// Logs at [`Level::Warn`].
+    pub fn warn(&mut self, message: &str, fields: &[Field<'_>]) -> Result<(), LogError> {
+        self.log(Level::Warn, message, fields)
+    }
+
+    /// Logs at [`Level::Error`].
+    pub fn error(&mut self, message: &str, fields: &[Field<'_>]) -> Result<(), LogError> {
+        self.log(Level::Error, message, fields)
+    }
+
+    /// Logs at [`Level::Fatal`], then flushes every sink before returning. Does not exit.
+    pub fn fatal(&mut self, message: &str, fields: &[Field<'_>]) -> Result<(), LogError> {
+        self.log(Level::Fatal, message, fields)?;
+        self.flush().map_err(|e| LogError::FlushFailed(Box::new(e)))
+    }
+
+    /// Logs a pre-built record with its own timestamp.
+    pub fn log_message(&mut self, message: &LogMessage) -> Result<(), LogError> {
+        if !self.enabled(message.level) {
+            return Ok(());
+        }
+        let fields = message.borrowed_fields();
+        let result = self.write_at(message.level, message.timestamp, &message.message, &fields);
+        self.shared.after_log(&result, message.level, &message.message, &fields);
+        result
+    }
+
+    /// Writes a record stamped with a caller-supplied wall-clock time.
+    pub(crate) fn write_at(
+        &mut self,
+        level: Level,
+        timestamp: SystemTime,
+        message: &str,
+        fields: &[Field<'_>],
+    ) -> Result<(), LogError> {
+        let header = Header {
+            level,
+            flags: FLAG_WALL_CLOCK,
+            timestamp: system_time_to_ns(timestamp) as u64,
+        };
+        self.write(header, message, fields)
+    }
+
+    /// Flushes the whole logger. See [`Logger::flush`](crate::Logger::flush).
+    pub fn flush(&self) -> Result<(), Error> {
+        self.shared.flush()
+    }
+
+    /// Stamps the record now and writes it.
+    #[inline(always)]
+    pub(crate) fn write_now(&mut self, level: Level, message: &str, fields: &[Field<'_>]) -> Result<(), LogError> {
+        let header = if self.shared.use_tsc {
+            Header {
+                level,
+                flags: 0,
+                timestamp: read_tsc(),
+            }
+        } else {
+            Header {
+                level,
+                flags: FLAG_WALL_CLOCK,
+                timestamp: wall_now_ns() as u64,
+            }
+        };
+        self.write(header, message, fields)
+    }
+
+    /// The hot path: reserve, encode, commit. No allocation, no lock, no syscall unless the ring
+    /// is full under `Block`.
+    #[inline(always)]
+    fn write(&mut self, header: Header, message: &str, fields: &[Field<'_>]) -> Result<(), LogError> {
+        // 1. A closed logger's drain is gone: refuse before touching the ring.
+        if self.shared.closed.load(Relaxed) {
+            return Err(LogError::Closed);
+        }
+        // 2. Size the record; refuse what cannot be encoded.
+        let len = match record::record_len(message, fields) {
+            Ok(len) => len,
+            Err(e) => return Err(self.refuse(e, fields)),
+        };
+        // 3. Reserve `len` bytes; usually decided against a cached head index, no atomic RMW.
+        if self.ring.write_chunk_uninit(len).is_err() {
+            self.make_room(len)?;
+        }
+        let mut chunk = self
+            .ring
+            .write_chunk_uninit(len)
+            .expect("room for the record was just made, and only this producer takes it");
+        // 4. Encode straight into the ring (two slices when the record wraps).
+        let (first, second) = chunk.as_mut_slices();
+        record::encode_into(first, second, header, message, fields);
+        // SAFETY: `encode_into` writes every byte of both slices, which together are the `len`
+        // bytes of the chunk.
+        unsafe { chunk.commit_all() };
+        self.counters.add_buffered();
+        // 5. Re-check `closed` after the commit (the close protocol in `ring::barrier`): if close
+        //    began, the drain may already have made its last pass and this record may be lost.
+        barrier::light();
+        if self.shared.closed.load(Relaxed) {
+            return Err(LogError::Closed);
+        }
+        Ok(())
+    }
+
+    #[cold]
+    fn refuse(&self, error: EncodeError, fields: &[Field<'_>]) -> LogError {
+        self.counters.add_dropped();
+        match error {
+            EncodeError::KeyTooLong => {
+                let key = fields
+                    .iter()
+                    .map(|f| f.key)
+                    .find(|k| k.len() > record::MAX_KEY_LEN)
+                    .unwrap_or_default();
+                let mut end = 32.min(key.len());
+                while !key.is_char_boundary(end) {
+                    end -= 1;
+                }
+                LogError::KeyTooLong {
+                    key_prefix: key[..end].to_owned(),
+                }
+            }
+            EncodeError::TooManyFields => LogError::TooManyFields {
+                count: fields.len(),
+            },
+            EncodeError::TooLong => LogError::TooLarge {
+                size: usize::MAX,
+                capacity: self.capacity,
+            },
+        }
+    }
+
+    /// The ring lacks `len` free bytes: apply the backpressure strategy.
+    #[cold]
+    #[inline(never)]
+    fn make_room(&mut self, len: usize) -> Result<(), LogError> {
+        if len > self.capacity {
+            self.counters.add_dropped();
+            return Err(LogError::TooLarge {
+                size: len,
+                capacity: self.capacity,
+            });
+        }
+        match self.shared.backpressure {
+            Backpressure::Drop => {
+                self.counters.add_dropped();
+                Err(LogError::Dropped)
+            }
+            Backpressure::Block => {
+                let backoff = Backoff::new();
+                loop {
+                    if self.ring.slots() >= len {
+                        return Ok(());
+                    }
+                    if self.shared.closed.load(Relaxed) {
+                        return Err(LogError::Closed);
+                    }
+                    if backoff.is_completed() {
+                        std::thread::park_timeout(BLOCKED_SLEEP);
+                    } else {
+                        backoff.snooze();
+                    }
+                }
+            }
+        }
+    }
+}

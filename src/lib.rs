@@ -1,0 +1,48 @@
+//! # asynclog
+//!
+//! A low-latency asynchronous logger. A log call encodes its record (timestamp, level, message,
+//! typed fields) into the calling thread's own ring buffer: no heap allocation, no lock, no
+//! syscall, no formatting. One drain thread gathers the rings into arena-backed columnar
+//! [`Batch`]es, and sink workers write them: console, JSON-lines files, Parquet, or your own
+//! [`Sink`].
+//!
+//! ```
+//! use asynclog::{Config, ConsoleSink, Field, Level, Logger};
+//!
+//! let mut config = Config::default();
+//! config.sinks.push(Box::new(ConsoleSink::new(false))); // false = stdout, true = stderr
+//! let logger = Logger::new(config)?;
+//!
+//! asynclog::info!(logger, "order filled", order_id = 42u64, price = 101.25, symbol = "AAPL")?;
+//! logger.log(Level::Warn, "slow fill", &[Field::new("latency_us", 1250)])?;
+//! logger.flush()?; // every record logged before this line is written
+//! logger.close()?; // drains, closes the sinks, joins the threads (Drop does the same)
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! The data flows one way, and the modules follow it: [`frontend`] (the calling thread) →
+//! `ring` (record encoding, shared) → `drain` (the drain thread and sink workers) → [`batch`]
+//! → [`sinks`].
+
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(missing_docs, clippy::undocumented_unsafe_blocks)]
+
+pub mod batch;
+pub mod config;
+mod drain;
+pub mod error;
+pub mod frontend;
+pub mod ring;
+mod shared;
+pub mod sinks;
+pub mod telemetry;
+pub mod value;
+
+pub use batch::{Batch, RecordView};
+pub use config::{Backpressure, Config};
+pub use error::{Error, LogError, SinkError};
+pub use frontend::{Logger, Producer};
+pub use ring::record::FieldIter;
+pub use sinks::{ConsoleSink, Sink};
+pub use telemetry::{Hooks, SinkStats, Stats};
+pub use value::{Field, Level, LogMessage, MessageRef, OwnedValue, Value};

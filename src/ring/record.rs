@@ -1,0 +1,540 @@
+//! The binary record layout shared by the frontend (which encodes into a ring) and the drain (which
+//! decodes out of it). Nothing else in the crate knows these offsets.
+//!
+//! A record is a run of little-endian bytes, with no alignment requirement, so it can start
+//! anywhere in a byte ring and wrap around its end:
+//!
+//! ```text
+//! offset  size  field
+//!      0     4  total length of the record in bytes, header included
+//!      4     1  level (`Level as u8`)
+//!      5     1  flags: bit 0 set = timestamp is wall-clock ns since the Unix epoch,
+//!               clear = raw clock ticks (see `ring::clock`)
+//!      6     2  number of fields
+//!      8     8  timestamp
+//!     16     4  message length in bytes
+//!     20     m  message (UTF-8)
+//!   20+m     …  fields, each: u16 key length, key (UTF-8), u8 tag, payload
+//! ```
+//!
+//! Field payloads by tag: `I64`/`U64`/`F64` 8 bytes; `BOOL` 1 byte (0 or 1); `STR` u32 length then
+//! UTF-8 bytes; `NULL` nothing. The field region is copied verbatim into a batch, so sinks decode
+//! fields with the same [`FieldIter`].
+
+use crate::value::{Field, Level, Value};
+use std::mem::MaybeUninit;
+
+/// Bytes before the message.
+pub const HEADER_LEN: usize = 20;
+/// Flag bit: the timestamp is wall-clock nanoseconds, not clock ticks.
+pub const FLAG_WALL_CLOCK: u8 = 1;
+/// The longest key a field may have.
+pub const MAX_KEY_LEN: usize = u16::MAX as usize;
+/// The most fields one record may carry.
+pub const MAX_FIELDS: usize = u16::MAX as usize;
+
+const TAG_NULL: u8 = 0;
+const TAG_I64: u8 = 1;
+const TAG_U64: u8 = 2;
+const TAG_F64: u8 = 3;
+const TAG_BOOL: u8 = 4;
+const TAG_STR: u8 = 5;
+
+/// Why a record cannot be encoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EncodeError {
+    /// The record needs more than `u32::MAX` bytes.
+    TooLong,
+    /// A key is longer than [`MAX_KEY_LEN`] bytes.
+    KeyTooLong,
+    /// More than [`MAX_FIELDS`] fields.
+    TooManyFields,
+}
+
+/// Why bytes are not a valid record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DecodeError {
+    /// Fewer bytes than the header or a length inside it says.
+    Truncated,
+    /// The length word disagrees with the content.
+    BadLength,
+    /// The level byte is not a [`Level`].
+    BadLevel,
+    /// Unknown flag bits.
+    BadFlags,
+    /// A field tag is unknown.
+    BadTag,
+    /// A string is not UTF-8.
+    BadUtf8,
+}
+
+/// The encoded size of the fields alone.
+#[inline]
+pub fn fields_len(fields: &[Field<'_>]) -> Result<usize, EncodeError> {
+    if fields.len() > MAX_FIELDS {
+        return Err(EncodeError::TooManyFields);
+    }
+    let mut len = 0usize;
+    for field in fields {
+        if field.key.len() > MAX_KEY_LEN {
+            return Err(EncodeError::KeyTooLong);
+        }
+        len += 2 + field.key.len() + 1 + value_len(&field.value);
+    }
+    Ok(len)
+}
+
+#[inline]
+fn value_len(value: &Value<'_>) -> usize {
+    match value {
+        Value::I64(_) | Value::U64(_) | Value::F64(_) => 8,
+        Value::Bool(_) => 1,
+        Value::Str(s) => 4 + s.len(),
+        Value::Null => 0,
+    }
+}
+
+/// The total encoded size of a record, or why it cannot be encoded.
+#[inline]
+pub fn record_len(message: &str, fields: &[Field<'_>]) -> Result<usize, EncodeError> {
+    let len = HEADER_LEN + message.len() + fields_len(fields)?;
+    if len > u32::MAX as usize || message.len() > u32::MAX as usize {
+        return Err(EncodeError::TooLong);
+    }
+    Ok(len)
+}
+
+/// The part of a record that is not the message or the fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Header {
+    /// Severity.
+    pub level: Level,
+    /// `FLAG_*` bits.
+    pub flags: u8,
+    /// Ticks or wall-clock ns, as `flags` says.
+    pub timestamp: u64,
+}
+
+/// Writes bytes into the (possibly wrapped) pair of slices a ring chunk hands out.
+struct SplitWriter<'a> {
+    first: &'a mut [MaybeUninit<u8>],
+    second: &'a mut [MaybeUninit<u8>],
+    pos: usize,
+}
+
+impl SplitWriter<'_> {
+    #[inline(always)]
+    fn put(&mut self, bytes: &[u8]) {
+        let end = self.pos + bytes.len();
+        if end <= self.first.len() {
+            // Common case: the whole run lies before the wrap point.
+            copy_into(&mut self.first[self.pos..end], bytes);
+        } else {
+            self.put_split(bytes);
+        }
+        self.pos = end;
+    }
+
+    #[cold]
+    fn put_split(&mut self, bytes: &[u8]) {
+        let first_len = self.first.len();
+        let (head, tail) = bytes.split_at(first_len.saturating_sub(self.pos).min(bytes.len()));
+        if !head.is_empty() {
+            copy_into(&mut self.first[self.pos..], head);
+        }
+        let second_start = self.pos + head.len() - first_len;
+        copy_into(
+            &mut self.second[second_start..second_start + tail.len()],
+            tail,
+        );
+    }
+}
+
+#[inline(always)]
+fn copy_into(dst: &mut [MaybeUninit<u8>], src: &[u8]) {
+    // Compiles to a memcpy; kept safe (no `MaybeUninit` pointer casts) since it measures the same.
+    for (d, s) in dst.iter_mut().zip(src) {
+        d.write(*s);
+    }
+}
+
+/// Encodes one record into `first` followed by `second`, which together must be exactly
+/// `record_len(message, fields)` bytes long (the caller computed that length to reserve them).
+/// Every byte of both slices is written.
+#[inline]
+pub fn encode_into(
+    first: &mut [MaybeUninit<u8>],
+    second: &mut [MaybeUninit<u8>],
+    header: Header,
+    message: &str,
+    fields: &[Field<'_>],
+) {
+    let total = first.len() + second.len();
+    let mut w = SplitWriter {
+        first,
+        second,
+        pos: 0,
+    };
+    w.put(&(total as u32).to_le_bytes());
+    w.put(&[header.level as u8, header.flags]);
+    w.put(&(fields.len() as u16).to_le_bytes());
+    w.put(&header.timestamp.to_le_bytes());
+    w.put(&(message.len() as u32).to_le_bytes());
+    w.put(message.as_bytes());
+    for field in fields {
+        w.put(&(field.key.len() as u16).to_le_bytes());
+        w.put(field.key.as_bytes());
+        match field.value {
+            Value::I64(v) => {
+                w.put(&[TAG_I64]);
+                w.put(&v.to_le_bytes());
+            }
+            Value::U64(v) => {
+                w.put(&[TAG_U64]);
+                w.put(&v.to_le_bytes());
+            }
+            Value::F64(v) => {
+                w.put(&[TAG_F64]);
+                w.put(&v.to_bits().to_le_bytes());
+            }
+            Value::Bool(v) => w.put(&[TAG_BOOL, v as u8]),
+            Value::Str(s) => {
+                w.put(&[TAG_STR]);
+                w.put(&(s.len() as u32).to_le_bytes());
+                w.put(s.as_bytes());
+            }
+            Value::Null => w.put(&[TAG_NULL]),
+        }
+    }
+    debug_assert_eq!(w.pos, total, "record_len and encode_into disagree");
+}
+
+/// Encodes a record into a fresh vector (tests, fuzzing, and off-hot-path callers).
+pub fn encode_to_vec(
+    header: Header,
+    message: &str,
+    fields: &[Field<'_>],
+) -> Result<Vec<u8>, EncodeError> {
+    let len = record_len(message, fields)?;
+    let mut out = Vec::with_capacity(len);
+    out.extend_from_slice(&(len as u32).to_le_bytes());
+    out.extend_from_slice(&[header.level as u8, header.flags]);
+    out.extend_from_slice(&(fields.len() as u16).to_le_bytes());
+    out.extend_from_slice(&header.timestamp.to_le_bytes());
+    out.extend_from_slice(&(message.len() as u32).to_le_bytes());
+    out.extend_from_slice(message.as_bytes());
+    encode_fields(fields, &mut out)?;
+    debug_assert_eq!(out.len(), len);
+    Ok(out)
+}
+
+/// A growable byte buffer the field encoder can append to (a `Vec<u8>` or an arena vector).
+pub trait ByteBuf {
+    /// Appends `bytes`.
+    fn put(&mut self, bytes: &[u8]);
+}
+
+impl ByteBuf for Vec<u8> {
+    fn put(&mut self, bytes: &[u8]) {
+        self.extend_from_slice(bytes);
+    }
+}
+
+impl ByteBuf for bumpalo::collections::Vec<'_, u8> {
+    fn put(&mut self, bytes: &[u8]) {
+        self.extend_from_slice(bytes);
+    }
+}
+
+/// Appends one encoded field (the caller has checked the key length with [`fields_len`]).
+pub fn encode_field(field: &Field<'_>, out: &mut impl ByteBuf) {
+    out.put(&(field.key.len() as u16).to_le_bytes());
+    out.put(field.key.as_bytes());
+    match field.value {
+        Value::I64(v) => {
+            out.put(&[TAG_I64]);
+            out.put(&v.to_le_bytes());
+        }
+        Value::U64(v) => {
+            out.put(&[TAG_U64]);
+            out.put(&v.to_le_bytes());
+        }
+        Value::F64(v) => {
+            out.put(&[TAG_F64]);
+            out.put(&v.to_bits().to_le_bytes());
+        }
+        Value::Bool(v) => out.put(&[TAG_BOOL, v as u8]),
+        Value::Str(s) => {
+            out.put(&[TAG_STR]);
+            out.put(&(s.len() as u32).to_le_bytes());
+            out.put(s.as_bytes());
+        }
+        Value::Null => out.put(&[TAG_NULL]),
+    }
+}
+
+/// Encodes just the field region (the form a batch stores fields in).
+pub fn encode_fields(fields: &[Field<'_>], out: &mut impl ByteBuf) -> Result<(), EncodeError> {
+    fields_len(fields)?;
+    for field in fields {
+        encode_field(field, out);
+    }
+    Ok(())
+}
+
+/// A decoded, validated record borrowing the bytes it came from.
+#[derive(Debug, Clone, Copy)]
+pub struct RecordRef<'a> {
+    /// Level, flags and timestamp.
+    pub header: Header,
+    /// The message.
+    pub message: &'a str,
+    /// The encoded field region; iterate it with [`FieldIter::new`].
+    pub fields: &'a [u8],
+    /// How many fields `fields` holds.
+    pub field_count: u16,
+}
+
+/// Reads the length word of the record starting at `bytes`, if four bytes are there.
+#[inline]
+pub fn peek_len(bytes: &[u8]) -> Option<usize> {
+    Some(u32::from_le_bytes(bytes.get(..4)?.try_into().ok()?) as usize)
+}
+
+/// Decodes and validates one record that occupies exactly `bytes`.
+pub fn decode(bytes: &[u8]) -> Result<RecordRef<'_>, DecodeError> {
+    if bytes.len() < HEADER_LEN {
+        return Err(DecodeError::Truncated);
+    }
+    if peek_len(bytes) != Some(bytes.len()) {
+        return Err(DecodeError::BadLength);
+    }
+    let level = Level::from_u8(bytes[4]).ok_or(DecodeError::BadLevel)?;
+    let flags = bytes[5];
+    if flags & !FLAG_WALL_CLOCK != 0 {
+        return Err(DecodeError::BadFlags);
+    }
+    let field_count = u16::from_le_bytes([bytes[6], bytes[7]]);
+    let timestamp = u64::from_le_bytes(bytes[8..16].try_into().expect("8 bytes"));
+    let message_len = u32::from_le_bytes(bytes[16..20].try_into().expect("4 bytes")) as usize;
+    let message_end = HEADER_LEN
+        .checked_add(message_len)
+        .filter(|&end| end <= bytes.len())
+        .ok_or(DecodeError::Truncated)?;
+    let message =
+        std::str::from_utf8(&bytes[HEADER_LEN..message_end]).map_err(|_| DecodeError::BadUtf8)?;
+    let fields = &bytes[message_end..];
+    validate_fields(fields, field_count)?;
+    Ok(RecordRef {
+        header: Header {
+            level,
+            flags,
+            timestamp,
+        },
+        message,
+        fields,
+        field_count,
+    })
+}
+
+/// Checks that `bytes` holds exactly `count` well-formed fields.
+pub fn validate_fields(bytes: &[u8], count: u16) -> Result<(), DecodeError> {
+    let mut pos = 0;
+    for _ in 0..count {
+        let (_, _, next) = read_field(bytes, pos)?;
+        pos = next;
+    }
+    if pos != bytes.len() {
+        return Err(DecodeError::BadLength);
+    }
+    Ok(())
+}
+
+fn take(bytes: &[u8], pos: usize, len: usize) -> Result<&[u8], DecodeError> {
+    bytes
+        .get(pos..pos.checked_add(len).ok_or(DecodeError::Truncated)?)
+        .ok_or(DecodeError::Truncated)
+}
+
+fn read_field(bytes: &[u8], pos: usize) -> Result<(&str, Value<'_>, usize), DecodeError> {
+    let key_len = u16::from_le_bytes(take(bytes, pos, 2)?.try_into().expect("2 bytes")) as usize;
+    let key = std::str::from_utf8(take(bytes, pos + 2, key_len)?).map_err(|_| DecodeError::BadUtf8)?;
+    let mut pos = pos + 2 + key_len;
+    let tag = take(bytes, pos, 1)?[0];
+    pos += 1;
+    let word = |pos| -> Result<[u8; 8], DecodeError> {
+        Ok(take(bytes, pos, 8)?.try_into().expect("8 bytes"))
+    };
+    let value = match tag {
+        TAG_NULL => Value::Null,
+        TAG_I64 => {
+            let v = i64::from_le_bytes(word(pos)?);
+            pos += 8;
+            Value::I64(v)
+        }
+        TAG_U64 => {
+            let v = u64::from_le_bytes(word(pos)?);
+            pos += 8;
+            Value::U64(v)
+        }
+        TAG_F64 => {
+            let v = f64::from_bits(u64::from_le_bytes(word(pos)?));
+            pos += 8;
+            Value::F64(v)
+        }
+        TAG_BOOL => {
+            let v = match take(bytes, pos, 1)?[0] {
+                0 => false,
+                1 => true,
+                _ => return Err(DecodeError::BadTag),
+            };
+            pos += 1;
+            Value::Bool(v)
+        }
+        TAG_STR => {
+            let len = u32::from_le_bytes(take(bytes, pos, 4)?.try_into().expect("4 bytes")) as usize;
+            let s = std::str::from_utf8(take(bytes, pos + 4, len)?).map_err(|_| DecodeError::BadUtf8)?;
+            pos += 4 + len;
+            Value::Str(s)
+        }
+        _ => return Err(DecodeError::BadTag),
+    };
+    Ok((key, value, pos))
+}
+
+/// Iterates the fields of an encoded field region as `(key, value)` pairs, in logged order.
+///
+/// Field regions inside a [`Batch`](crate::Batch) were validated when the batch was filled, so
+/// iteration there never stops early; on unvalidated bytes it stops at the first malformed field.
+#[derive(Debug, Clone)]
+pub struct FieldIter<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> FieldIter<'a> {
+    /// Iterates `bytes`, an encoded field region.
+    pub fn new(bytes: &'a [u8]) -> Self {
+        FieldIter { bytes, pos: 0 }
+    }
+
+    /// True when there are no (more) fields.
+    pub fn is_empty(&self) -> bool {
+        self.pos >= self.bytes.len()
+    }
+}
+
+impl<'a> Iterator for FieldIter<'a> {
+    type Item = (&'a str, Value<'a>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.pos >= self.bytes.len() {
+            return None;
+        }
+        match read_field(self.bytes, self.pos) {
+            Ok((key, value, next)) => {
+                self.pos = next;
+                Some((key, value))
+            }
+            Err(_) => {
+                self.pos = self.bytes.len();
+                None
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample_fields() -> Vec<Field<'static>> {
+        vec![
+            Field::new("order_id", 42u64),
+            Field::new("price", 101.25),
+            Field::new("symbol", "AAPL"),
+            Field::new("neg", -7i32),
+            Field::new("ok", true),
+            Field::new("none", Option::<i64>::None),
+            Field::new("", ""),
+        ]
+    }
+
+    #[test]
+    fn round_trip_through_contiguous_bytes() {
+        let header = Header {
+            level: Level::Warn,
+            flags: 0,
+            timestamp: 123_456_789,
+        };
+        let fields = sample_fields();
+        let bytes = encode_to_vec(header, "order filled ✓", &fields).unwrap();
+        assert_eq!(bytes.len(), record_len("order filled ✓", &fields).unwrap());
+        let rec = decode(&bytes).unwrap();
+        assert_eq!(rec.header, header);
+        assert_eq!(rec.message, "order filled ✓");
+        let decoded: Vec<_> = FieldIter::new(rec.fields).collect();
+        let expected: Vec<_> = fields.iter().map(|f| (f.key, f.value)).collect();
+        assert_eq!(decoded, expected);
+    }
+
+    #[test]
+    fn round_trip_across_every_wrap_point() {
+        let header = Header {
+            level: Level::Info,
+            flags: FLAG_WALL_CLOCK,
+            timestamp: u64::MAX,
+        };
+        let fields = sample_fields();
+        let want = encode_to_vec(header, "msg", &fields).unwrap();
+        for split in 0..=want.len() {
+            let mut first = vec![MaybeUninit::uninit(); split];
+            let mut second = vec![MaybeUninit::uninit(); want.len() - split];
+            encode_into(&mut first, &mut second, header, "msg", &fields);
+            // SAFETY: encode_into initialised every byte of both slices.
+            let got: Vec<u8> = first
+                .iter()
+                .chain(&second)
+                .map(|b| unsafe { b.assume_init() })
+                .collect();
+            assert_eq!(got, want, "split at {split}");
+        }
+    }
+
+    #[test]
+    fn decode_rejects_garbage() {
+        let header = Header {
+            level: Level::Info,
+            flags: 0,
+            timestamp: 1,
+        };
+        let good = encode_to_vec(header, "hello", &[Field::new("k", "v")]).unwrap();
+        assert_eq!(decode(&good[..10]).unwrap_err(), DecodeError::Truncated);
+        let mut bad_level = good.clone();
+        bad_level[4] = 9;
+        assert_eq!(decode(&bad_level).unwrap_err(), DecodeError::BadLevel);
+        let mut bad_flags = good.clone();
+        bad_flags[5] = 0x80;
+        assert_eq!(decode(&bad_flags).unwrap_err(), DecodeError::BadFlags);
+        let mut bad_utf8 = good.clone();
+        bad_utf8[HEADER_LEN] = 0xff;
+        assert_eq!(decode(&bad_utf8).unwrap_err(), DecodeError::BadUtf8);
+        let mut bad_tag = good.clone();
+        bad_tag[HEADER_LEN + 5 + 2 + 1] = 77;
+        assert_eq!(decode(&bad_tag).unwrap_err(), DecodeError::BadTag);
+        let mut extra = good.clone();
+        extra.push(0);
+        assert_eq!(decode(&extra).unwrap_err(), DecodeError::BadLength);
+    }
+
+    #[test]
+    fn oversized_keys_and_field_counts_are_refused() {
+        let key = "k".repeat(MAX_KEY_LEN + 1);
+        assert_eq!(
+            record_len("m", &[Field::new(&key, 1)]),
+            Err(EncodeError::KeyTooLong)
+        );
+        let many = vec![Field::new("k", 1); MAX_FIELDS + 1];
+        assert_eq!(record_len("m", &many), Err(EncodeError::TooManyFields));
+    }
+}

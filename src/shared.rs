@@ -1,0 +1,127 @@
+//! State shared by the logging threads, the drain thread and the sink workers of one logger.
+
+use crate::config::Backpressure;
+use crate::error::{Error, LogError};
+use crate::ring::Registry;
+use crate::telemetry::{call_hook, Hooks, SinkCounters, Stats};
+use crate::value::{Field, Level, MessageRef};
+use crossbeam_utils::sync::Unparker;
+use std::cell::Cell;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering::Relaxed};
+use std::sync::mpsc::{sync_channel, Sender, SyncSender};
+
+/// What the logging side asks of the drain thread.
+pub enum Command {
+    /// Deliver everything logged so far to every sink, flush the sinks, then answer.
+    Flush(SyncSender<Result<(), Error>>),
+    /// Drain every ring, flush and close the sinks, stop the workers, and exit.
+    Close,
+}
+
+/// Counters kept by the drain and the workers.
+#[derive(Debug, Default)]
+pub struct EngineCounters {
+    pub delivered: AtomicU64,
+    pub batches: AtomicU64,
+    pub flushes: AtomicU64,
+    pub hook_panics: AtomicU64,
+    /// One per sink, in configuration order.
+    pub sinks: Vec<SinkCounters>,
+}
+
+pub struct Shared {
+    /// Distinguishes loggers in each thread's producer list.
+    pub id: u64,
+    /// Set once by `close`; read by every log call (twice, see `ring::barrier`).
+    pub closed: AtomicBool,
+    pub min_level: AtomicU8,
+    pub ring_bytes: usize,
+    pub backpressure: Backpressure,
+    /// Stamp records with TSC ticks (else wall-clock ns).
+    pub use_tsc: bool,
+    pub hooks: Hooks,
+    pub registry: Registry,
+    pub commands: Sender<Command>,
+    pub drain_waker: Unparker,
+    pub counters: EngineCounters,
+}
+
+thread_local! {
+    /// True on the drain thread and on sink workers, where `flush` and `close` would deadlock.
+    static INTERNAL_THREAD: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Marks the current thread as one of asynclog's own.
+pub fn mark_internal_thread() {
+    INTERNAL_THREAD.with(|c| c.set(true));
+}
+
+/// Whether the current thread is one of asynclog's own.
+pub fn on_internal_thread() -> bool {
+    INTERNAL_THREAD.try_with(Cell::get).unwrap_or(false)
+}
+
+impl Shared {
+    #[inline(always)]
+    pub fn enabled(&self, level: Level) -> bool {
+        level as u8 >= self.min_level.load(Relaxed)
+    }
+
+    /// Sends a command and wakes the drain.
+    pub fn send(&self, command: Command) -> Result<(), Error> {
+        self.commands.send(command).map_err(|_| Error::Closed)?;
+        self.drain_waker.unpark();
+        Ok(())
+    }
+
+    /// Blocks until everything logged before the call is written and flushed in every sink.
+    pub fn flush(&self) -> Result<(), Error> {
+        if on_internal_thread() {
+            return Err(Error::CalledFromWorker("flush"));
+        }
+        if self.closed.load(Relaxed) {
+            return Err(Error::Closed);
+        }
+        let (reply, answer) = sync_channel(1);
+        self.send(Command::Flush(reply))?;
+        // The drain drops unanswered requests when it exits: that reads as "closed".
+        answer.recv().unwrap_or(Err(Error::Closed))
+    }
+
+    /// Fires the calling-thread hooks for the outcome of a log call.
+    #[inline]
+    pub fn after_log(&self, result: &Result<(), LogError>, level: Level, message: &str, fields: &[Field<'_>]) {
+        let hook = match result {
+            Ok(()) => &self.hooks.on_message_buffered,
+            Err(
+                LogError::Dropped
+                | LogError::TooLarge { .. }
+                | LogError::KeyTooLong { .. }
+                | LogError::TooManyFields { .. },
+            ) => &self.hooks.on_message_dropped,
+            Err(_) => return,
+        };
+        if let Some(hook) = hook {
+            let message = MessageRef {
+                level,
+                message,
+                fields,
+            };
+            call_hook(&self.counters.hook_panics, || hook(&message));
+        }
+    }
+
+    pub fn stats(&self) -> Stats {
+        let (buffered, dropped) = self.registry.totals();
+        let c = &self.counters;
+        Stats {
+            buffered,
+            dropped,
+            delivered: c.delivered.load(Relaxed),
+            batches: c.batches.load(Relaxed),
+            flushes: c.flushes.load(Relaxed),
+            hook_panics: c.hook_panics.load(Relaxed),
+            sinks: c.sinks.iter().map(SinkCounters::snapshot).collect(),
+        }
+    }
+}

@@ -1,0 +1,48 @@
+//! Where batches go. A [`Sink`] is written by one sink-worker thread; every sink gets every batch.
+
+mod console;
+pub mod format;
+pub mod json;
+
+pub use console::ConsoleSink;
+
+use crate::batch::Batch;
+use crate::error::SinkError;
+
+/// A destination for records: the reference's interface (write a batch, flush, close, name).
+///
+/// Each sink is owned by one worker thread, so methods take `&mut self` and need no locking.
+///
+/// # Contract
+/// - `write_batch` is called with every batch in order. If it returns an error, the worker calls
+///   it again with the same batch (up to `Config::max_retries` times, `retry_delay` apart), so a
+///   sink should leave no partial output behind when it fails, or remember how far it got.
+/// - `flush` makes what was written visible to readers (and ends a Parquet row group); it is
+///   called on `Logger::flush`, every `flush_interval`, and before `close`.
+/// - `close` is called once, last. A panic in any method is caught and counted as a failure.
+///
+/// ```
+/// use asynclog::{Batch, Sink, SinkError};
+///
+/// struct CountingSink(usize);
+///
+/// impl Sink for CountingSink {
+///     fn name(&self) -> &str { "counter" }
+///     fn write_batch(&mut self, batch: &Batch) -> Result<(), SinkError> {
+///         self.0 += batch.len();
+///         Ok(())
+///     }
+///     fn flush(&mut self) -> Result<(), SinkError> { Ok(()) }
+///     fn close(&mut self) -> Result<(), SinkError> { Ok(()) }
+/// }
+/// ```
+pub trait Sink: Send {
+    /// A name unique within one logger, used in hooks, stats and errors.
+    fn name(&self) -> &str;
+    /// Writes every record of `batch`.
+    fn write_batch(&mut self, batch: &Batch) -> Result<(), SinkError>;
+    /// Makes everything written so far visible to readers.
+    fn flush(&mut self) -> Result<(), SinkError>;
+    /// Flushes and releases resources; called once.
+    fn close(&mut self) -> Result<(), SinkError>;
+}

@@ -1,0 +1,182 @@
+//! Telemetry: the five hooks of the reference and a snapshot of counters.
+
+use crate::error::SinkError;
+use crate::value::MessageRef;
+use std::fmt;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::time::Duration;
+
+/// Called on the logging thread with the record a log call accepted or dropped.
+pub type MessageHook = Box<dyn Fn(&MessageRef<'_>) + Send + Sync>;
+/// `(sink name, records, time the write took)`, on the sink's worker.
+pub type BatchWrittenHook = Box<dyn Fn(&str, usize, Duration) + Send + Sync>;
+/// `(sink name, records, last error, attempts)`, on the sink's worker, after the last retry.
+pub type BatchFailedHook = Box<dyn Fn(&str, usize, &SinkError, u32) + Send + Sync>;
+/// `(records delivered since the previous flush, time the flush took)`.
+pub type FlushCompletedHook = Box<dyn Fn(usize, Duration) + Send + Sync>;
+
+/// Optional callbacks for monitoring. An unset hook costs one predictable branch.
+///
+/// A hook that panics is caught and counted in [`Stats::hook_panics`]; it never takes a logging
+/// thread, the drain or a worker down with it.
+///
+/// ```
+/// use std::sync::atomic::{AtomicUsize, Ordering};
+/// use std::sync::Arc;
+///
+/// let written = Arc::new(AtomicUsize::new(0));
+/// let seen = written.clone();
+/// let hooks = asynclog::Hooks::default()
+///     .on_batch_written(move |_sink, count, _took| {
+///         seen.fetch_add(count, Ordering::Relaxed);
+///     });
+/// let mut config = asynclog::Config::default();
+/// config.hooks = hooks;
+/// ```
+#[derive(Default)]
+pub struct Hooks {
+    /// A log call accepted a record (calling thread).
+    pub on_message_buffered: Option<MessageHook>,
+    /// A log call dropped a record: ring full under `Backpressure::Drop`, or too large (calling
+    /// thread).
+    pub on_message_dropped: Option<MessageHook>,
+    /// A sink wrote a batch (its worker thread).
+    pub on_batch_written: Option<BatchWrittenHook>,
+    /// A sink failed a batch after `max_retries` retries (its worker thread).
+    pub on_batch_failed: Option<BatchFailedHook>,
+    /// A flush finished in every sink (the worker that finished last).
+    pub on_flush_completed: Option<FlushCompletedHook>,
+}
+
+impl Hooks {
+    /// Sets `on_message_buffered`.
+    pub fn on_message_buffered(mut self, f: impl Fn(&MessageRef<'_>) + Send + Sync + 'static) -> Self {
+        self.on_message_buffered = Some(Box::new(f));
+        self
+    }
+
+    /// Sets `on_message_dropped`.
+    pub fn on_message_dropped(mut self, f: impl Fn(&MessageRef<'_>) + Send + Sync + 'static) -> Self {
+        self.on_message_dropped = Some(Box::new(f));
+        self
+    }
+
+    /// Sets `on_batch_written`.
+    pub fn on_batch_written(mut self, f: impl Fn(&str, usize, Duration) + Send + Sync + 'static) -> Self {
+        self.on_batch_written = Some(Box::new(f));
+        self
+    }
+
+    /// Sets `on_batch_failed`.
+    pub fn on_batch_failed(
+        mut self,
+        f: impl Fn(&str, usize, &SinkError, u32) + Send + Sync + 'static,
+    ) -> Self {
+        self.on_batch_failed = Some(Box::new(f));
+        self
+    }
+
+    /// Sets `on_flush_completed`.
+    pub fn on_flush_completed(mut self, f: impl Fn(usize, Duration) + Send + Sync + 'static) -> Self {
+        self.on_flush_completed = Some(Box::new(f));
+        self
+    }
+}
+
+impl fmt::Debug for Hooks {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Hooks")
+            .field("on_message_buffered", &self.on_message_buffered.is_some())
+            .field("on_message_dropped", &self.on_message_dropped.is_some())
+            .field("on_batch_written", &self.on_batch_written.is_some())
+            .field("on_batch_failed", &self.on_batch_failed.is_some())
+            .field("on_flush_completed", &self.on_flush_completed.is_some())
+            .finish()
+    }
+}
+
+/// Runs a hook, turning a panic into a count.
+pub(crate) fn call_hook(panics: &AtomicU64, f: impl FnOnce()) {
+    if catch_unwind(AssertUnwindSafe(f)).is_err() {
+        panics.fetch_add(1, Relaxed);
+    }
+}
+
+/// A snapshot of the logger's counters ([`Logger::stats`](crate::Logger::stats)).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Records accepted by log calls.
+    pub buffered: u64,
+    /// Records refused by log calls (ring full under `Drop`, or too large).
+    pub dropped: u64,
+    /// Records the drain took out of the rings and handed to the sinks.
+    pub delivered: u64,
+    /// Batches the drain handed to the sinks.
+    pub batches: u64,
+    /// Completed flushes (explicit and periodic).
+    pub flushes: u64,
+    /// Hooks that panicked (and were caught).
+    pub hook_panics: u64,
+    /// Per sink, in configuration order.
+    pub sinks: Vec<SinkStats>,
+}
+
+impl Stats {
+    /// The entry for the sink called `name`.
+    pub fn sink(&self, name: &str) -> Option<&SinkStats> {
+        self.sinks.iter().find(|s| s.name == name)
+    }
+}
+
+/// Counters for one sink.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SinkStats {
+    /// The sink's name.
+    pub name: String,
+    /// Records in batches it wrote.
+    pub written_records: u64,
+    /// Batches it wrote.
+    pub written_batches: u64,
+    /// Batches that failed after every retry.
+    pub failed_batches: u64,
+    /// Records in those batches.
+    pub failed_records: u64,
+    /// Retries (a batch that failed twice then succeeded counts 2).
+    pub retries: u64,
+    /// Failed flushes and closes.
+    pub failed_flushes: u64,
+}
+
+/// The live counters of one sink, updated by its worker.
+#[derive(Debug, Default)]
+pub(crate) struct SinkCounters {
+    pub name: String,
+    pub written_records: AtomicU64,
+    pub written_batches: AtomicU64,
+    pub failed_batches: AtomicU64,
+    pub failed_records: AtomicU64,
+    pub retries: AtomicU64,
+    pub failed_flushes: AtomicU64,
+}
+
+impl SinkCounters {
+    pub fn new(name: &str) -> Self {
+        SinkCounters {
+            name: name.to_owned(),
+            ..Default::default()
+        }
+    }
+
+    pub fn snapshot(&self) -> SinkStats {
+        SinkStats {
+            name: self.name.clone(),
+            written_records: self.written_records.load(Relaxed),
+            written_batches: self.written_batches.load(Relaxed),
+            failed_batches: self.failed_batches.load(Relaxed),
+            failed_records: self.failed_records.load(Relaxed),
+            retries: self.retries.load(Relaxed),
+            failed_flushes: self.failed_flushes.load(Relaxed),
+        }
+    }
+}

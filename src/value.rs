@@ -1,0 +1,269 @@
+//! What a caller hands to a log call: the level, typed field values and owned messages.
+
+use std::fmt;
+use std::time::SystemTime;
+
+/// Severity of a record. Ordered: `Trace < Debug < Info < Warn < Error < Fatal`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[repr(u8)]
+pub enum Level {
+    /// Finest detail, usually off in production.
+    Trace = 0,
+    /// Diagnostic detail.
+    Debug = 1,
+    /// Normal operation.
+    Info = 2,
+    /// Something unexpected that the program recovered from.
+    Warn = 3,
+    /// A failed operation.
+    Error = 4,
+    /// The program is about to stop; `fatal` also flushes before returning.
+    Fatal = 5,
+}
+
+impl Level {
+    /// Every level, lowest first.
+    pub const ALL: [Level; 6] = [
+        Level::Trace,
+        Level::Debug,
+        Level::Info,
+        Level::Warn,
+        Level::Error,
+        Level::Fatal,
+    ];
+
+    /// The upper-case name used in every output format (`"INFO"`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Level::Trace => "TRACE",
+            Level::Debug => "DEBUG",
+            Level::Info => "INFO",
+            Level::Warn => "WARN",
+            Level::Error => "ERROR",
+            Level::Fatal => "FATAL",
+        }
+    }
+
+    /// The level whose `as u8` is `raw`, if any.
+    pub const fn from_u8(raw: u8) -> Option<Level> {
+        match raw {
+            0 => Some(Level::Trace),
+            1 => Some(Level::Debug),
+            2 => Some(Level::Info),
+            3 => Some(Level::Warn),
+            4 => Some(Level::Error),
+            5 => Some(Level::Fatal),
+            _ => None,
+        }
+    }
+
+    /// Parses `"info"`, `"INFO"`, `"Warn"` and so on.
+    pub fn parse(name: &str) -> Option<Level> {
+        Level::ALL
+            .into_iter()
+            .find(|level| level.as_str().eq_ignore_ascii_case(name))
+    }
+}
+
+impl fmt::Display for Level {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
+/// A typed field value borrowed from the caller. Strings are copied into the ring by the log call,
+/// so the borrow ends when the call returns.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Value<'a> {
+    /// A signed integer (every signed Rust integer up to 64 bits).
+    I64(i64),
+    /// An unsigned integer (every unsigned Rust integer up to 64 bits).
+    U64(u64),
+    /// A float; NaN and the infinities are kept as they are.
+    F64(f64),
+    /// A boolean.
+    Bool(bool),
+    /// A string.
+    Str(&'a str),
+    /// No value (`None`).
+    Null,
+}
+
+macro_rules! value_from {
+    ($variant:ident as $target:ty: $($source:ty),*) => {
+        $(impl From<$source> for Value<'_> {
+            fn from(v: $source) -> Self {
+                Value::$variant(v as $target)
+            }
+        })*
+    };
+}
+value_from!(I64 as i64: i8, i16, i32, i64, isize);
+value_from!(U64 as u64: u8, u16, u32, u64, usize);
+value_from!(F64 as f64: f32, f64);
+
+impl From<bool> for Value<'_> {
+    fn from(v: bool) -> Self {
+        Value::Bool(v)
+    }
+}
+
+impl<'a> From<&'a str> for Value<'a> {
+    fn from(v: &'a str) -> Self {
+        Value::Str(v)
+    }
+}
+
+impl<'a> From<&'a String> for Value<'a> {
+    fn from(v: &'a String) -> Self {
+        Value::Str(v.as_str())
+    }
+}
+
+impl<'a, T: Into<Value<'a>>> From<Option<T>> for Value<'a> {
+    fn from(v: Option<T>) -> Self {
+        v.map_or(Value::Null, Into::into)
+    }
+}
+
+impl<'a> From<&'a OwnedValue> for Value<'a> {
+    fn from(v: &'a OwnedValue) -> Self {
+        match v {
+            OwnedValue::I64(v) => Value::I64(*v),
+            OwnedValue::U64(v) => Value::U64(*v),
+            OwnedValue::F64(v) => Value::F64(*v),
+            OwnedValue::Bool(v) => Value::Bool(*v),
+            OwnedValue::Str(v) => Value::Str(v),
+            OwnedValue::Null => Value::Null,
+        }
+    }
+}
+
+impl fmt::Display for Value<'_> {
+    /// Plain text: numbers as Rust prints them, strings unquoted, `null` for [`Value::Null`].
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::I64(v) => write!(f, "{v}"),
+            Value::U64(v) => write!(f, "{v}"),
+            Value::F64(v) => write!(f, "{v}"),
+            Value::Bool(v) => write!(f, "{v}"),
+            Value::Str(v) => f.write_str(v),
+            Value::Null => f.write_str("null"),
+        }
+    }
+}
+
+/// A key and a typed value: one structured field of a record.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Field<'a> {
+    /// The field name.
+    pub key: &'a str,
+    /// The field value.
+    pub value: Value<'a>,
+}
+
+impl<'a> Field<'a> {
+    /// `Field::new("user_id", 12345)`.
+    #[inline]
+    pub fn new(key: &'a str, value: impl Into<Value<'a>>) -> Self {
+        Field {
+            key,
+            value: value.into(),
+        }
+    }
+}
+
+/// An owned field value, for [`LogMessage`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum OwnedValue {
+    /// A signed integer.
+    I64(i64),
+    /// An unsigned integer.
+    U64(u64),
+    /// A float.
+    F64(f64),
+    /// A boolean.
+    Bool(bool),
+    /// A string.
+    Str(String),
+    /// No value.
+    Null,
+}
+
+impl From<Value<'_>> for OwnedValue {
+    fn from(v: Value<'_>) -> Self {
+        match v {
+            Value::I64(v) => OwnedValue::I64(v),
+            Value::U64(v) => OwnedValue::U64(v),
+            Value::F64(v) => OwnedValue::F64(v),
+            Value::Bool(v) => OwnedValue::Bool(v),
+            Value::Str(v) => OwnedValue::Str(v.to_owned()),
+            Value::Null => OwnedValue::Null,
+        }
+    }
+}
+
+impl From<String> for OwnedValue {
+    fn from(v: String) -> Self {
+        OwnedValue::Str(v)
+    }
+}
+
+macro_rules! owned_from {
+    ($($source:ty),*) => {
+        $(impl From<$source> for OwnedValue {
+            fn from(v: $source) -> Self {
+                Value::from(v).into()
+            }
+        })*
+    };
+}
+owned_from!(i8, i16, i32, i64, isize, u8, u16, u32, u64, usize, f32, f64, bool, &str);
+
+/// A pre-built, owned record (the reference's `LogMessage`), logged with
+/// [`Logger::log_message`](crate::Logger::log_message). Its timestamp is used as given.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogMessage {
+    /// When the event happened (wall clock).
+    pub timestamp: SystemTime,
+    /// Severity.
+    pub level: Level,
+    /// The message text.
+    pub message: String,
+    /// Structured fields, in order.
+    pub fields: Vec<(String, OwnedValue)>,
+}
+
+impl LogMessage {
+    /// A message stamped now, without fields.
+    pub fn new(level: Level, message: impl Into<String>) -> Self {
+        LogMessage {
+            timestamp: SystemTime::now(),
+            level,
+            message: message.into(),
+            fields: Vec::new(),
+        }
+    }
+
+    /// The fields as borrowed [`Field`]s, for encoding.
+    pub fn borrowed_fields(&self) -> Vec<Field<'_>> {
+        self.fields.iter().map(|(k, v)| Field::new(k, v)).collect()
+    }
+
+    /// Adds a field and returns the message.
+    pub fn with_field(mut self, key: impl Into<String>, value: impl Into<OwnedValue>) -> Self {
+        self.fields.push((key.into(), value.into()));
+        self
+    }
+}
+
+/// What the calling-thread hooks (`on_message_buffered`, `on_message_dropped`) see of a record.
+#[derive(Debug, Clone, Copy)]
+pub struct MessageRef<'a> {
+    /// Severity.
+    pub level: Level,
+    /// The message text.
+    pub message: &'a str,
+    /// The fields as the caller passed them.
+    pub fields: &'a [Field<'a>],
+}
