@@ -119,7 +119,9 @@ pub enum LogError {
     #[error("ring full: record dropped (backpressure = Drop)")]
     Dropped,
     /// The encoded record is larger than the whole ring; it was counted as dropped.
-    #[error("record of {size} bytes does not fit a {capacity}-byte ring (raise Config::buffer_size)")]
+    #[error(
+        "record of {size} bytes does not fit a {capacity}-byte ring (raise Config::buffer_size)"
+    )]
     TooLarge {
         /// Encoded record size in bytes.
         size: usize,

@@ -90,7 +90,13 @@ impl Shared {
 
     /// Fires the calling-thread hooks for the outcome of a log call.
     #[inline]
-    pub fn after_log(&self, result: &Result<(), LogError>, level: Level, message: &str, fields: &[Field<'_>]) {
+    pub fn after_log(
+        &self,
+        result: &Result<(), LogError>,
+        level: Level,
+        message: &str,
+        fields: &[Field<'_>],
+    ) {
         let hook = match result {
             Ok(()) => &self.hooks.on_message_buffered,
             Err(

@@ -51,19 +51,28 @@ pub struct Hooks {
 
 impl Hooks {
     /// Sets `on_message_buffered`.
-    pub fn on_message_buffered(mut self, f: impl Fn(&MessageRef<'_>) + Send + Sync + 'static) -> Self {
+    pub fn on_message_buffered(
+        mut self,
+        f: impl Fn(&MessageRef<'_>) + Send + Sync + 'static,
+    ) -> Self {
         self.on_message_buffered = Some(Box::new(f));
         self
     }
 
     /// Sets `on_message_dropped`.
-    pub fn on_message_dropped(mut self, f: impl Fn(&MessageRef<'_>) + Send + Sync + 'static) -> Self {
+    pub fn on_message_dropped(
+        mut self,
+        f: impl Fn(&MessageRef<'_>) + Send + Sync + 'static,
+    ) -> Self {
         self.on_message_dropped = Some(Box::new(f));
         self
     }
 
     /// Sets `on_batch_written`.
-    pub fn on_batch_written(mut self, f: impl Fn(&str, usize, Duration) + Send + Sync + 'static) -> Self {
+    pub fn on_batch_written(
+        mut self,
+        f: impl Fn(&str, usize, Duration) + Send + Sync + 'static,
+    ) -> Self {
         self.on_batch_written = Some(Box::new(f));
         self
     }
@@ -78,7 +87,10 @@ impl Hooks {
     }
 
     /// Sets `on_flush_completed`.
-    pub fn on_flush_completed(mut self, f: impl Fn(usize, Duration) + Send + Sync + 'static) -> Self {
+    pub fn on_flush_completed(
+        mut self,
+        f: impl Fn(usize, Duration) + Send + Sync + 'static,
+    ) -> Self {
         self.on_flush_completed = Some(Box::new(f));
         self
     }

@@ -18,7 +18,12 @@ pub(crate) struct Columns<'a> {
 }
 
 impl<'a> Columns<'a> {
-    fn with_capacity_in(records: usize, message_bytes: usize, field_bytes: usize, arena: &'a Bump) -> Self {
+    fn with_capacity_in(
+        records: usize,
+        message_bytes: usize,
+        field_bytes: usize,
+        arena: &'a Bump,
+    ) -> Self {
         let mut message_offsets = BumpVec::with_capacity_in(records + 1, arena);
         message_offsets.push(0);
         let mut field_offsets = BumpVec::with_capacity_in(records + 1, arena);
@@ -70,7 +75,12 @@ impl ArenaColumns {
         // the columns built on it are dropped before that.
         let bump: &'static Bump = unsafe { arena.as_ref() };
         ArenaColumns {
-            columns: Some(Columns::with_capacity_in(records, bytes / 2, bytes / 2, bump)),
+            columns: Some(Columns::with_capacity_in(
+                records,
+                bytes / 2,
+                bytes / 2,
+                bump,
+            )),
             arena,
         }
     }
@@ -99,7 +109,12 @@ impl ArenaColumns {
         arena.reset();
         // SAFETY: as in `with_capacity`; the arena lives until `Drop`.
         let bump: &'static Bump = unsafe { self.arena.as_ref() };
-        self.columns = Some(Columns::with_capacity_in(records, message_bytes, field_bytes, bump));
+        self.columns = Some(Columns::with_capacity_in(
+            records,
+            message_bytes,
+            field_bytes,
+            bump,
+        ));
     }
 
     pub fn arena_bytes(&self) -> usize {

@@ -128,7 +128,10 @@ impl Batch {
 
     fn reserve_bytes(&self, message_len: usize, fields_len: usize) -> Result<(), PushError> {
         let cols = self.cols();
-        let fits = |used: usize, more: usize| used.checked_add(more).is_some_and(|n| n <= i32::MAX as usize);
+        let fits = |used: usize, more: usize| {
+            used.checked_add(more)
+                .is_some_and(|n| n <= i32::MAX as usize)
+        };
         if fits(cols.message_bytes.len(), message_len) && fits(cols.field_bytes.len(), fields_len) {
             Ok(())
         } else {
@@ -187,7 +190,10 @@ impl Batch {
     /// If `i >= len()`.
     pub fn message(&self, i: usize) -> &str {
         let cols = self.cols();
-        let (start, end) = (cols.message_offsets[i] as usize, cols.message_offsets[i + 1] as usize);
+        let (start, end) = (
+            cols.message_offsets[i] as usize,
+            cols.message_offsets[i + 1] as usize,
+        );
         // Every message was pushed from a `&str` (or validated by the ring decoder), and offsets
         // fall on those boundaries, so this never fails; the check costs little next to a sink.
         std::str::from_utf8(&cols.message_bytes[start..end]).expect("batch messages are UTF-8")
@@ -232,13 +238,22 @@ mod tests {
     fn records_come_back_as_pushed() {
         let mut batch = Batch::new();
         batch
-            .push(1, Level::Info, 7, "first", &[Field::new("a", 1u64), Field::new("s", "x y")])
+            .push(
+                1,
+                Level::Info,
+                7,
+                "first",
+                &[Field::new("a", 1u64), Field::new("s", "x y")],
+            )
             .unwrap();
         batch.push(2, Level::Error, 8, "", &[]).unwrap();
         assert_eq!(batch.len(), 2);
         assert_eq!(batch.message_offsets(), &[0, 5, 5]);
         let first = batch.record(0);
-        assert_eq!((first.timestamp_ns, first.level, first.thread_id), (1, Level::Info, 7));
+        assert_eq!(
+            (first.timestamp_ns, first.level, first.thread_id),
+            (1, Level::Info, 7)
+        );
         assert_eq!(first.message, "first");
         assert_eq!(
             first.fields.collect::<Vec<_>>(),
@@ -255,7 +270,13 @@ mod tests {
         let fill = |batch: &mut Batch| {
             for i in 0..10_000u64 {
                 batch
-                    .push(i as i64, Level::Debug, 1, "some message text", &[Field::new("i", i)])
+                    .push(
+                        i as i64,
+                        Level::Debug,
+                        1,
+                        "some message text",
+                        &[Field::new("i", i)],
+                    )
                     .unwrap();
             }
         };
@@ -270,7 +291,11 @@ mod tests {
             assert_eq!(batch.record(9_999).timestamp_ns, 9_999);
             batch.clear();
             assert!(batch.is_empty());
-            assert_eq!(batch.arena_bytes(), settled, "the arena grew after it settled");
+            assert_eq!(
+                batch.arena_bytes(),
+                settled,
+                "the arena grew after it settled"
+            );
         }
     }
 }

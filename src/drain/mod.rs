@@ -182,7 +182,8 @@ impl Drain {
             let ring = &mut self.rings[index];
             ring.budget = ring.consumer.slots();
             if let Some(next) = self.peek(index) {
-                self.heap.push(Reverse((next.timestamp_ns, index, next.len)));
+                self.heap
+                    .push(Reverse((next.timestamp_ns, index, next.len)));
             }
         }
         let mut moved = 0;
@@ -190,7 +191,8 @@ impl Drain {
             self.move_record(index, timestamp_ns, len);
             moved += 1;
             if let Some(next) = self.peek(index) {
-                self.heap.push(Reverse((next.timestamp_ns, index, next.len)));
+                self.heap
+                    .push(Reverse((next.timestamp_ns, index, next.len)));
             }
         }
         self.dispatch();
@@ -224,7 +226,10 @@ impl Drain {
     fn move_record(&mut self, index: usize, timestamp_ns: i64, len: usize) {
         let ring = &mut self.rings[index];
         let thread_id = ring.thread_id;
-        let Ok(chunk) = ring.consumer.read_chunk(len.max(HEADER_LEN).min(ring.budget)) else {
+        let Ok(chunk) = ring
+            .consumer
+            .read_chunk(len.max(HEADER_LEN).min(ring.budget))
+        else {
             return;
         };
         let (a, b) = chunk.as_slices();
@@ -239,12 +244,32 @@ impl Drain {
         };
         match record::decode(bytes) {
             Ok(rec) => {
-                let batch = Self::filling_batch(&mut self.batches, &mut self.filling, &self.settings);
-                let mut pushed = batch.push_encoded(timestamp_ns, rec.header.level, thread_id, rec.message, rec.fields);
+                let batch =
+                    Self::filling_batch(&mut self.batches, &mut self.filling, &self.settings);
+                let mut pushed = batch.push_encoded(
+                    timestamp_ns,
+                    rec.header.level,
+                    thread_id,
+                    rec.message,
+                    rec.fields,
+                );
                 if pushed == Err(PushError::Full) {
-                    Self::dispatch_parts(&self.shared, &mut self.batches, &mut self.filling, &self.workers, &mut self.delivered_since_flush);
-                    let batch = Self::filling_batch(&mut self.batches, &mut self.filling, &self.settings);
-                    pushed = batch.push_encoded(timestamp_ns, rec.header.level, thread_id, rec.message, rec.fields);
+                    Self::dispatch_parts(
+                        &self.shared,
+                        &mut self.batches,
+                        &mut self.filling,
+                        &self.workers,
+                        &mut self.delivered_since_flush,
+                    );
+                    let batch =
+                        Self::filling_batch(&mut self.batches, &mut self.filling, &self.settings);
+                    pushed = batch.push_encoded(
+                        timestamp_ns,
+                        rec.header.level,
+                        thread_id,
+                        rec.message,
+                        rec.fields,
+                    );
                 }
                 debug_assert!(pushed.is_ok(), "a validated record fits an empty batch");
             }
@@ -257,7 +282,9 @@ impl Drain {
         let taken = chunk.len();
         chunk.commit_all();
         ring.budget -= taken;
-        let full = self.filling.is_some_and(|i| self.batches[i].len() >= self.settings.max_batch_records);
+        let full = self
+            .filling
+            .is_some_and(|i| self.batches[i].len() >= self.settings.max_batch_records);
         if full {
             self.dispatch();
         }
@@ -287,7 +314,9 @@ impl Drain {
             // `get_mut` succeeds only when every worker has dropped its clone (Acquire on the
             // count pairs with their Release on drop), so their reads are over.
             if let Some(index) = batches.iter_mut().position(|b| Arc::get_mut(b).is_some()) {
-                Arc::get_mut(&mut batches[index]).expect("just checked").clear();
+                Arc::get_mut(&mut batches[index])
+                    .expect("just checked")
+                    .clear();
                 return index;
             }
             if batches.len() < MAX_BATCHES {
@@ -301,7 +330,13 @@ impl Drain {
 
     /// Hands the filling batch, if it has records, to every worker.
     fn dispatch(&mut self) {
-        Self::dispatch_parts(&self.shared, &mut self.batches, &mut self.filling, &self.workers, &mut self.delivered_since_flush);
+        Self::dispatch_parts(
+            &self.shared,
+            &mut self.batches,
+            &mut self.filling,
+            &self.workers,
+            &mut self.delivered_since_flush,
+        );
     }
 
     fn dispatch_parts(
@@ -317,7 +352,10 @@ impl Drain {
             return;
         }
         *filling = None;
-        shared.counters.delivered.fetch_add(batch.len() as u64, Relaxed);
+        shared
+            .counters
+            .delivered
+            .fetch_add(batch.len() as u64, Relaxed);
         shared.counters.batches.fetch_add(1, Relaxed);
         *delivered_since_flush += batch.len();
         for worker in workers {
@@ -350,7 +388,12 @@ impl Drain {
             self.adopt_new_rings();
             self.drain_pass();
         }
-        let ticket = FlushTicket::new(self.shared.clone(), self.workers.len(), self.delivered_since_flush, reply);
+        let ticket = FlushTicket::new(
+            self.shared.clone(),
+            self.workers.len(),
+            self.delivered_since_flush,
+            reply,
+        );
         self.delivered_since_flush = 0;
         self.last_flush = Instant::now();
         for worker in &self.workers {

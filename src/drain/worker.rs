@@ -7,7 +7,10 @@ use crate::shared::{mark_internal_thread, Shared};
 use crate::sinks::Sink;
 use crate::telemetry::call_hook;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicUsize, Ordering::{AcqRel, Relaxed}};
+use std::sync::atomic::{
+    AtomicUsize,
+    Ordering::{AcqRel, Relaxed},
+};
 use std::sync::mpsc::{Receiver, SyncSender};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -70,10 +73,16 @@ impl FlushTicket {
         let shared = &self.shared;
         shared.counters.flushes.fetch_add(1, Relaxed);
         if let Some(hook) = &shared.hooks.on_flush_completed {
-            call_hook(&shared.counters.hook_panics, || hook(self.records, self.started.elapsed()));
+            call_hook(&shared.counters.hook_panics, || {
+                hook(self.records, self.started.elapsed())
+            });
         }
         if let Some(reply) = &self.reply {
-            let error = self.first_error.lock().unwrap_or_else(|e| e.into_inner()).take();
+            let error = self
+                .first_error
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .take();
             let _ = reply.send(error.map_or(Ok(()), Err));
         }
     }
@@ -93,7 +102,12 @@ pub struct OwnedSink {
 }
 
 /// The body of one worker thread.
-pub fn run(shared: Arc<Shared>, mut sinks: Vec<OwnedSink>, jobs: Receiver<Job>, retry: RetryPolicy) {
+pub fn run(
+    shared: Arc<Shared>,
+    mut sinks: Vec<OwnedSink>,
+    jobs: Receiver<Job>,
+    retry: RetryPolicy,
+) {
     mark_internal_thread();
     for job in jobs {
         match job {
@@ -115,7 +129,9 @@ pub fn run(shared: Arc<Shared>, mut sinks: Vec<OwnedSink>, jobs: Receiver<Job>, 
                 for sink in &mut sinks {
                     let name = sink.sink.name().to_owned();
                     if let Err(source) = guarded(|| sink.sink.close()) {
-                        shared.counters.sinks[sink.index].failed_flushes.fetch_add(1, Relaxed);
+                        shared.counters.sinks[sink.index]
+                            .failed_flushes
+                            .fetch_add(1, Relaxed);
                         errors.push(Error::Sink { sink: name, source });
                     }
                 }
@@ -128,7 +144,9 @@ pub fn run(shared: Arc<Shared>, mut sinks: Vec<OwnedSink>, jobs: Receiver<Job>, 
 
 fn flush_sink(shared: &Shared, sink: &mut OwnedSink) -> Result<(), Error> {
     guarded(|| sink.sink.flush()).map_err(|source| {
-        shared.counters.sinks[sink.index].failed_flushes.fetch_add(1, Relaxed);
+        shared.counters.sinks[sink.index]
+            .failed_flushes
+            .fetch_add(1, Relaxed);
         Error::Sink {
             sink: sink.sink.name().to_owned(),
             source,
@@ -150,7 +168,9 @@ fn write_with_retries(shared: &Shared, sink: &mut OwnedSink, batch: &Batch, retr
                 counters.written_batches.fetch_add(1, Relaxed);
                 if let Some(hook) = &shared.hooks.on_batch_written {
                     let took = started.elapsed();
-                    call_hook(&shared.counters.hook_panics, || hook(sink.sink.name(), records, took));
+                    call_hook(&shared.counters.hook_panics, || {
+                        hook(sink.sink.name(), records, took)
+                    });
                 }
                 return;
             }

@@ -64,7 +64,11 @@ impl Logger {
         let (commands, command_rx) = mpsc::channel();
         let parker = crossbeam_utils::sync::Parker::new();
         let counters = EngineCounters {
-            sinks: config.sinks.iter().map(|s| SinkCounters::new(s.name())).collect(),
+            sinks: config
+                .sinks
+                .iter()
+                .map(|s| SinkCounters::new(s.name()))
+                .collect(),
             ..Default::default()
         };
         let shared = Arc::new(Shared {
@@ -87,7 +91,8 @@ impl Logger {
             flush_interval: config.flush_interval,
             max_batch_records: config.max_batch_records,
         };
-        let drain = crate::drain::start(shared.clone(), config.sinks, settings, parker, command_rx)?;
+        let drain =
+            crate::drain::start(shared.clone(), config.sinks, settings, parker, command_rx)?;
         Ok(Logger {
             shared,
             drain: Mutex::new(Some(drain)),
@@ -243,9 +248,11 @@ impl Logger {
         self.shared.closed.store(true, Ordering::SeqCst);
         barrier::heavy();
         self.shared.send(Command::Close)?;
-        handle
-            .join()
-            .unwrap_or_else(|_| Err(Error::ThreadDied("the asynclog drain thread panicked".into())))
+        handle.join().unwrap_or_else(|_| {
+            Err(Error::ThreadDied(
+                "the asynclog drain thread panicked".into(),
+            ))
+        })
     }
 
     /// A snapshot of the counters.
@@ -261,7 +268,10 @@ impl Logger {
                 let Ok(mut producers) = cell.try_borrow_mut() else {
                     return Err(LogError::Reentrant);
                 };
-                let index = match producers.iter().position(|p| p.logger_id() == self.shared.id) {
+                let index = match producers
+                    .iter()
+                    .position(|p| p.logger_id() == self.shared.id)
+                {
                     Some(index) => index,
                     None => self.add_local_producer(&mut producers)?,
                 };

@@ -81,7 +81,12 @@ impl Producer {
 
     /// Logs a record with fields. See [`Logger::log`](crate::Logger::log).
     #[inline]
-    pub fn log(&mut self, level: Level, message: &str, fields: &[Field<'_>]) -> Result<(), LogError> {
+    pub fn log(
+        &mut self,
+        level: Level,
+        message: &str,
+        fields: &[Field<'_>],
+    ) -> Result<(), LogError> {
         if !self.enabled(level) {
             return Ok(());
         }
@@ -128,7 +133,8 @@ impl Producer {
         }
         let fields = message.borrowed_fields();
         let result = self.write_at(message.level, message.timestamp, &message.message, &fields);
-        self.shared.after_log(&result, message.level, &message.message, &fields);
+        self.shared
+            .after_log(&result, message.level, &message.message, &fields);
         result
     }
 
@@ -155,7 +161,12 @@ impl Producer {
 
     /// Stamps the record now and writes it.
     #[inline(always)]
-    pub(crate) fn write_now(&mut self, level: Level, message: &str, fields: &[Field<'_>]) -> Result<(), LogError> {
+    pub(crate) fn write_now(
+        &mut self,
+        level: Level,
+        message: &str,
+        fields: &[Field<'_>],
+    ) -> Result<(), LogError> {
         let header = if self.shared.use_tsc {
             Header {
                 level,
@@ -175,7 +186,12 @@ impl Producer {
     /// The hot path: reserve, encode, commit. No allocation, no lock, no syscall unless the ring
     /// is full under `Block`.
     #[inline(always)]
-    fn write(&mut self, header: Header, message: &str, fields: &[Field<'_>]) -> Result<(), LogError> {
+    fn write(
+        &mut self,
+        header: Header,
+        message: &str,
+        fields: &[Field<'_>],
+    ) -> Result<(), LogError> {
         // 1. A closed logger's drain is gone: refuse before touching the ring.
         if self.shared.closed.load(Relaxed) {
             return Err(LogError::Closed);

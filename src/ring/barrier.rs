@@ -66,9 +66,8 @@ pub fn heavy() {
     #[cfg(target_os = "linux")]
     if EXPEDITED.load(Ordering::Relaxed) {
         // SAFETY: as in `register_membarrier`; registration succeeded, so the command is valid.
-        let rc = unsafe {
-            libc::syscall(libc::SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0)
-        };
+        let rc =
+            unsafe { libc::syscall(libc::SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) };
         if rc == 0 {
             return;
         }

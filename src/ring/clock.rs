@@ -61,7 +61,13 @@ impl Sample {
     /// Takes the tightest of a few tsc/wall/tsc sandwiches, pairing the wall reading with the
     /// midpoint of its two tick readings.
     fn take() -> Sample {
-        let mut best = (u64::MAX, Sample { ticks: 0, wall_ns: 0 });
+        let mut best = (
+            u64::MAX,
+            Sample {
+                ticks: 0,
+                wall_ns: 0,
+            },
+        );
         for _ in 0..5 {
             let before = read_tsc();
             let wall_ns = wall_now_ns();
@@ -204,13 +210,19 @@ mod tests {
         let mut conv = TickConverter::new();
         conv.recalibrate();
         let converted = conv.to_wall_ns(early);
-        assert!((converted - early_wall).abs() < 1_000_000, "{converted} vs {early_wall}");
+        assert!(
+            (converted - early_wall).abs() < 1_000_000,
+            "{converted} vs {early_wall}"
+        );
     }
 
     #[test]
     fn system_time_before_the_epoch_is_negative() {
         let t = UNIX_EPOCH - Duration::from_nanos(1_500);
         assert_eq!(system_time_to_ns(t), -1_500);
-        assert_eq!(system_time_to_ns(UNIX_EPOCH + Duration::from_secs(2)), 2_000_000_000);
+        assert_eq!(
+            system_time_to_ns(UNIX_EPOCH + Duration::from_secs(2)),
+            2_000_000_000
+        );
     }
 }

@@ -358,7 +358,8 @@ fn take(bytes: &[u8], pos: usize, len: usize) -> Result<&[u8], DecodeError> {
 
 fn read_field(bytes: &[u8], pos: usize) -> Result<(&str, Value<'_>, usize), DecodeError> {
     let key_len = u16::from_le_bytes(take(bytes, pos, 2)?.try_into().expect("2 bytes")) as usize;
-    let key = std::str::from_utf8(take(bytes, pos + 2, key_len)?).map_err(|_| DecodeError::BadUtf8)?;
+    let key =
+        std::str::from_utf8(take(bytes, pos + 2, key_len)?).map_err(|_| DecodeError::BadUtf8)?;
     let mut pos = pos + 2 + key_len;
     let tag = take(bytes, pos, 1)?[0];
     pos += 1;
@@ -392,8 +393,10 @@ fn read_field(bytes: &[u8], pos: usize) -> Result<(&str, Value<'_>, usize), Deco
             Value::Bool(v)
         }
         TAG_STR => {
-            let len = u32::from_le_bytes(take(bytes, pos, 4)?.try_into().expect("4 bytes")) as usize;
-            let s = std::str::from_utf8(take(bytes, pos + 4, len)?).map_err(|_| DecodeError::BadUtf8)?;
+            let len =
+                u32::from_le_bytes(take(bytes, pos, 4)?.try_into().expect("4 bytes")) as usize;
+            let s = std::str::from_utf8(take(bytes, pos + 4, len)?)
+                .map_err(|_| DecodeError::BadUtf8)?;
             pos += 4 + len;
             Value::Str(s)
         }

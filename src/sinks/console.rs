@@ -23,7 +23,12 @@ impl ConsoleSink {
     pub fn new(stderr: bool) -> ConsoleSink {
         ConsoleSink {
             stderr,
-            name: if stderr { "console:stderr" } else { "console:stdout" }.to_owned(),
+            name: if stderr {
+                "console:stderr"
+            } else {
+                "console:stdout"
+            }
+            .to_owned(),
             line_buf: Vec::new(),
         }
     }

@@ -59,8 +59,7 @@ pub fn write_human_line(out: &mut Vec<u8>, record: &RecordView<'_>) {
 }
 
 fn needs_quotes(s: &str, is_token: bool) -> bool {
-    (is_token && (s.is_empty() || s.contains([' ', '=', '"'])))
-        || s.chars().any(|c| c.is_control())
+    (is_token && (s.is_empty() || s.contains([' ', '=', '"']))) || s.chars().any(|c| c.is_control())
 }
 
 fn write_text(out: &mut Vec<u8>, s: &str, is_token: bool) {
@@ -86,8 +85,14 @@ mod tests {
     #[test]
     fn timestamps_format_as_rfc3339_utc() {
         assert_eq!(rfc3339(0), "1970-01-01T00:00:00.000000000Z");
-        assert_eq!(rfc3339(1_795_780_800_123_456_789), "2026-11-27T12:00:00.123456789Z");
-        assert_eq!(rfc3339(951_782_400_000_000_000), "2000-02-29T00:00:00.000000000Z");
+        assert_eq!(
+            rfc3339(1_795_780_800_123_456_789),
+            "2026-11-27T12:00:00.123456789Z"
+        );
+        assert_eq!(
+            rfc3339(951_782_400_000_000_000),
+            "2000-02-29T00:00:00.000000000Z"
+        );
         assert_eq!(rfc3339(-1), "1969-12-31T23:59:59.999999999Z");
     }
 
@@ -101,7 +106,13 @@ mod tests {
             Field::new("note", "two words"),
         ];
         batch
-            .push(1_795_780_800_123_456_789, Level::Info, 3, "order filled", &fields)
+            .push(
+                1_795_780_800_123_456_789,
+                Level::Info,
+                3,
+                "order filled",
+                &fields,
+            )
             .unwrap();
         batch.push(0, Level::Warn, 3, "line\nbreak", &[]).unwrap();
         let mut out = Vec::new();

@@ -99,7 +99,9 @@ mod tests {
 
     fn line(message: &str, fields: &[Field<'_>]) -> String {
         let mut batch = Batch::new();
-        batch.push(1_795_780_800_123_456_789, Level::Info, 7, message, fields).unwrap();
+        batch
+            .push(1_795_780_800_123_456_789, Level::Info, 7, message, fields)
+            .unwrap();
         let mut out = Vec::new();
         write_record_line(&mut out, &batch.record(0));
         String::from_utf8(out).unwrap()
@@ -136,8 +138,14 @@ mod tests {
         let f = parsed.get("fields").unwrap();
         assert_eq!(f.get("big").unwrap().as_u64(), Some(u64::MAX));
         assert_eq!(f.get("whole").unwrap().as_f64(), Some(3.0));
-        assert_eq!(f.get("nan").unwrap().get("$f64").unwrap().as_str(), Some("NaN"));
-        assert_eq!(f.get("ninf").unwrap().get("$f64").unwrap().as_str(), Some("-Infinity"));
+        assert_eq!(
+            f.get("nan").unwrap().get("$f64").unwrap().as_str(),
+            Some("NaN")
+        );
+        assert_eq!(
+            f.get("ninf").unwrap().get("$f64").unwrap().as_str(),
+            Some("-Infinity")
+        );
         assert_eq!(f.get("ctl").unwrap().as_str(), Some("\u{0}\u{1f}\"\\\n😀"));
         assert_eq!(parsed.get("message").unwrap().as_str(), Some("q\"uote\\"));
     }
