@@ -237,8 +237,10 @@ fn plot(
         .build_cartesian_2d(0f64..5f64, (1f64..max_y).log_scale())?;
     chart
         .configure_mesh()
+        .x_labels(6)
         .x_desc("percentile")
         .y_desc("latency per call (ns)")
+        .y_label_formatter(&|y| format!("{y:.0}"))
         .x_label_formatter(&|x| match x.round() as i64 {
             0 => "p0".into(),
             1 => "p90".into(),
