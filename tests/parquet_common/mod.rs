@@ -75,3 +75,33 @@ pub fn parse_json(text: &str) -> simd_json::OwnedValue {
     let mut bytes = text.as_bytes().to_vec();
     simd_json::to_owned_value(&mut bytes).unwrap_or_else(|e| panic!("{text}: {e}"))
 }
+
+pub mod batches;
+
+/// A clock tests move by hand: seconds since the epoch.
+pub struct ManualClock(pub std::sync::atomic::AtomicU64);
+
+impl ManualClock {
+    pub fn new(secs: u64) -> std::sync::Arc<ManualClock> {
+        std::sync::Arc::new(ManualClock(std::sync::atomic::AtomicU64::new(secs)))
+    }
+    pub fn advance(&self, secs: u64) {
+        self.0.fetch_add(secs, std::sync::atomic::Ordering::SeqCst);
+    }
+    pub fn now(&self) -> std::time::SystemTime {
+        std::time::UNIX_EPOCH
+            + std::time::Duration::from_secs(self.0.load(std::sync::atomic::Ordering::SeqCst))
+    }
+    /// As a sink's clock.
+    pub fn clock(self: &std::sync::Arc<Self>) -> asynclog::sinks::parquet::Clock {
+        let me = self.clone();
+        std::sync::Arc::new(move || me.now())
+    }
+}
+
+/// The `seq` field of a row, if it has fields.
+pub fn seq_of(row: &Row) -> Option<u64> {
+    use simd_json::prelude::*;
+    let fields = parse_json(row.fields_json.as_deref()?);
+    fields.get("seq").and_then(|v| v.as_u64())
+}

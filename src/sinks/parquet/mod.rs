@@ -599,6 +599,19 @@ impl ParquetSink {
         }
     }
 
+    /// Ends the open file's row group.
+    fn end_row_group(&mut self) -> Result<(), SinkError> {
+        let Some(open) = self.open.as_mut() else {
+            return Ok(());
+        };
+        if let Err(e) = open.writer.flush() {
+            let open = self.open.take().expect("checked above");
+            let context = format!("writing a row group to {}", open.name.in_progress().display());
+            return Err(self.salvage(open.name, open.journal, parquet_error(context, e)));
+        }
+        Ok(())
+    }
+
     /// After a write: finish the file if it reached `rotate_size` (see its docs).
     fn maybe_rotate_by_size(&mut self) -> Result<(), SinkError> {
         let Some(open) = self.open.as_mut() else {
@@ -607,16 +620,18 @@ impl ParquetSink {
         if self.rotate_size == 0 {
             return Ok(());
         }
+        // The writer's estimate of the open row group counts its open pages uncompressed, so it
+        // is an upper bound: a file never passes `rotate_size` by more than one batch. Ending the
+        // row group makes the size exact; a file that then turns out smaller stays open, and
+        // the next crossing ends another (smaller) row group.
         let estimate = (open.writer.bytes_written() + open.writer.in_progress_size()) as u64;
         if estimate < self.rotate_size {
             return Ok(());
         }
-        // The estimate counts the open page uncompressed; ending the row group makes it exact.
-        if let Err(e) = open.writer.flush() {
-            let open = self.open.take().expect("checked above");
-            let context = format!("writing a row group to {}", open.name.in_progress().display());
-            return Err(self.salvage(open.name, open.journal, parquet_error(context, e)));
-        }
+        self.end_row_group()?;
+        let Some(open) = self.open.as_mut() else {
+            return Ok(());
+        };
         let exact = open.writer.bytes_written() as u64;
         if exact * 100 >= self.rotate_size * ROTATE_SIZE_FLOOR_PERCENT {
             self.finish_open()?;
@@ -693,22 +708,14 @@ impl Sink for ParquetSink {
         if self.rotation_due_by_time() {
             return self.finish_open();
         }
+        self.end_row_group()?;
         let Some(open) = self.open.as_mut() else {
             return Ok(());
         };
-        let temp = open.name.in_progress();
-        let result = open
-            .writer
-            .flush()
-            .map_err(|e| parquet_error(format!("writing a row group to {}", temp.display()), e))
-            .and_then(|()| {
-                open.writer
-                    .sync()
-                    .map_err(|e| SinkError::io(format!("writing {}", temp.display()), e))
-            });
-        if let Err(error) = result {
+        if let Err(e) = open.writer.sync() {
             let open = self.open.take().expect("checked above");
-            return Err(self.salvage(open.name, open.journal, error));
+            let context = format!("writing {}", open.name.in_progress().display());
+            return Err(self.salvage(open.name, open.journal, SinkError::io(context, e)));
         }
         Ok(())
     }
