@@ -50,3 +50,25 @@ fn finished_files_are_within_ten_percent_of_rotate_size() {
         .collect();
     assert_eq!(seqs, (0..BATCHES * PER_BATCH as u64).collect::<Vec<_>>());
 }
+
+#[test]
+fn a_full_journal_finishes_the_file() {
+    const LIMIT: u64 = 1 << 20;
+    let dir = tempfile::tempdir().unwrap();
+    let mut sink = ParquetSink::new(ParquetSinkConfig {
+        file_path: dir.path().join("journaled"),
+        journal_limit: LIMIT,
+        ..Default::default()
+    })
+    .unwrap();
+    // About 100 bytes of Arrow per record: 1 MiB of journal every ~10k records.
+    for b in 0..12u64 {
+        sink.write_batch(&common::batches::varied_batch(b * 4096, 4096)).unwrap();
+    }
+    assert!(sink.files_finished() >= 3, "{} files", sink.files_finished());
+    sink.close().unwrap();
+    let files = common::parquet_files(dir.path());
+    assert_eq!(files.len() as u64, sink.files_finished());
+    let rows: usize = files.iter().map(|p| common::read_rows(p).len()).sum();
+    assert_eq!(rows, 12 * 4096);
+}

@@ -16,6 +16,16 @@ const TEMPLATES: [&str; 8] = [
 /// A batch of `n` records numbered from `first`: message from a set of templates, three fields
 /// (`seq`, `price`, `symbol`), every seventh record without fields.
 pub fn varied_batch(first: u64, n: usize) -> Batch {
+    make(first, n, true)
+}
+
+/// As [`varied_batch`], but every record has the three fields.
+#[allow(dead_code)]
+pub fn three_field_batch(first: u64, n: usize) -> Batch {
+    make(first, n, false)
+}
+
+fn make(first: u64, n: usize, some_without_fields: bool) -> Batch {
     let mut batch = Batch::with_capacity(n, n * 96);
     let mut x = first.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
     for i in 0..n as u64 {
@@ -32,7 +42,11 @@ pub fn varied_batch(first: u64, n: usize) -> Batch {
             Field::new("price", (x % 100_000) as f64 / 100.0),
             Field::new("symbol", symbol),
         ];
-        let fields: &[Field<'_>] = if seq % 7 == 0 { &[] } else { &fields };
+        let fields: &[Field<'_>] = if some_without_fields && seq % 7 == 0 {
+            &[]
+        } else {
+            &fields
+        };
         batch.push(ts, level, 1 + (x >> 24) % 8, message, fields).unwrap();
     }
     batch

@@ -32,7 +32,7 @@ use arrow_array::RecordBatch;
 use arrow_ipc::reader::StreamReader;
 use arrow_ipc::writer::StreamWriter;
 use arrow_schema::{ArrowError, SchemaRef};
-use memmap2::MmapMut;
+use memmap2::{MmapMut, MmapOptions};
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
@@ -65,7 +65,7 @@ impl MapWriter {
         allocate(&self.file, new_len as u64)?;
         // SAFETY: as in `Journal::create`: the file is ours (created with `create_new`) and only
         // this writer changes its length, so the map stays within the file.
-        self.map = unsafe { MmapMut::map_mut(&self.file)? };
+        self.map = unsafe { map(&self.file)? };
         Ok(())
     }
 }
@@ -82,6 +82,16 @@ impl Write for MapWriter {
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
     }
+}
+
+/// Maps the whole file, faulting its pages in up front (`MAP_POPULATE`) rather than one by one
+/// as the stream reaches them.
+///
+/// # Safety
+/// Nothing may shrink the file while the map lives (accesses past its end raise SIGBUS).
+unsafe fn map(file: &File) -> io::Result<MmapMut> {
+    // SAFETY: the caller keeps the file at least as long as the map.
+    unsafe { MmapOptions::new().populate().map_mut(file) }
 }
 
 /// Reserves `len` bytes of real disk space (a sparse file would SIGBUS on a full disk).
@@ -137,7 +147,7 @@ impl Journal {
             // SAFETY: the file was just created by us (`create_new`) and is only resized by this
             // journal; another process truncating it would be a misuse we cannot guard against
             // (it would turn accesses past the new end into SIGBUS).
-            let mut map = unsafe { MmapMut::map_mut(&file)? };
+            let mut map = unsafe { map(&file)? };
             map[..8].copy_from_slice(MAGIC);
             Ok(MapWriter {
                 file,
@@ -168,6 +178,11 @@ impl Journal {
         };
         journal.commit();
         Ok(journal)
+    }
+
+    /// Stream bytes committed so far.
+    pub(crate) fn committed_bytes(&self) -> u64 {
+        self.committed as u64
     }
 
     /// Appends `batch` and commits it. On error nothing new is committed, but the stream may hold

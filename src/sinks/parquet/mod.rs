@@ -68,6 +68,8 @@ pub const DEFAULT_ROW_GROUP_ROWS: usize = 64 * 1024;
 /// Default [`ParquetSinkConfig::compression`]. Zstd level 1: in `benches/parquet_sink.rs` it
 /// gives files about a third smaller than Snappy at nearly the same throughput.
 pub const DEFAULT_COMPRESSION: ParquetCompression = ParquetCompression::Zstd(1);
+/// Default [`ParquetSinkConfig::journal_limit`]: 256 MiB.
+pub const DEFAULT_JOURNAL_LIMIT: u64 = 256 << 20;
 /// A size-rotated file is finished once its exact size reaches this share (in percent) of
 /// `rotate_size`; see [`ParquetSinkConfig::rotate_size`].
 pub const ROTATE_SIZE_FLOOR_PERCENT: u64 = 95;
@@ -116,6 +118,11 @@ pub struct ParquetSinkConfig {
     /// Keep the crash journal beside the open file. Off, a crash or a failed write loses the open
     /// file. Default on.
     pub journal: bool,
+    /// The journal holds the open file's rows as uncompressed Arrow (in `benches/parquet_sink.rs`
+    /// about 15 times the Parquet bytes), so the file is finished early when its journal reaches
+    /// this many bytes, bounding the journal's disk use and the time a recovery takes. 0 = no
+    /// limit. Default [`DEFAULT_JOURNAL_LIMIT`].
+    pub journal_limit: u64,
     /// Where time comes from, for names and `rotate_time`. Default `SystemTime::now`.
     pub clock: Clock,
     /// Told about every recovery; also see [`ParquetSink::recoveries`]. Default none.
@@ -133,6 +140,7 @@ impl Default for ParquetSinkConfig {
             compression: DEFAULT_COMPRESSION,
             timestamp_unit: TimestampUnit::default(),
             journal: true,
+            journal_limit: DEFAULT_JOURNAL_LIMIT,
             clock: Arc::new(SystemTime::now),
             on_recovery: None,
         }
@@ -150,6 +158,7 @@ impl fmt::Debug for ParquetSinkConfig {
             .field("compression", &self.compression)
             .field("timestamp_unit", &self.timestamp_unit)
             .field("journal", &self.journal)
+            .field("journal_limit", &self.journal_limit)
             .field("on_recovery", &self.on_recovery.is_some())
             .finish_non_exhaustive()
     }
@@ -212,6 +221,7 @@ pub struct ParquetSink {
     rotate_size: u64,
     rotate_time: Duration,
     journal_enabled: bool,
+    journal_limit: u64,
     clock: Clock,
     on_recovery: Option<RecoveryHook>,
     props: WriterProperties,
@@ -272,6 +282,7 @@ impl ParquetSink {
             rotate_size: config.rotate_size,
             rotate_time: config.rotate_time,
             journal_enabled: config.journal,
+            journal_limit: config.journal_limit,
             clock: config.clock,
             on_recovery: config.on_recovery,
             props: writer_properties(config.compression, config.row_group_rows),
@@ -612,11 +623,19 @@ impl ParquetSink {
         Ok(())
     }
 
-    /// After a write: finish the file if it reached `rotate_size` (see its docs).
+    /// After a write: finish the file if it reached `rotate_size` (see its docs) or its journal
+    /// reached `journal_limit`.
     fn maybe_rotate_by_size(&mut self) -> Result<(), SinkError> {
         let Some(open) = self.open.as_mut() else {
             return Ok(());
         };
+        let journal_full = open
+            .journal
+            .as_ref()
+            .is_some_and(|j| self.journal_limit > 0 && j.committed_bytes() >= self.journal_limit);
+        if journal_full {
+            return self.finish_open();
+        }
         if self.rotate_size == 0 {
             return Ok(());
         }
