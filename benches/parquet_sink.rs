@@ -27,8 +27,16 @@ const PER_BATCH: usize = 8192;
 
 fn variants() -> Vec<(&'static str, ParquetCompression, bool)> {
     vec![
-        ("parquet_zstd1_journal(default)", ParquetCompression::Zstd(1), true),
-        ("parquet_zstd1_no_journal", ParquetCompression::Zstd(1), false),
+        (
+            "parquet_zstd1_journal(default)",
+            ParquetCompression::Zstd(1),
+            true,
+        ),
+        (
+            "parquet_zstd1_no_journal",
+            ParquetCompression::Zstd(1),
+            false,
+        ),
         ("parquet_zstd3_journal", ParquetCompression::Zstd(3), true),
         ("parquet_snappy_journal", ParquetCompression::Snappy, true),
     ]
@@ -77,7 +85,10 @@ fn bytes_per_record(batches: &[Batch]) {
             s.write_batch(batch).unwrap();
         }
         s.close().unwrap();
-        println!("bytes/record {name}: {:.2}", dir_bytes(dir.path()) as f64 / records);
+        println!(
+            "bytes/record {name}: {:.2}",
+            dir_bytes(dir.path()) as f64 / records
+        );
     }
     let dir = tempfile::tempdir().unwrap();
     let mut json = JsonLines {

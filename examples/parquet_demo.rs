@@ -35,10 +35,37 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     match i % 5 {
                         // Some records carry no fields: their fields_json is null.
                         0 => logger.log(level, "heartbeat", &[]),
-                        1 => asynclog::log!(logger, level, "order filled", order_id = i, price = 100.0 + (i % 1000) as f64 / 8.0, symbol = "AAPL"),
-                        2 => asynclog::log!(logger, level, "quote", bid = 99.5, ask = f64::NAN, venue = "X\"Y\nZ"),
-                        3 => asynclog::log!(logger, level, "user login", user = "ünïcode ✓", admin = i % 2 == 0, big = u64::MAX),
-                        _ => asynclog::log!(logger, level, "slow request", latency_us = -(i as i64), path = "/api/v1/orders"),
+                        1 => asynclog::log!(
+                            logger,
+                            level,
+                            "order filled",
+                            order_id = i,
+                            price = 100.0 + (i % 1000) as f64 / 8.0,
+                            symbol = "AAPL"
+                        ),
+                        2 => asynclog::log!(
+                            logger,
+                            level,
+                            "quote",
+                            bid = 99.5,
+                            ask = f64::NAN,
+                            venue = "X\"Y\nZ"
+                        ),
+                        3 => asynclog::log!(
+                            logger,
+                            level,
+                            "user login",
+                            user = "ünïcode ✓",
+                            admin = i % 2 == 0,
+                            big = u64::MAX
+                        ),
+                        _ => asynclog::log!(
+                            logger,
+                            level,
+                            "slow request",
+                            latency_us = -(i as i64),
+                            path = "/api/v1/orders"
+                        ),
                     }
                     .expect("logged");
                 }
@@ -55,7 +82,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .iter()
         .map(|l| format!("\"{}\":{}", l.as_str(), counts[*l as usize]))
         .collect();
-    println!("EXPECT {{\"rows\":{records},\"levels\":{{{}}}}}", expect.join(","));
+    println!(
+        "EXPECT {{\"rows\":{records},\"levels\":{{{}}}}}",
+        expect.join(",")
+    );
     println!(
         "query it: duckdb -c \"SELECT level, count(*) FROM '{}/*.parquet' GROUP BY level ORDER BY level\"",
         dir.display()

@@ -96,7 +96,11 @@ fn allocations_per_batch_are_few_and_independent_of_batch_size() {
         // The journal's IPC dictionary tracker keeps the first batch's `level` column of each
         // file (to compare later dictionaries with), so that one buffer is not returned.
         let expected = u64::from(journal);
-        assert_eq!((misses_small, misses_large), (expected, expected), "column buffers were not reused");
+        assert_eq!(
+            (misses_small, misses_large),
+            (expected, expected),
+            "column buffers were not reused"
+        );
         assert!(large.0 < 150, "{} allocations per batch", large.0);
         // Nothing allocates per record: 8x the records, well under 8x the allocations (what
         // grows is the number of parquet pages finished per batch).

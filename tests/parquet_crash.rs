@@ -38,9 +38,9 @@ fn sink_config(dir: &Path) -> ParquetSinkConfig {
 fn crash_child() {
     let dir = std::env::var("ASYNCLOG_CRASH_DIR").expect("run by the crash test");
     let mut config = Config::default();
-    config
-        .sinks
-        .push(Box::new(ParquetSink::new(sink_config(Path::new(&dir))).unwrap()));
+    config.sinks.push(Box::new(
+        ParquetSink::new(sink_config(Path::new(&dir))).unwrap(),
+    ));
     let logger = Logger::new(config).unwrap();
     let logged: Vec<AtomicU64> = (0..PRODUCERS).map(|_| AtomicU64::new(0)).collect();
     std::thread::scope(|s| {
@@ -48,8 +48,14 @@ fn crash_child() {
             let logger = &logger;
             s.spawn(move || {
                 for seq in 0u64.. {
-                    asynclog::info!(logger, "tick", p = p as u64, seq = seq, pad = "some text to make rows wider")
-                        .unwrap();
+                    asynclog::info!(
+                        logger,
+                        "tick",
+                        p = p as u64,
+                        seq = seq,
+                        pad = "some text to make rows wider"
+                    )
+                    .unwrap();
                     // Release: a reader that sees `seq + 1` sees the log call as returned.
                     count.store(seq + 1, Ordering::Release);
                 }
@@ -94,7 +100,13 @@ fn sigkill_at_random_moments_loses_nothing_flushed() {
     for run in 0..RUNS {
         let dir = tempfile::tempdir().unwrap();
         let mut child = Command::new(&exe)
-            .args(["crash_child", "--exact", "--ignored", "--nocapture", "--test-threads=1"])
+            .args([
+                "crash_child",
+                "--exact",
+                "--ignored",
+                "--nocapture",
+                "--test-threads=1",
+            ])
             .env("ASYNCLOG_CRASH_DIR", dir.path())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -132,7 +144,9 @@ fn sigkill_at_random_moments_loses_nothing_flushed() {
             assert!(
                 matches!(
                     recovery.outcome,
-                    RecoveryOutcome::Rebuilt | RecoveryOutcome::AlreadyFinished | RecoveryOutcome::Empty
+                    RecoveryOutcome::Rebuilt
+                        | RecoveryOutcome::AlreadyFinished
+                        | RecoveryOutcome::Empty
                 ),
                 "run {run}: {recovery:?}"
             );
@@ -142,8 +156,14 @@ fn sigkill_at_random_moments_loses_nothing_flushed() {
             }
         }
         drop(sink);
-        assert!(common::files_with_suffix(dir.path(), ".journal").is_empty(), "run {run}");
-        assert!(common::files_with_suffix(dir.path(), ".inprogress").is_empty(), "run {run}");
+        assert!(
+            common::files_with_suffix(dir.path(), ".journal").is_empty(),
+            "run {run}"
+        );
+        assert!(
+            common::files_with_suffix(dir.path(), ".inprogress").is_empty(),
+            "run {run}"
+        );
 
         let files = common::parquet_files(dir.path());
         files_total += files.len();
@@ -152,7 +172,10 @@ fn sigkill_at_random_moments_loses_nothing_flushed() {
             let fields = common::parse_json(row.fields_json.as_deref().unwrap());
             let p = fields.get("p").unwrap().as_u64().unwrap() as usize;
             let seq = fields.get("seq").unwrap().as_u64().unwrap();
-            assert_eq!(seq, next[p], "run {run}: producer {p} has a gap, a duplicate or disorder");
+            assert_eq!(
+                seq, next[p],
+                "run {run}: producer {p} has a gap, a duplicate or disorder"
+            );
             next[p] += 1;
         }
         for p in 0..PRODUCERS {
@@ -171,7 +194,13 @@ fn sigkill_at_random_moments_loses_nothing_flushed() {
     }
     // The runs must have exercised what they claim to: flushes before the kill, rebuilt
     // journals, and rotations.
-    assert!(flushed_runs >= RUNS / 2, "only {flushed_runs} runs flushed before the kill");
+    assert!(
+        flushed_runs >= RUNS / 2,
+        "only {flushed_runs} runs flushed before the kill"
+    );
     assert!(rebuilt >= RUNS / 2, "only {rebuilt} journals rebuilt");
-    assert!(files_total > RUNS + RUNS / 2, "only {files_total} files in {RUNS} runs");
+    assert!(
+        files_total > RUNS + RUNS / 2,
+        "only {files_total} files in {RUNS} runs"
+    );
 }

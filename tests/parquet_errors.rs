@@ -42,10 +42,13 @@ fn an_unwritable_directory_fails_batches_and_the_logger_keeps_running() {
     let mut config = Config::default();
     config.max_retries = 1;
     config.retry_delay = Duration::from_millis(1);
-    config.hooks = Hooks::default().on_batch_failed(move |sink, _n, error: &SinkError, attempts| {
-        assert!(error.io_kind().is_some(), "{error:?}");
-        seen.lock().unwrap().push(format!("{sink} {attempts} {error}"));
-    });
+    config.hooks =
+        Hooks::default().on_batch_failed(move |sink, _n, error: &SinkError, attempts| {
+            assert!(error.io_kind().is_some(), "{error:?}");
+            seen.lock()
+                .unwrap()
+                .push(format!("{sink} {attempts} {error}"));
+        });
     config.sinks.push(Box::new(sink));
     let logger = Logger::new(config).unwrap();
     asynclog::info!(logger, "lost", n = 1u64).unwrap();
@@ -54,7 +57,11 @@ fn an_unwritable_directory_fails_batches_and_the_logger_keeps_running() {
         let failures = failures.lock().unwrap();
         assert_eq!(failures.len(), 1, "{failures:?}");
         assert!(failures[0].starts_with("parquet 2 "), "{}", failures[0]);
-        assert!(failures[0].contains(logs.to_str().unwrap()), "{}", failures[0]);
+        assert!(
+            failures[0].contains(logs.to_str().unwrap()),
+            "{}",
+            failures[0]
+        );
     }
     // Repair the directory: the logger, still running, writes the next records.
     std::fs::remove_file(&logs).unwrap();
@@ -63,7 +70,10 @@ fn an_unwritable_directory_fails_batches_and_the_logger_keeps_running() {
     logger.close().unwrap();
     let stats = logger.stats();
     let sink_stats = stats.sink("parquet").unwrap();
-    assert_eq!((sink_stats.failed_batches, sink_stats.written_records), (1, 1));
+    assert_eq!(
+        (sink_stats.failed_batches, sink_stats.written_records),
+        (1, 1)
+    );
     let rows = common::read_all(&logs);
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0].message, "kept");
@@ -82,9 +92,11 @@ fn a_failing_rename_is_reported_retried_and_loses_nothing() {
         ..Default::default()
     })
     .unwrap();
-    sink.write_batch(&common::batches::varied_batch(0, 100)).unwrap();
+    sink.write_batch(&common::batches::varied_batch(0, 100))
+        .unwrap();
     clock.advance(61);
-    sink.write_batch(&common::batches::varied_batch(100, 100)).unwrap(); // file 1 finished
+    sink.write_batch(&common::batches::varied_batch(100, 100))
+        .unwrap(); // file 1 finished
     let first = common::parquet_files(&logs);
     assert_eq!(first.len(), 1);
     let first_bytes = std::fs::read(&first[0]).unwrap();
@@ -95,9 +107,17 @@ fn a_failing_rename_is_reported_retried_and_loses_nothing() {
     std::fs::write(&logs, b"in the way").unwrap();
     clock.advance(61);
     let err = sink.flush().unwrap_err();
-    assert_eq!(err.io_kind(), Some(std::io::ErrorKind::NotADirectory), "{err}");
+    assert_eq!(
+        err.io_kind(),
+        Some(std::io::ErrorKind::NotADirectory),
+        "{err}"
+    );
     assert!(err.to_string().contains("renaming"), "{err}");
-    assert!(err.to_string().contains("app_20261127_120101_000.parquet.inprogress"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("app_20261127_120101_000.parquet.inprogress"),
+        "{err}"
+    );
     // Until the rename succeeds, nothing else is written: the batch fails whole and is retried.
     let batch = common::batches::varied_batch(200, 100);
     assert!(sink.write_batch(&batch).is_err());
@@ -111,7 +131,11 @@ fn a_failing_rename_is_reported_retried_and_loses_nothing() {
 
     let files = common::parquet_files(&logs);
     assert_eq!(files.len(), 3);
-    assert_eq!(std::fs::read(&files[0]).unwrap(), first_bytes, "finished file intact");
+    assert_eq!(
+        std::fs::read(&files[0]).unwrap(),
+        first_bytes,
+        "finished file intact"
+    );
     assert!(common::files_with_suffix(&logs, ".inprogress").is_empty());
     assert!(common::files_with_suffix(&logs, ".journal").is_empty());
     let seqs: Vec<Option<u64>> = common::read_all(&logs).iter().map(common::seq_of).collect();

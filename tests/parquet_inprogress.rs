@@ -17,13 +17,22 @@ fn open_file_is_inprogress_until_its_footer_is_written() {
         ..Default::default()
     })
     .unwrap();
-    sink.write_batch(&common::batches::varied_batch(0, 1000)).unwrap();
+    sink.write_batch(&common::batches::varied_batch(0, 1000))
+        .unwrap();
     sink.flush().unwrap();
 
-    let open = dir.path().join("app_20261127_120000_000.parquet.inprogress");
+    let open = dir
+        .path()
+        .join("app_20261127_120000_000.parquet.inprogress");
     assert_eq!(sink.open_file().as_deref(), Some(open.as_path()));
-    assert!(common::parquet_files(dir.path()).is_empty(), "no *.parquet while open");
-    assert_eq!(common::files_with_suffix(dir.path(), ".inprogress"), [open.clone()]);
+    assert!(
+        common::parquet_files(dir.path()).is_empty(),
+        "no *.parquet while open"
+    );
+    assert_eq!(
+        common::files_with_suffix(dir.path(), ".inprogress"),
+        [open.clone()]
+    );
     assert_eq!(common::files_with_suffix(dir.path(), ".journal").len(), 1);
     // Row groups are on disk after the flush, but without a footer no reader can open the file:
     // this is why it must not carry the `.parquet` name yet.
@@ -53,9 +62,13 @@ fn existing_names_are_never_overwritten() {
         ..Default::default()
     })
     .unwrap();
-    sink.write_batch(&common::batches::varied_batch(0, 10)).unwrap();
+    sink.write_batch(&common::batches::varied_batch(0, 10))
+        .unwrap();
     let open = sink.open_file().unwrap();
-    assert!(open.ends_with("app_20261127_120000_001.parquet.inprogress"), "{open:?}");
+    assert!(
+        open.ends_with("app_20261127_120000_001.parquet.inprogress"),
+        "{open:?}"
+    );
     // Someone takes the open file's final name before it is finished.
     let squatter = dir.path().join("app_20261127_120000_001.parquet");
     std::fs::write(&squatter, b"squatter").unwrap();

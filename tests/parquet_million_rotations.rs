@@ -51,9 +51,17 @@ fn a_million_records_survive_rotation_in_order_without_loss_or_duplicates() {
 
     let files = common::parquet_files(dir.path());
     for f in &files {
-        eprintln!("{} {} bytes", f.display(), std::fs::metadata(f).unwrap().len());
+        eprintln!(
+            "{} {} bytes",
+            f.display(),
+            std::fs::metadata(f).unwrap().len()
+        );
     }
-    assert!(files.len() >= 4, "expected 3+ rotations, got {} files", files.len());
+    assert!(
+        files.len() >= 4,
+        "expected 3+ rotations, got {} files",
+        files.len()
+    );
     assert!(common::files_with_suffix(dir.path(), ".inprogress").is_empty());
     assert!(common::files_with_suffix(dir.path(), ".journal").is_empty());
 
@@ -66,7 +74,8 @@ fn a_million_records_survive_rotation_in_order_without_loss_or_duplicates() {
     let mut thread_of = vec![None; PRODUCERS as usize];
     let mut last_ts = vec![i64::MIN; PRODUCERS as usize];
     for row in &rows {
-        let fields = common::parse_json(row.fields_json.as_deref().expect("every record has fields"));
+        let fields =
+            common::parse_json(row.fields_json.as_deref().expect("every record has fields"));
         let p = fields.get("producer").unwrap().as_u64().unwrap() as usize;
         let seq = fields.get("seq").unwrap().as_u64().unwrap();
         // One producer thread has one thread id; its timestamps never go back.
@@ -76,9 +85,15 @@ fn a_million_records_survive_rotation_in_order_without_loss_or_duplicates() {
         match row.message.as_str() {
             "order filled" => {
                 assert_eq!(row.level, "INFO");
-                assert_eq!(seq, next_seq[p], "producer {p} out of order, lost or duplicated");
+                assert_eq!(
+                    seq, next_seq[p],
+                    "producer {p} out of order, lost or duplicated"
+                );
                 next_seq[p] += 1;
-                assert_eq!(fields.get("price").unwrap().as_f64(), Some(seq as f64 * 0.25));
+                assert_eq!(
+                    fields.get("price").unwrap().as_f64(),
+                    Some(seq as f64 * 0.25)
+                );
                 assert_eq!(
                     fields.get("symbol").unwrap().as_str(),
                     Some(format!("SYM{p}").as_str())

@@ -24,7 +24,8 @@ fn a_leftover_journal_becomes_a_parquet_file() {
     let dir = tempfile::tempdir().unwrap();
     let mut sink = ParquetSink::new(config(dir.path(), true)).unwrap();
     for b in 0..3 {
-        sink.write_batch(&common::batches::varied_batch(b * 500, 500)).unwrap();
+        sink.write_batch(&common::batches::varied_batch(b * 500, 500))
+            .unwrap();
     }
     let open = sink.open_file().unwrap();
     std::mem::forget(sink); // dies: no footer, no rename, no journal deletion
@@ -34,7 +35,9 @@ fn a_leftover_journal_becomes_a_parquet_file() {
     let seen: Arc<Mutex<Vec<Recovery>>> = Arc::default();
     let hook_seen = seen.clone();
     let sink = ParquetSink::new(ParquetSinkConfig {
-        on_recovery: Some(Arc::new(move |r: &Recovery| hook_seen.lock().unwrap().push(r.clone()))),
+        on_recovery: Some(Arc::new(move |r: &Recovery| {
+            hook_seen.lock().unwrap().push(r.clone())
+        })),
         ..config(dir.path(), true)
     })
     .unwrap();
@@ -71,7 +74,8 @@ fn a_leftover_journal_becomes_a_parquet_file() {
 
     // The recovered sink goes on with a new file that sorts after the recovered one.
     let mut sink = sink;
-    sink.write_batch(&common::batches::varied_batch(1500, 10)).unwrap();
+    sink.write_batch(&common::batches::varied_batch(1500, 10))
+        .unwrap();
     sink.close().unwrap();
     let files = common::parquet_files(dir.path());
     assert_eq!(files.len(), 2);
@@ -83,7 +87,8 @@ fn a_leftover_journal_becomes_a_parquet_file() {
 fn a_journal_whose_file_was_already_finished_is_just_removed() {
     let dir = tempfile::tempdir().unwrap();
     let mut sink = ParquetSink::new(config(dir.path(), true)).unwrap();
-    sink.write_batch(&common::batches::varied_batch(0, 100)).unwrap();
+    sink.write_batch(&common::batches::varied_batch(0, 100))
+        .unwrap();
     let journal = common::files_with_suffix(dir.path(), ".journal").remove(0);
     let saved = std::fs::read(&journal).unwrap();
     sink.close().unwrap();
@@ -92,7 +97,10 @@ fn a_journal_whose_file_was_already_finished_is_just_removed() {
 
     let sink = ParquetSink::new(config(dir.path(), true)).unwrap();
     assert_eq!(sink.recoveries().len(), 1);
-    assert_eq!(sink.recoveries()[0].outcome, RecoveryOutcome::AlreadyFinished);
+    assert_eq!(
+        sink.recoveries()[0].outcome,
+        RecoveryOutcome::AlreadyFinished
+    );
     assert_eq!(sink.recovered_rows(), 0);
     assert!(!journal.exists());
     assert_eq!(common::read_all(dir.path()).len(), 100, "no duplicates");
@@ -102,7 +110,8 @@ fn a_journal_whose_file_was_already_finished_is_just_removed() {
 fn without_a_journal_the_unfinished_file_is_reported_and_left_alone() {
     let dir = tempfile::tempdir().unwrap();
     let mut sink = ParquetSink::new(config(dir.path(), false)).unwrap();
-    sink.write_batch(&common::batches::varied_batch(0, 100)).unwrap();
+    sink.write_batch(&common::batches::varied_batch(0, 100))
+        .unwrap();
     sink.flush().unwrap();
     let open = sink.open_file().unwrap();
     std::mem::forget(sink);
@@ -120,8 +129,10 @@ fn without_a_journal_the_unfinished_file_is_reported_and_left_alone() {
 fn a_journal_cut_mid_batch_recovers_the_complete_batches() {
     let dir = tempfile::tempdir().unwrap();
     let mut sink = ParquetSink::new(config(dir.path(), true)).unwrap();
-    sink.write_batch(&common::batches::varied_batch(0, 200)).unwrap();
-    sink.write_batch(&common::batches::varied_batch(200, 200)).unwrap();
+    sink.write_batch(&common::batches::varied_batch(0, 200))
+        .unwrap();
+    sink.write_batch(&common::batches::varied_batch(200, 200))
+        .unwrap();
     std::mem::forget(sink);
     let journal = common::files_with_suffix(dir.path(), ".journal").remove(0);
     // Scribble past the committed end, as a half-copied third batch would.
@@ -135,7 +146,10 @@ fn a_journal_cut_mid_batch_recovers_the_complete_batches() {
     let sink = ParquetSink::new(config(dir.path(), true)).unwrap();
     assert_eq!(sink.recoveries()[0].outcome, RecoveryOutcome::Rebuilt);
     assert_eq!(sink.recovered_rows(), 400);
-    let seqs: Vec<Option<u64>> = common::read_all(dir.path()).iter().map(common::seq_of).collect();
+    let seqs: Vec<Option<u64>> = common::read_all(dir.path())
+        .iter()
+        .map(common::seq_of)
+        .collect();
     let expected: Vec<Option<u64>> = (0..400u64).map(|s| (s % 7 != 0).then_some(s)).collect();
     assert_eq!(seqs, expected);
 }

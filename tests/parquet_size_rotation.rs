@@ -20,8 +20,11 @@ fn finished_files_are_within_ten_percent_of_rotate_size() {
     })
     .unwrap();
     for b in 0..BATCHES {
-        sink.write_batch(&common::batches::varied_batch(b * PER_BATCH as u64, PER_BATCH))
-            .unwrap();
+        sink.write_batch(&common::batches::varied_batch(
+            b * PER_BATCH as u64,
+            PER_BATCH,
+        ))
+        .unwrap();
     }
     sink.close().unwrap();
 
@@ -63,9 +66,14 @@ fn a_full_journal_finishes_the_file() {
     .unwrap();
     // About 100 bytes of Arrow per record: 1 MiB of journal every ~10k records.
     for b in 0..12u64 {
-        sink.write_batch(&common::batches::varied_batch(b * 4096, 4096)).unwrap();
+        sink.write_batch(&common::batches::varied_batch(b * 4096, 4096))
+            .unwrap();
     }
-    assert!(sink.files_finished() >= 3, "{} files", sink.files_finished());
+    assert!(
+        sink.files_finished() >= 3,
+        "{} files",
+        sink.files_finished()
+    );
     sink.close().unwrap();
     let files = common::parquet_files(dir.path());
     assert_eq!(files.len() as u64, sink.files_finished());

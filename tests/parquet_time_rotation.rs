@@ -20,7 +20,8 @@ fn files_rotate_when_the_injected_clock_passes_rotate_time() {
     .unwrap();
     let mut next = 0u64;
     let mut write = |sink: &mut ParquetSink, n: usize| {
-        sink.write_batch(&common::batches::varied_batch(next, n)).unwrap();
+        sink.write_batch(&common::batches::varied_batch(next, n))
+            .unwrap();
         next += n as u64;
     };
 

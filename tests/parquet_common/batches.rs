@@ -47,7 +47,9 @@ fn make(first: u64, n: usize, some_without_fields: bool) -> Batch {
         } else {
             &fields
         };
-        batch.push(ts, level, 1 + (x >> 24) % 8, message, fields).unwrap();
+        batch
+            .push(ts, level, 1 + (x >> 24) % 8, message, fields)
+            .unwrap();
     }
     batch
 }

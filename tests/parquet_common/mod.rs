@@ -67,7 +67,10 @@ pub fn read_rows(path: &Path) -> Vec<Row> {
 
 /// Every row of every `*.parquet` file in `dir`, files in name order.
 pub fn read_all(dir: &Path) -> Vec<Row> {
-    parquet_files(dir).iter().flat_map(|p| read_rows(p)).collect()
+    parquet_files(dir)
+        .iter()
+        .flat_map(|p| read_rows(p))
+        .collect()
 }
 
 /// Parses a `fields_json` value.

@@ -228,7 +228,9 @@ mod tests {
             assert_eq!(format!("{stem}{suffix}"), name);
         }
         assert_eq!(stamp(1_795_780_800), "20261127_120000");
-        assert!(namer.parse("app_20261127_120000_000.parquet.journal").is_some());
+        assert!(namer
+            .parse("app_20261127_120000_000.parquet.journal")
+            .is_some());
         assert!(namer.parse("app_20261127_120000_000.json").is_none());
         assert!(namer.parse("apx_20261127_120000_000.parquet").is_none());
         assert!(namer.parse("app_2026112_120000_000.parquet").is_none());

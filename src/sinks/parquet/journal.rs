@@ -256,7 +256,11 @@ pub(crate) fn read_committed(path: &Path) -> Result<Committed, String> {
         .iter()
         .filter_map(|&offset| {
             let word = |i: usize| {
-                u64::from_le_bytes(header[offset + 8 * i..offset + 8 * i + 8].try_into().unwrap())
+                u64::from_le_bytes(
+                    header[offset + 8 * i..offset + 8 * i + 8]
+                        .try_into()
+                        .unwrap(),
+                )
             };
             let (seq, len, check) = (word(0), word(1), word(2));
             (seq != 0 && seq ^ len ^ CHECK_SALT == check).then_some((seq, len))

@@ -415,9 +415,11 @@ impl ParquetSink {
         };
         let written = (|| -> Result<(), String> {
             let temp = name.in_progress();
-            let file = File::create(&temp).map_err(|e| format!("creating {}: {e}", temp.display()))?;
-            let mut writer = ArrowWriter::try_new(file, committed.schema.clone(), Some(self.props.clone()))
-                .map_err(|e| format!("writing {}: {e}", temp.display()))?;
+            let file =
+                File::create(&temp).map_err(|e| format!("creating {}: {e}", temp.display()))?;
+            let mut writer =
+                ArrowWriter::try_new(file, committed.schema.clone(), Some(self.props.clone()))
+                    .map_err(|e| format!("writing {}: {e}", temp.display()))?;
             for batch in &committed.batches {
                 writer
                     .write(batch)
@@ -473,18 +475,20 @@ impl ParquetSink {
         } else {
             None
         };
-        let writer =
-            match ArrowWriter::try_new(file, self.columns.schema().clone(), Some(self.props.clone()))
-            {
-                Ok(writer) => writer,
-                Err(e) => {
-                    let _ = fs::remove_file(&temp);
-                    if let Some(journal) = journal {
-                        let _ = journal.delete();
-                    }
-                    return Err(parquet_error(format!("creating {}", temp.display()), e));
+        let writer = match ArrowWriter::try_new(
+            file,
+            self.columns.schema().clone(),
+            Some(self.props.clone()),
+        ) {
+            Ok(writer) => writer,
+            Err(e) => {
+                let _ = fs::remove_file(&temp);
+                if let Some(journal) = journal {
+                    let _ = journal.delete();
                 }
-            };
+                return Err(parquet_error(format!("creating {}", temp.display()), e));
+            }
+        };
         self.open = Some(OpenFile {
             name,
             writer,
@@ -568,7 +572,10 @@ impl ParquetSink {
                 }
             }
         }
-        let context = format!("renaming {}: every name tried exists", pending.from.display());
+        let context = format!(
+            "renaming {}: every name tried exists",
+            pending.from.display()
+        );
         self.unrenamed = Some(pending);
         Err(SinkError::io(
             context,
@@ -578,12 +585,7 @@ impl ParquetSink {
 
     /// The open file's writer failed, so the file is unusable: rebuild it from the journal, which
     /// holds exactly the batches the file had accepted. Returns the error to report.
-    fn salvage(
-        &mut self,
-        name: FileName,
-        journal: Option<Journal>,
-        cause: SinkError,
-    ) -> SinkError {
+    fn salvage(&mut self, name: FileName, journal: Option<Journal>, cause: SinkError) -> SinkError {
         let Some(journal) = journal else {
             return SinkError::Other(
                 format!(
@@ -617,7 +619,10 @@ impl ParquetSink {
         };
         if let Err(e) = open.writer.flush() {
             let open = self.open.take().expect("checked above");
-            let context = format!("writing a row group to {}", open.name.in_progress().display());
+            let context = format!(
+                "writing a row group to {}",
+                open.name.in_progress().display()
+            );
             return Err(self.salvage(open.name, open.journal, parquet_error(context, e)));
         }
         Ok(())
@@ -659,10 +664,9 @@ impl ParquetSink {
     }
 
     fn write_open(&mut self, batch: &Batch) -> Result<(), SinkError> {
-        let (record_batch, lent) = self
-            .columns
-            .build(batch)
-            .map_err(|e| SinkError::Encode(format!("sink `{}`: building Arrow arrays: {e}", self.name)))?;
+        let (record_batch, lent) = self.columns.build(batch).map_err(|e| {
+            SinkError::Encode(format!("sink `{}`: building Arrow arrays: {e}", self.name))
+        })?;
         let open = self.open.as_mut().expect("a file is open");
         let mut result = Ok(());
         if let Some(journal) = open.journal.as_mut() {

@@ -158,12 +158,9 @@ impl ColumnBuffers {
         timestamps.clear();
         match self.unit {
             TimestampUnit::Nanos => timestamps.extend_from_slice(batch.timestamps()),
-            TimestampUnit::Micros => timestamps.extend(
-                batch
-                    .timestamps()
-                    .iter()
-                    .map(|&ns| ns.div_euclid(1_000)),
-            ),
+            TimestampUnit::Micros => {
+                timestamps.extend(batch.timestamps().iter().map(|&ns| ns.div_euclid(1_000)))
+            }
         }
         let mut thread_ids = std::mem::take(&mut self.thread_ids);
         thread_ids.clear();
@@ -226,7 +223,8 @@ impl ColumnBuffers {
 
         let timestamp: ArrayRef = match self.unit {
             TimestampUnit::Nanos => Arc::new(
-                TimestampNanosecondArray::new(ScalarBuffer::new(ts, 0, n), None).with_timezone("UTC"),
+                TimestampNanosecondArray::new(ScalarBuffer::new(ts, 0, n), None)
+                    .with_timezone("UTC"),
             ),
             TimestampUnit::Micros => Arc::new(
                 TimestampMicrosecondArray::new(ScalarBuffer::new(ts, 0, n), None)
