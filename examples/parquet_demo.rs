@@ -56,7 +56,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                             level,
                             "user login",
                             user = "ünïcode ✓",
-                            admin = i % 2 == 0,
+                            admin = i.is_multiple_of(2),
                             big = u64::MAX
                         ),
                         _ => asynclog::log!(

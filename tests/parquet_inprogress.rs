@@ -31,19 +31,23 @@ fn open_file_is_inprogress_until_its_footer_is_written() {
     );
     assert_eq!(
         common::files_with_suffix(dir.path(), ".inprogress"),
-        [open.clone()]
+        std::slice::from_ref(&open)
     );
     assert_eq!(common::files_with_suffix(dir.path(), ".journal").len(), 1);
     // Row groups are on disk after the flush, but without a footer no reader can open the file:
     // this is why it must not carry the `.parquet` name yet.
-    let err = ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(&open).unwrap())
-        .err()
-        .expect("a footer-less file does not open");
+    let Err(err) = ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(&open).unwrap())
+    else {
+        panic!("a footer-less file opened");
+    };
     assert!(err.to_string().contains("footer"), "{err}");
 
     sink.close().unwrap();
     let finished = dir.path().join("app_20261127_120000_000.parquet");
-    assert_eq!(common::parquet_files(dir.path()), [finished.clone()]);
+    assert_eq!(
+        common::parquet_files(dir.path()),
+        std::slice::from_ref(&finished)
+    );
     assert!(common::files_with_suffix(dir.path(), ".inprogress").is_empty());
     assert!(common::files_with_suffix(dir.path(), ".journal").is_empty());
     assert_eq!(common::read_rows(&finished).len(), 1000);

@@ -38,7 +38,7 @@ fn a_million_records_survive_rotation_in_order_without_loss_or_duplicates() {
                         symbol = symbol.as_str()
                     )
                     .unwrap();
-                    if seq % 50_000 == 0 {
+                    if seq.is_multiple_of(50_000) {
                         asynclog::warn!(logger, "checkpoint", producer = p, seq = seq).unwrap();
                     }
                 }

@@ -1,4 +1,5 @@
 //! Deterministic batches of varied records for sink-level tests and benches.
+#![allow(dead_code)] // each test or bench uses some of these
 
 use asynclog::{Batch, Field, Level};
 
@@ -20,7 +21,6 @@ pub fn varied_batch(first: u64, n: usize) -> Batch {
 }
 
 /// As [`varied_batch`], but every record has the three fields.
-#[allow(dead_code)]
 pub fn three_field_batch(first: u64, n: usize) -> Batch {
     make(first, n, false)
 }
@@ -42,7 +42,7 @@ fn make(first: u64, n: usize, some_without_fields: bool) -> Batch {
             Field::new("price", (x % 100_000) as f64 / 100.0),
             Field::new("symbol", symbol),
         ];
-        let fields: &[Field<'_>] = if some_without_fields && seq % 7 == 0 {
+        let fields: &[Field<'_>] = if some_without_fields && seq.is_multiple_of(7) {
             &[]
         } else {
             &fields
