@@ -155,3 +155,33 @@ fn a_journal_cut_mid_batch_recovers_the_complete_batches() {
         .collect();
     assert_eq!(seqs, expected);
 }
+
+#[test]
+fn a_journal_killed_before_its_header_was_written_counts_as_empty() {
+    let dir = tempfile::tempdir().unwrap();
+    let stem = dir.path().join("rec_20261127_120000_000.parquet");
+    let journal = stem.with_extension("parquet.journal");
+    let in_progress = stem.with_extension("parquet.inprogress");
+    // Created and sized, but killed before the magic was written; the .inprogress file is empty.
+    std::fs::write(&journal, vec![0u8; 4096]).unwrap();
+    std::fs::write(&in_progress, b"").unwrap();
+
+    let sink = ParquetSink::new(config(dir.path(), true)).unwrap();
+    assert_eq!(sink.recoveries().len(), 1);
+    assert_eq!(sink.recoveries()[0].outcome, RecoveryOutcome::Empty);
+    assert!(!journal.exists() && !in_progress.exists());
+    assert!(common::parquet_files(dir.path()).is_empty());
+
+    // A journal with a foreign header is not ours to delete.
+    std::fs::write(
+        &journal,
+        b"something else entirely, not a journal at all....................",
+    )
+    .unwrap();
+    let sink = ParquetSink::new(config(dir.path(), true)).unwrap();
+    assert!(matches!(
+        sink.recoveries()[0].outcome,
+        RecoveryOutcome::Failed(_)
+    ));
+    assert!(journal.exists());
+}

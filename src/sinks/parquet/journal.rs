@@ -236,7 +236,8 @@ impl Journal {
 
 /// What [`read_committed`] found.
 pub(crate) struct Committed {
-    pub schema: SchemaRef,
+    /// `None` for a journal killed before its header was written (nothing was committed).
+    pub schema: Option<SchemaRef>,
     pub batches: Vec<RecordBatch>,
     /// Why reading stopped before the committed end, if it did (only a damaged file does that:
     /// commits cover complete messages).
@@ -247,8 +248,23 @@ pub(crate) struct Committed {
 pub(crate) fn read_committed(path: &Path) -> Result<Committed, String> {
     let mut file = File::open(path).map_err(|e| format!("opening journal: {e}"))?;
     let mut header = [0u8; HEADER_LEN];
-    file.read_exact(&mut header)
-        .map_err(|e| format!("reading journal header: {e}"))?;
+    let mut read = 0;
+    while read < HEADER_LEN {
+        match file.read(&mut header[read..]) {
+            Ok(0) => break,
+            Ok(n) => read += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(format!("reading journal header: {e}")),
+        }
+    }
+    // Killed between creating the file and writing its magic: nothing was committed.
+    if header[..8].iter().all(|&b| b == 0) {
+        return Ok(Committed {
+            schema: None,
+            batches: Vec::new(),
+            damaged: None,
+        });
+    }
     if &header[..8] != MAGIC {
         return Err("not an asynclog journal (bad magic)".into());
     }
@@ -266,8 +282,15 @@ pub(crate) fn read_committed(path: &Path) -> Result<Committed, String> {
             (seq != 0 && seq ^ len ^ CHECK_SALT == check).then_some((seq, len))
         })
         .max()
-        .map(|(_, len)| len as usize)
-        .ok_or("no valid commit record")?;
+        .map(|(_, len)| len as usize);
+    // Killed after the magic, before the first commit (the schema's): nothing was committed.
+    let Some(committed) = committed else {
+        return Ok(Committed {
+            schema: None,
+            batches: Vec::new(),
+            damaged: None,
+        });
+    };
     let mut stream = Vec::with_capacity(committed);
     file.take(committed as u64)
         .read_to_end(&mut stream)
@@ -293,7 +316,7 @@ pub(crate) fn read_committed(path: &Path) -> Result<Committed, String> {
         }
     }
     Ok(Committed {
-        schema,
+        schema: Some(schema),
         batches,
         damaged,
     })

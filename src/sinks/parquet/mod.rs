@@ -395,18 +395,21 @@ impl ParquetSink {
             Err(e) => return failed(format!("journal {}: {e}", journal.display())),
         };
         let rows: u64 = committed.batches.iter().map(|b| b.num_rows() as u64).sum();
-        if rows == 0 {
-            return match remove_leftovers() {
-                Ok(()) => Recovery {
-                    journal: journal.clone(),
-                    file: None,
-                    rows: 0,
-                    outcome: RecoveryOutcome::Empty,
-                    damage: committed.damaged.clone(),
-                },
-                Err(e) => failed(e),
-            };
-        }
+        let schema = match &committed.schema {
+            Some(schema) if rows > 0 => schema.clone(),
+            _ => {
+                return match remove_leftovers() {
+                    Ok(()) => Recovery {
+                        journal: journal.clone(),
+                        file: None,
+                        rows: 0,
+                        outcome: RecoveryOutcome::Empty,
+                        damage: committed.damaged.clone(),
+                    },
+                    Err(e) => failed(e),
+                }
+            }
+        };
         // A finished name that exists but does not read is not ours to overwrite.
         let target = if fs::symlink_metadata(&finished).is_ok() {
             self.namer.next((self.clock)())
@@ -417,9 +420,8 @@ impl ParquetSink {
             let temp = name.in_progress();
             let file =
                 File::create(&temp).map_err(|e| format!("creating {}: {e}", temp.display()))?;
-            let mut writer =
-                ArrowWriter::try_new(file, committed.schema.clone(), Some(self.props.clone()))
-                    .map_err(|e| format!("writing {}: {e}", temp.display()))?;
+            let mut writer = ArrowWriter::try_new(file, schema, Some(self.props.clone()))
+                .map_err(|e| format!("writing {}: {e}", temp.display()))?;
             for batch in &committed.batches {
                 writer
                     .write(batch)
@@ -458,22 +460,22 @@ impl ParquetSink {
         })?;
         let opened_at = (self.clock)();
         let name = self.namer.next(opened_at);
-        let temp = name.in_progress();
-        let file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&temp)
-            .map_err(|e| SinkError::io(format!("creating {}", temp.display()), e))?;
+        // The journal first: a crash between the two leaves a journal (recovered as empty), never
+        // an `.inprogress` file without one.
         let journal = if self.journal_enabled {
-            match Journal::create(name.journal(), self.columns.schema()) {
-                Ok(journal) => Some(journal),
-                Err(e) => {
-                    let _ = fs::remove_file(&temp);
-                    return Err(e);
-                }
-            }
+            Some(Journal::create(name.journal(), self.columns.schema())?)
         } else {
             None
+        };
+        let temp = name.in_progress();
+        let file = match OpenOptions::new().write(true).create_new(true).open(&temp) {
+            Ok(file) => file,
+            Err(e) => {
+                if let Some(journal) = journal {
+                    let _ = journal.delete();
+                }
+                return Err(SinkError::io(format!("creating {}", temp.display()), e));
+            }
         };
         let writer = match ArrowWriter::try_new(
             file,
