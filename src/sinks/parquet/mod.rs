@@ -65,8 +65,10 @@ use std::time::{Duration, SystemTime};
 pub const DEFAULT_NAME: &str = "parquet";
 /// Default [`ParquetSinkConfig::row_group_rows`].
 pub const DEFAULT_ROW_GROUP_ROWS: usize = 64 * 1024;
-/// Default [`ParquetSinkConfig::compression`]. Zstd level 1: in `benches/parquet_sink.rs` it
-/// gives files about a third smaller than Snappy at nearly the same throughput.
+/// Default [`ParquetSinkConfig::compression`]: zstd level 1. In `benches/parquet_sink.rs`
+/// (8192-record batches, message + 3 fields) it wrote 10.48 bytes per record against Snappy's
+/// 19.39, at the same throughput (median 7.8 vs 8.2 ms per batch); level 3 was no smaller
+/// (10.86) and slower (10.5 ms).
 pub const DEFAULT_COMPRESSION: ParquetCompression = ParquetCompression::Zstd(1);
 /// Default [`ParquetSinkConfig::journal_limit`]: 256 MiB.
 pub const DEFAULT_JOURNAL_LIMIT: u64 = 256 << 20;
@@ -118,10 +120,11 @@ pub struct ParquetSinkConfig {
     /// Keep the crash journal beside the open file. Off, a crash or a failed write loses the open
     /// file. Default on.
     pub journal: bool,
-    /// The journal holds the open file's rows as uncompressed Arrow (in `benches/parquet_sink.rs`
-    /// about 15 times the Parquet bytes), so the file is finished early when its journal reaches
-    /// this many bytes, bounding the journal's disk use and the time a recovery takes. 0 = no
-    /// limit. Default [`DEFAULT_JOURNAL_LIMIT`].
+    /// The journal holds the open file's rows as uncompressed Arrow (per record 17 bytes plus
+    /// the message and `fields_json` with 4-byte offsets: several times the Parquet bytes), so
+    /// the file is finished early when its journal reaches this many bytes, bounding the
+    /// journal's disk use and the time a recovery takes. 0 = no limit. Default
+    /// [`DEFAULT_JOURNAL_LIMIT`].
     pub journal_limit: u64,
     /// Where time comes from, for names and `rotate_time`. Default `SystemTime::now`.
     pub clock: Clock,
