@@ -1,7 +1,7 @@
 //! Writes logs as Parquet and prints how to query them.
 //!
 //! `cargo run --example parquet_demo -- [DIR] [RECORDS]` logs RECORDS records (default 100000)
-//! from four threads into `DIR/demo_*.parquet` (default `logs/`), rotating every 1 MiB, then
+//! from four threads into `DIR/demo_*.parquet` (default `logs/`), rotating every 256 KiB, then
 //! prints the level counts it logged as one `EXPECT {...}` JSON line (the CI reader check
 //! compares DuckDB's and pyarrow's counts with it) and a DuckDB one-liner.
 
@@ -15,7 +15,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let sink = ParquetSink::new(ParquetSinkConfig {
         file_path: dir.join("demo"),
-        rotate_size: 1 << 20,
+        rotate_size: 256 << 10,
         ..Default::default()
     })?;
     for recovery in sink.recoveries() {
