@@ -44,5 +44,6 @@ pub use error::{Error, LogError, SinkError};
 pub use frontend::{Logger, Producer};
 pub use ring::record::FieldIter;
 pub use sinks::{ConsoleSink, Sink};
+pub use sinks::{ParquetSink, ParquetSinkConfig};
 pub use telemetry::{Hooks, SinkStats, Stats};
 pub use value::{Field, Level, LogMessage, MessageRef, OwnedValue, Value};

@@ -3,8 +3,10 @@
 mod console;
 pub mod format;
 pub mod json;
+pub mod parquet;
 
 pub use console::ConsoleSink;
+pub use parquet::{ParquetSink, ParquetSinkConfig};
 
 use crate::batch::Batch;
 use crate::error::SinkError;

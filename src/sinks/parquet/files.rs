@@ -1,0 +1,259 @@
+//! File names, the no-overwrite rename, and the directory scan behind both.
+//!
+//! Finished files are named `{prefix}_{YYYYMMDD_HHMMSS}_{NNN}.parquet` (UTC, when the file was
+//! opened); while open, the same name ends in `.parquet.inprogress`, and its journal in
+//! `.parquet.journal`. Names sort in write order: a stamp never goes below the last one used in
+//! the directory (a clock stepping back reuses the last second), `NNN` counts files within one
+//! second, and past `999` the stamp moves on a second.
+
+use crate::sinks::format::civil_from_days;
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Suffix of a finished file.
+pub(crate) const FINISHED: &str = ".parquet";
+/// Suffix of a file being written.
+pub(crate) const IN_PROGRESS: &str = ".parquet.inprogress";
+/// Suffix of the journal of a file being written.
+pub(crate) const JOURNAL: &str = ".parquet.journal";
+
+/// Where a file goes: its name stem `{prefix}_{stamp}_{NNN}` in `dir`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct FileName {
+    pub dir: PathBuf,
+    pub stem: String,
+}
+
+impl FileName {
+    pub fn finished(&self) -> PathBuf {
+        self.dir.join(format!("{}{FINISHED}", self.stem))
+    }
+    pub fn in_progress(&self) -> PathBuf {
+        self.dir.join(format!("{}{IN_PROGRESS}", self.stem))
+    }
+    pub fn journal(&self) -> PathBuf {
+        self.dir.join(format!("{}{JOURNAL}", self.stem))
+    }
+}
+
+/// Hands out file names for one `file_path`.
+#[derive(Debug)]
+pub(crate) struct Namer {
+    dir: PathBuf,
+    prefix: String,
+    /// The last (seconds since epoch, NNN) used or seen in the directory.
+    last: Option<(i64, u32)>,
+}
+
+impl Namer {
+    /// A namer for `file_path` (`dir/prefix`). Does not touch the disk.
+    pub fn new(file_path: &Path) -> Result<Namer, String> {
+        let prefix = file_path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .filter(|n| !n.is_empty())
+            .ok_or_else(|| {
+                format!(
+                    "`{}` does not end in a UTF-8 file name prefix",
+                    file_path.display()
+                )
+            })?
+            .to_owned();
+        let dir = match file_path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        Ok(Namer {
+            dir,
+            prefix,
+            last: None,
+        })
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Names of this prefix's files in the directory, with their parsed stamp and suffix.
+    pub fn scan(&mut self) -> io::Result<Vec<(FileName, &'static str)>> {
+        let mut found = Vec::new();
+        for entry in fs::read_dir(&self.dir)? {
+            let entry = entry?;
+            let Some(name) = entry.file_name().to_str().map(str::to_owned) else {
+                continue;
+            };
+            let Some((stem, suffix, stamp)) = self.parse(&name) else {
+                continue;
+            };
+            self.last = self.last.max(Some(stamp));
+            found.push((
+                FileName {
+                    dir: self.dir.clone(),
+                    stem,
+                },
+                suffix,
+            ));
+        }
+        found.sort_by(|a, b| a.0.stem.cmp(&b.0.stem));
+        Ok(found)
+    }
+
+    /// Splits `{prefix}_{YYYYMMDD}_{HHMMSS}_{NNN}{suffix}` into stem, suffix and (secs, NNN).
+    fn parse(&self, name: &str) -> Option<(String, &'static str, (i64, u32))> {
+        let rest = name.strip_prefix(&self.prefix)?.strip_prefix('_')?;
+        let (body, suffix) = [JOURNAL, IN_PROGRESS, FINISHED]
+            .into_iter()
+            .find_map(|suffix| rest.strip_suffix(suffix).map(|body| (body, suffix)))?;
+        let bytes = body.as_bytes();
+        if bytes.len() < 19 || bytes[8] != b'_' || bytes[15] != b'_' {
+            return None;
+        }
+        let digits = |range: std::ops::Range<usize>| -> Option<i64> {
+            let s = body.get(range)?;
+            s.bytes()
+                .all(|b| b.is_ascii_digit())
+                .then(|| s.parse().ok())?
+        };
+        let (y, mo, d) = (digits(0..4)?, digits(4..6)?, digits(6..8)?);
+        let (h, mi, s) = (digits(9..11)?, digits(11..13)?, digits(13..15)?);
+        let nnn = digits(16..body.len())?;
+        let secs = days_from_civil(y, mo as u32, d as u32) * 86_400 + h * 3600 + mi * 60 + s;
+        let stem = name[..name.len() - suffix.len()].to_owned();
+        Some((stem, suffix, (secs, u32::try_from(nnn).ok()?)))
+    }
+
+    /// The next free name for a file opened at `now`: never an existing finished, in-progress or
+    /// journal file, and sorting after every name handed out or seen before.
+    pub fn next(&mut self, now: SystemTime) -> FileName {
+        let now_secs = match now.duration_since(UNIX_EPOCH) {
+            Ok(d) => d.as_secs() as i64,
+            Err(_) => 0,
+        };
+        let mut candidate = match self.last {
+            Some((secs, nnn)) if secs >= now_secs => {
+                if nnn >= 999 {
+                    (secs + 1, 0)
+                } else {
+                    (secs, nnn + 1)
+                }
+            }
+            _ => (now_secs, 0),
+        };
+        loop {
+            let name = FileName {
+                dir: self.dir.clone(),
+                stem: format!("{}_{}_{:03}", self.prefix, stamp(candidate.0), candidate.1),
+            };
+            self.last = Some(candidate);
+            let taken = [name.finished(), name.in_progress(), name.journal()]
+                .iter()
+                .any(|p| fs::symlink_metadata(p).is_ok());
+            if !taken {
+                return name;
+            }
+            candidate = if candidate.1 >= 999 {
+                (candidate.0 + 1, 0)
+            } else {
+                (candidate.0, candidate.1 + 1)
+            };
+        }
+    }
+}
+
+/// `YYYYMMDD_HHMMSS` for `secs` since the epoch, UTC.
+fn stamp(secs: i64) -> String {
+    let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
+    let s = secs.rem_euclid(86_400);
+    format!(
+        "{y:04}{m:02}{d:02}_{:02}{:02}{:02}",
+        s / 3600,
+        s / 60 % 60,
+        s % 60
+    )
+}
+
+/// Days since 1970-01-01 of a Gregorian date (Howard Hinnant's `days_from_civil`).
+fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let mp = (i64::from(month) + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + i64::from(day) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// Renames `from` to `to` unless `to` exists (then `AlreadyExists`): a finished file is never
+/// overwritten. Hard-links then unlinks, which is atomic about the check; on filesystems without
+/// hard links it falls back to check-then-rename.
+pub(crate) fn rename_no_replace(from: &Path, to: &Path) -> io::Result<()> {
+    match fs::hard_link(from, to) {
+        Ok(()) => fs::remove_file(from),
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Err(e),
+        Err(_) => {
+            if fs::symlink_metadata(to).is_ok() {
+                return Err(io::Error::new(
+                    io::ErrorKind::AlreadyExists,
+                    format!("{} exists", to.display()),
+                ));
+            }
+            fs::rename(from, to)
+        }
+    }
+}
+
+/// True when `path` is a Parquet file whose footer reads.
+pub(crate) fn is_complete_parquet(path: &Path) -> bool {
+    let Ok(file) = fs::File::open(path) else {
+        return false;
+    };
+    parquet::file::reader::SerializedFileReader::new(file).is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn stamps_round_trip_through_parse() {
+        let namer = Namer::new(Path::new("/tmp/x/app")).unwrap();
+        for secs in [0i64, 951_782_400, 1_795_780_800, 4_102_444_799] {
+            let name = format!("app_{}_007.parquet", stamp(secs));
+            let (stem, suffix, parsed) = namer.parse(&name).unwrap();
+            assert_eq!(parsed, (secs, 7), "{name}");
+            assert_eq!(suffix, FINISHED);
+            assert_eq!(format!("{stem}{suffix}"), name);
+        }
+        assert_eq!(stamp(1_795_780_800), "20261127_120000");
+        assert!(namer
+            .parse("app_20261127_120000_000.parquet.journal")
+            .is_some());
+        assert!(namer.parse("app_20261127_120000_000.json").is_none());
+        assert!(namer.parse("apx_20261127_120000_000.parquet").is_none());
+        assert!(namer.parse("app_2026112_120000_000.parquet").is_none());
+    }
+
+    #[test]
+    fn names_sort_in_hand_out_order_even_when_the_clock_steps_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut namer = Namer::new(&dir.path().join("app")).unwrap();
+        let t0 = UNIX_EPOCH + Duration::from_secs(1_795_780_800);
+        let times = [
+            t0,
+            t0,
+            t0 + Duration::from_secs(5),
+            t0 + Duration::from_secs(2), // clock stepped back
+            t0 + Duration::from_secs(9),
+        ];
+        let names: Vec<String> = times.iter().map(|&t| namer.next(t).stem).collect();
+        let mut sorted = names.clone();
+        sorted.sort();
+        assert_eq!(names, sorted);
+        assert_eq!(names[0], "app_20261127_120000_000");
+        assert_eq!(names[1], "app_20261127_120000_001");
+        assert_eq!(names[3], "app_20261127_120005_001");
+    }
+}

@@ -1,0 +1,323 @@
+//! The crash journal: an Arrow IPC stream in a memory-mapped file beside the open Parquet file.
+//!
+//! A Parquet file is unreadable until its footer is written, so a process killed mid-file would
+//! lose the whole file. An Arrow IPC *stream* has no footer: every complete message stands on its
+//! own. While a Parquet file is open, every record batch written to it is first appended here,
+//! from the same Arrow buffers; when the Parquet footer is on disk and the file renamed, the
+//! journal is deleted. A later `ParquetSink::new` turns a leftover journal back into a Parquet
+//! file ([`read_committed`]).
+//!
+//! File layout:
+//!
+//! ```text
+//! 0..8     magic "ALGJRNL1"
+//! 8..32    commit slot 0: seq u64, committed u64, check u64 (= seq ^ committed ^ CHECK_SALT)
+//! 32..56   commit slot 1: same
+//! 56..64   zero
+//! 64..     Arrow IPC stream: the schema message, then per batch its dictionary and record batch
+//! ```
+//!
+//! Each append copies the batch's messages into the map, then writes a commit record (`seq + 1`,
+//! new length) into slot `seq % 2`. A reader takes the valid slot with the higher `seq` and reads
+//! only that many stream bytes, so a batch cut short by a kill — bytes half copied, or a commit
+//! record half written — is never read: the other slot still holds the previous commit. This
+//! protects against the process dying (SIGKILL, panic, abort), whose stores are all in the page
+//! cache; it does not order writes for power loss (no `msync`).
+//!
+//! The file grows with `posix_fallocate` (on Linux), so a full disk fails the append with
+//! `ENOSPC` instead of raising SIGBUS when a page of a sparse file is first touched.
+
+use crate::error::SinkError;
+use arrow_array::RecordBatch;
+use arrow_ipc::reader::StreamReader;
+use arrow_ipc::writer::StreamWriter;
+use arrow_schema::{ArrowError, SchemaRef};
+use memmap2::{MmapMut, MmapOptions};
+use std::fs::{File, OpenOptions};
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+
+const MAGIC: &[u8; 8] = b"ALGJRNL1";
+const CHECK_SALT: u64 = 0x6a6f_7572_6e61_6c21;
+const SLOT_OFFSETS: [usize; 2] = [8, 32];
+/// Where the IPC stream starts.
+pub(crate) const HEADER_LEN: usize = 64;
+/// Size of a new journal file.
+const INITIAL_LEN: usize = 4 << 20;
+/// Largest single growth step.
+const MAX_GROWTH: usize = 256 << 20;
+
+/// Writes the IPC stream into the map, growing the file as needed.
+struct MapWriter {
+    file: File,
+    map: MmapMut,
+    /// Next write offset (absolute, so `>= HEADER_LEN`).
+    pos: usize,
+}
+
+impl MapWriter {
+    fn ensure(&mut self, needed: usize) -> io::Result<()> {
+        if needed <= self.map.len() {
+            return Ok(());
+        }
+        let grow = self.map.len().clamp(INITIAL_LEN, MAX_GROWTH);
+        let new_len = needed.max(self.map.len() + grow);
+        allocate(&self.file, new_len as u64)?;
+        // SAFETY: as in `Journal::create`: the file is ours (created with `create_new`) and only
+        // this writer changes its length, so the map stays within the file.
+        self.map = unsafe { map(&self.file)? };
+        Ok(())
+    }
+}
+
+impl Write for MapWriter {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let end = self.pos + buf.len();
+        self.ensure(end)?;
+        self.map[self.pos..end].copy_from_slice(buf);
+        self.pos = end;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Maps the whole file, faulting its pages in up front (`MAP_POPULATE`) rather than one by one
+/// as the stream reaches them.
+///
+/// # Safety
+/// Nothing may shrink the file while the map lives (accesses past its end raise SIGBUS).
+unsafe fn map(file: &File) -> io::Result<MmapMut> {
+    // SAFETY: the caller keeps the file at least as long as the map.
+    unsafe { MmapOptions::new().populate().map_mut(file) }
+}
+
+/// Reserves `len` bytes of real disk space (a sparse file would SIGBUS on a full disk).
+#[cfg(target_os = "linux")]
+fn allocate(file: &File, len: u64) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: `posix_fallocate` only reads its integer arguments; the descriptor is open for
+    // writing for as long as `file` is borrowed.
+    let rc = unsafe { libc::posix_fallocate(file.as_raw_fd(), 0, len as libc::off_t) };
+    match rc {
+        0 => Ok(()),
+        // Filesystems without fallocate support: fall back to a (sparse) length change.
+        libc::EOPNOTSUPP | libc::EINVAL => file.set_len(len),
+        errno => Err(io::Error::from_raw_os_error(errno)),
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn allocate(file: &File, len: u64) -> io::Result<()> {
+    file.set_len(len)
+}
+
+/// An open journal. See the [module docs](self).
+pub(crate) struct Journal {
+    path: PathBuf,
+    stream: StreamWriter<MapWriter>,
+    seq: u64,
+    committed: usize,
+    previous: usize,
+}
+
+fn io_error(path: &Path, what: &str, error: ArrowError) -> SinkError {
+    match error {
+        ArrowError::IoError(_, source) => {
+            SinkError::io(format!("{what} journal {}", path.display()), source)
+        }
+        other => SinkError::Encode(format!("{what} journal {}: {other}", path.display())),
+    }
+}
+
+impl Journal {
+    /// Creates the journal at `path` (which must not exist) and writes the schema message.
+    pub(crate) fn create(path: PathBuf, schema: &SchemaRef) -> Result<Journal, SinkError> {
+        let context = || format!("creating journal {}", path.display());
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .map_err(|e| SinkError::io(context(), e))?;
+        let result = (|| {
+            allocate(&file, INITIAL_LEN as u64)?;
+            // SAFETY: the file was just created by us (`create_new`) and is only resized by this
+            // journal; another process truncating it would be a misuse we cannot guard against
+            // (it would turn accesses past the new end into SIGBUS).
+            let mut map = unsafe { map(&file)? };
+            map[..8].copy_from_slice(MAGIC);
+            Ok(MapWriter {
+                file,
+                map,
+                pos: HEADER_LEN,
+            })
+        })();
+        let writer = match result {
+            Ok(writer) => writer,
+            Err(e) => {
+                let _ = std::fs::remove_file(&path);
+                return Err(SinkError::io(context(), e));
+            }
+        };
+        let stream = match StreamWriter::try_new(writer, schema) {
+            Ok(stream) => stream,
+            Err(e) => {
+                let _ = std::fs::remove_file(&path);
+                return Err(io_error(&path, "creating", e));
+            }
+        };
+        let mut journal = Journal {
+            path,
+            stream,
+            seq: 0,
+            committed: 0,
+            previous: 0,
+        };
+        journal.commit();
+        Ok(journal)
+    }
+
+    /// Stream bytes committed so far.
+    pub(crate) fn committed_bytes(&self) -> u64 {
+        self.committed as u64
+    }
+
+    /// Appends `batch` and commits it. On error nothing new is committed, but the stream may hold
+    /// a partial message past the commit, so the journal must not be appended to again.
+    pub(crate) fn append(&mut self, batch: &RecordBatch) -> Result<(), SinkError> {
+        self.stream
+            .write(batch)
+            .map_err(|e| io_error(&self.path, "appending to", e))?;
+        self.commit();
+        Ok(())
+    }
+
+    /// Takes back the last append's commit (its Parquet write failed); the journal then holds
+    /// exactly what the Parquet file held before that batch.
+    pub(crate) fn rollback_last(&mut self) {
+        let previous = self.previous;
+        self.write_commit(previous);
+    }
+
+    fn commit(&mut self) {
+        let end = self.stream.get_ref().pos - HEADER_LEN;
+        self.previous = self.committed;
+        self.write_commit(end);
+    }
+
+    fn write_commit(&mut self, committed: usize) {
+        self.seq += 1;
+        self.committed = committed;
+        let slot = SLOT_OFFSETS[(self.seq % 2) as usize];
+        let mut record = [0u8; 24];
+        record[..8].copy_from_slice(&self.seq.to_le_bytes());
+        record[8..16].copy_from_slice(&(committed as u64).to_le_bytes());
+        record[16..].copy_from_slice(&(self.seq ^ committed as u64 ^ CHECK_SALT).to_le_bytes());
+        let map = &mut self.stream.get_mut().map;
+        map[slot..slot + 24].copy_from_slice(&record);
+    }
+
+    /// Unmaps and deletes the journal file.
+    pub(crate) fn delete(self) -> Result<(), SinkError> {
+        let path = self.path;
+        drop(self.stream);
+        std::fs::remove_file(&path)
+            .map_err(|e| SinkError::io(format!("removing journal {}", path.display()), e))
+    }
+
+    /// Unmaps the journal, leaving the file for recovery.
+    pub(crate) fn abandon(self) -> PathBuf {
+        self.path
+    }
+}
+
+/// What [`read_committed`] found.
+pub(crate) struct Committed {
+    /// `None` for a journal killed before its header was written (nothing was committed).
+    pub schema: Option<SchemaRef>,
+    pub batches: Vec<RecordBatch>,
+    /// Why reading stopped before the committed end, if it did (only a damaged file does that:
+    /// commits cover complete messages).
+    pub damaged: Option<String>,
+}
+
+/// Reads every committed batch of the journal at `path`.
+pub(crate) fn read_committed(path: &Path) -> Result<Committed, String> {
+    let mut file = File::open(path).map_err(|e| format!("opening journal: {e}"))?;
+    let mut header = [0u8; HEADER_LEN];
+    let mut read = 0;
+    while read < HEADER_LEN {
+        match file.read(&mut header[read..]) {
+            Ok(0) => break,
+            Ok(n) => read += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(format!("reading journal header: {e}")),
+        }
+    }
+    // Killed between creating the file and writing its magic: nothing was committed.
+    if header[..8].iter().all(|&b| b == 0) {
+        return Ok(Committed {
+            schema: None,
+            batches: Vec::new(),
+            damaged: None,
+        });
+    }
+    if &header[..8] != MAGIC {
+        return Err("not an asynclog journal (bad magic)".into());
+    }
+    let committed = SLOT_OFFSETS
+        .iter()
+        .filter_map(|&offset| {
+            let word = |i: usize| {
+                u64::from_le_bytes(
+                    header[offset + 8 * i..offset + 8 * i + 8]
+                        .try_into()
+                        .unwrap(),
+                )
+            };
+            let (seq, len, check) = (word(0), word(1), word(2));
+            (seq != 0 && seq ^ len ^ CHECK_SALT == check).then_some((seq, len))
+        })
+        .max()
+        .map(|(_, len)| len as usize);
+    // Killed after the magic, before the first commit (the schema's): nothing was committed.
+    let Some(committed) = committed else {
+        return Ok(Committed {
+            schema: None,
+            batches: Vec::new(),
+            damaged: None,
+        });
+    };
+    let mut stream = Vec::with_capacity(committed);
+    file.take(committed as u64)
+        .read_to_end(&mut stream)
+        .map_err(|e| format!("reading journal: {e}"))?;
+    if stream.len() < committed {
+        return Err(format!(
+            "journal is shorter ({} bytes) than its commit record says ({committed})",
+            stream.len()
+        ));
+    }
+    let reader = StreamReader::try_new(io::Cursor::new(&stream[..]), None)
+        .map_err(|e| format!("reading journal schema: {e}"))?;
+    let schema = reader.schema();
+    let mut batches = Vec::new();
+    let mut damaged = None;
+    for batch in reader {
+        match batch {
+            Ok(batch) => batches.push(batch),
+            Err(e) => {
+                damaged = Some(e.to_string());
+                break;
+            }
+        }
+    }
+    Ok(Committed {
+        schema: Some(schema),
+        batches,
+        damaged,
+    })
+}

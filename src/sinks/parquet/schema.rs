@@ -1,0 +1,281 @@
+//! The one Parquet schema asynclog writes, and the Arrow arrays built from a [`Batch`] for it.
+//!
+//! | column        | Arrow type                                  | Parquet type                                   | nullable |
+//! |---------------|---------------------------------------------|------------------------------------------------|----------|
+//! | `timestamp`   | `Timestamp(Nanosecond, "UTC")` (or `Microsecond`) | `INT64 TIMESTAMP(NANOS\|MICROS, isAdjustedToUTC=true)` | no |
+//! | `level`       | `Dictionary(Int8, Utf8)`                    | `BYTE_ARRAY STRING`, dictionary-encoded        | no       |
+//! | `message`     | `Utf8`                                      | `BYTE_ARRAY STRING`                            | no       |
+//! | `thread_id`   | `UInt64`                                    | `INT64 INTEGER(64, unsigned)`                  | no       |
+//! | `fields_json` | `Utf8`                                      | `BYTE_ARRAY STRING`                            | yes      |
+//!
+//! `fields_json` is the record's fields as one JSON object, written by the same serializer as the
+//! JSON-lines output ([`write_fields_object`]); it is null when the record has no fields. Every
+//! file carries the key-value metadata [`META_VERSION`] (the asynclog version) and
+//! [`META_SCHEMA_VERSION`] ([`SCHEMA_VERSION`]).
+//!
+//! Arrays are built column by column from the batch's slices into `Vec`s this module keeps
+//! between batches: `Buffer::from_vec` lends a `Vec` to Arrow without copying, and once the writer
+//! has dropped the arrays `Buffer::into_vec` hands the same allocation back (see
+//! [`ColumnBuffers::reclaim`]).
+
+use crate::batch::Batch;
+use crate::ring::record::FieldIter;
+use crate::sinks::json::write_fields_object;
+use crate::value::Level;
+use arrow_array::types::{Int8Type, UInt64Type};
+use arrow_array::{
+    ArrayRef, DictionaryArray, PrimitiveArray, RecordBatch, StringArray, TimestampMicrosecondArray,
+    TimestampNanosecondArray,
+};
+use arrow_buffer::{BooleanBuffer, Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
+use arrow_schema::{ArrowError, DataType, Field, Schema, SchemaRef, TimeUnit};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Version of the column layout above; bumped whenever a column is added, removed or retyped.
+pub const SCHEMA_VERSION: &str = "1";
+/// Key-value metadata key holding the asynclog crate version that wrote the file.
+pub const META_VERSION: &str = "asynclog.version";
+/// Key-value metadata key holding [`SCHEMA_VERSION`].
+pub const META_SCHEMA_VERSION: &str = "asynclog.schema_version";
+
+/// Resolution of the `timestamp` column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TimestampUnit {
+    /// Nanoseconds, the logger's own resolution. DuckDB, pyarrow, polars and DataFusion read it.
+    #[default]
+    Nanos,
+    /// Microseconds (timestamps are floored), for Spark and Athena, which need a flag to read
+    /// nanosecond timestamps.
+    Micros,
+}
+
+impl TimestampUnit {
+    fn arrow(self) -> TimeUnit {
+        match self {
+            TimestampUnit::Nanos => TimeUnit::Nanosecond,
+            TimestampUnit::Micros => TimeUnit::Microsecond,
+        }
+    }
+}
+
+/// The Arrow schema of every file the Parquet sink writes, with its key-value metadata.
+///
+/// ```
+/// use asynclog::sinks::parquet::{arrow_schema, TimestampUnit};
+/// let schema = arrow_schema(TimestampUnit::Nanos);
+/// let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+/// assert_eq!(names, ["timestamp", "level", "message", "thread_id", "fields_json"]);
+/// ```
+pub fn arrow_schema(unit: TimestampUnit) -> SchemaRef {
+    let fields = vec![
+        Field::new(
+            "timestamp",
+            DataType::Timestamp(unit.arrow(), Some("UTC".into())),
+            false,
+        ),
+        Field::new(
+            "level",
+            DataType::Dictionary(Box::new(DataType::Int8), Box::new(DataType::Utf8)),
+            false,
+        ),
+        Field::new("message", DataType::Utf8, false),
+        Field::new("thread_id", DataType::UInt64, false),
+        Field::new("fields_json", DataType::Utf8, true),
+    ];
+    let metadata: HashMap<String, String> = key_value_metadata().into_iter().collect();
+    Arc::new(Schema::new_with_metadata(fields, metadata))
+}
+
+/// The key-value pairs every file carries.
+pub(crate) fn key_value_metadata() -> Vec<(String, String)> {
+    vec![
+        (META_VERSION.into(), env!("CARGO_PKG_VERSION").into()),
+        (META_SCHEMA_VERSION.into(), SCHEMA_VERSION.into()),
+    ]
+}
+
+/// The dictionary of the `level` column: every level's name, indexed by `Level as u8`.
+fn level_dictionary() -> ArrayRef {
+    Arc::new(StringArray::from_iter_values(
+        Level::ALL.iter().map(|level| level.as_str()),
+    ))
+}
+
+/// Column buffers kept between batches. Each is lent to Arrow for one batch and taken back.
+pub(crate) struct ColumnBuffers {
+    schema: SchemaRef,
+    unit: TimestampUnit,
+    /// Shared by every batch, so the IPC journal writes the dictionary once per file.
+    levels_dict: ArrayRef,
+    timestamps: Vec<i64>,
+    level_keys: Vec<i8>,
+    thread_ids: Vec<u64>,
+    message_offsets: Vec<i32>,
+    message_bytes: Vec<u8>,
+    fields_offsets: Vec<i32>,
+    fields_bytes: Vec<u8>,
+    fields_valid: Vec<u8>,
+    /// Vecs that could not be taken back because something still held the buffer.
+    pub(crate) lost: u64,
+}
+
+/// The buffers of one built batch, held so they can be taken back once Arrow lets go.
+pub(crate) struct Lent {
+    buffers: [Buffer; 8],
+}
+
+impl ColumnBuffers {
+    pub(crate) fn new(unit: TimestampUnit) -> ColumnBuffers {
+        ColumnBuffers {
+            schema: arrow_schema(unit),
+            unit,
+            levels_dict: level_dictionary(),
+            timestamps: Vec::new(),
+            level_keys: Vec::new(),
+            thread_ids: Vec::new(),
+            message_offsets: Vec::new(),
+            message_bytes: Vec::new(),
+            fields_offsets: Vec::new(),
+            fields_bytes: Vec::new(),
+            fields_valid: Vec::new(),
+            lost: 0,
+        }
+    }
+
+    pub(crate) fn schema(&self) -> &SchemaRef {
+        &self.schema
+    }
+
+    /// Builds the record batch for `batch`. The returned [`Lent`] must be passed to
+    /// [`reclaim`](Self::reclaim) after the record batch is dropped.
+    pub(crate) fn build(&mut self, batch: &Batch) -> Result<(RecordBatch, Lent), ArrowError> {
+        let n = batch.len();
+
+        // Fixed-width columns: straight copies of the batch's slices (a memcpy each; micros is
+        // one vectorised division).
+        let mut timestamps = std::mem::take(&mut self.timestamps);
+        timestamps.clear();
+        match self.unit {
+            TimestampUnit::Nanos => timestamps.extend_from_slice(batch.timestamps()),
+            TimestampUnit::Micros => {
+                timestamps.extend(batch.timestamps().iter().map(|&ns| ns.div_euclid(1_000)))
+            }
+        }
+        let mut thread_ids = std::mem::take(&mut self.thread_ids);
+        thread_ids.clear();
+        thread_ids.extend_from_slice(batch.thread_ids());
+        // `Level` is `repr(u8)` with values 0..=5: its discriminant is the dictionary key.
+        let mut level_keys = std::mem::take(&mut self.level_keys);
+        level_keys.clear();
+        level_keys.extend(batch.levels().iter().map(|&level| level as u8 as i8));
+
+        // `message`: the batch already has Arrow's StringArray layout (offsets from 0).
+        let mut message_offsets = std::mem::take(&mut self.message_offsets);
+        message_offsets.clear();
+        message_offsets.extend_from_slice(batch.message_offsets());
+        let mut message_bytes = std::mem::take(&mut self.message_bytes);
+        message_bytes.clear();
+        message_bytes.extend_from_slice(batch.message_bytes());
+
+        // `fields_json`: the one column that needs per-record work (JSON serialisation); null when
+        // the record has no fields.
+        let mut fields_offsets = std::mem::take(&mut self.fields_offsets);
+        let mut fields_bytes = std::mem::take(&mut self.fields_bytes);
+        let mut fields_valid = std::mem::take(&mut self.fields_valid);
+        fields_offsets.clear();
+        fields_bytes.clear();
+        fields_valid.clear();
+        fields_valid.resize(n.div_ceil(8), 0);
+        fields_offsets.push(0);
+        let mut nulls = 0usize;
+        let field_offsets = batch.field_offsets();
+        let field_bytes = batch.field_bytes();
+        for i in 0..n {
+            let region = &field_bytes[field_offsets[i] as usize..field_offsets[i + 1] as usize];
+            if region.is_empty() {
+                nulls += 1;
+            } else {
+                write_fields_object(&mut fields_bytes, FieldIter::new(region));
+                fields_valid[i / 8] |= 1 << (i % 8);
+            }
+            let end = i32::try_from(fields_bytes.len()).map_err(|_| {
+                ArrowError::InvalidArgumentError(
+                    "a batch's fields_json column passed 2 GiB; lower max_batch_records".into(),
+                )
+            })?;
+            fields_offsets.push(end);
+        }
+
+        let lent = Lent {
+            buffers: [
+                Buffer::from_vec(timestamps),
+                Buffer::from_vec(level_keys),
+                Buffer::from_vec(thread_ids),
+                Buffer::from_vec(message_offsets),
+                Buffer::from_vec(message_bytes),
+                Buffer::from_vec(fields_offsets),
+                Buffer::from_vec(fields_bytes),
+                Buffer::from_vec(fields_valid),
+            ],
+        };
+        let [ts, keys, tids, m_off, m_bytes, f_off, f_bytes, f_valid] = lent.buffers.clone();
+
+        let timestamp: ArrayRef = match self.unit {
+            TimestampUnit::Nanos => Arc::new(
+                TimestampNanosecondArray::new(ScalarBuffer::new(ts, 0, n), None)
+                    .with_timezone("UTC"),
+            ),
+            TimestampUnit::Micros => Arc::new(
+                TimestampMicrosecondArray::new(ScalarBuffer::new(ts, 0, n), None)
+                    .with_timezone("UTC"),
+            ),
+        };
+        let level: ArrayRef = Arc::new(DictionaryArray::<Int8Type>::try_new(
+            PrimitiveArray::new(ScalarBuffer::new(keys, 0, n), None),
+            self.levels_dict.clone(),
+        )?);
+        let message: ArrayRef = Arc::new(StringArray::try_new(
+            OffsetBuffer::new(ScalarBuffer::new(m_off, 0, n + 1)),
+            m_bytes,
+            None,
+        )?);
+        let thread_id: ArrayRef = Arc::new(PrimitiveArray::<UInt64Type>::new(
+            ScalarBuffer::new(tids, 0, n),
+            None,
+        ));
+        let validity = (nulls > 0).then(|| NullBuffer::new(BooleanBuffer::new(f_valid, 0, n)));
+        let fields_json: ArrayRef = Arc::new(StringArray::try_new(
+            OffsetBuffer::new(ScalarBuffer::new(f_off, 0, n + 1)),
+            f_bytes,
+            validity,
+        )?);
+        let record_batch = RecordBatch::try_new(
+            self.schema.clone(),
+            vec![timestamp, level, message, thread_id, fields_json],
+        )?;
+        Ok((record_batch, lent))
+    }
+
+    /// Takes the buffers back for the next batch. Call after every clone of the record batch
+    /// built with them is dropped; a buffer something still holds is left to Arrow (and counted
+    /// in `lost`), and the next batch allocates afresh.
+    pub(crate) fn reclaim(&mut self, lent: Lent) {
+        let [ts, keys, tids, m_off, m_bytes, f_off, f_bytes, f_valid] = lent.buffers;
+        let lost = &mut self.lost;
+        fn back<T: arrow_buffer::ArrowNativeType>(buffer: Buffer, lost: &mut u64) -> Vec<T> {
+            buffer.into_vec().unwrap_or_else(|_| {
+                *lost += 1;
+                Vec::new()
+            })
+        }
+        self.timestamps = back(ts, lost);
+        self.level_keys = back(keys, lost);
+        self.thread_ids = back(tids, lost);
+        self.message_offsets = back(m_off, lost);
+        self.message_bytes = back(m_bytes, lost);
+        self.fields_offsets = back(f_off, lost);
+        self.fields_bytes = back(f_bytes, lost);
+        self.fields_valid = back(f_valid, lost);
+    }
+}

@@ -1,0 +1,187 @@
+//! Journal recovery in-process: a sink that dies without closing (its destructor skipped, as in
+//! a crash) leaves a journal and an `.inprogress` file; the next `ParquetSink::new` turns the
+//! journal into a normal Parquet file, removes both, and reports it through `recoveries()` and
+//! the `on_recovery` hook.
+
+#[path = "parquet_common/mod.rs"]
+mod common;
+
+use asynclog::sinks::parquet::{Recovery, RecoveryOutcome};
+use asynclog::{ParquetSink, ParquetSinkConfig, Sink};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+fn config(dir: &Path, journal: bool) -> ParquetSinkConfig {
+    ParquetSinkConfig {
+        file_path: dir.join("rec"),
+        journal,
+        ..Default::default()
+    }
+}
+
+#[test]
+fn a_leftover_journal_becomes_a_parquet_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut sink = ParquetSink::new(config(dir.path(), true)).unwrap();
+    for b in 0..3 {
+        sink.write_batch(&common::batches::varied_batch(b * 500, 500))
+            .unwrap();
+    }
+    let open = sink.open_file().unwrap();
+    std::mem::forget(sink); // dies: no footer, no rename, no journal deletion
+    assert!(common::parquet_files(dir.path()).is_empty());
+    assert_eq!(common::files_with_suffix(dir.path(), ".journal").len(), 1);
+
+    let seen: Arc<Mutex<Vec<Recovery>>> = Arc::default();
+    let hook_seen = seen.clone();
+    let sink = ParquetSink::new(ParquetSinkConfig {
+        on_recovery: Some(Arc::new(move |r: &Recovery| {
+            hook_seen.lock().unwrap().push(r.clone())
+        })),
+        ..config(dir.path(), true)
+    })
+    .unwrap();
+    let expected_file = open.with_extension(""); // strip ".inprogress"
+    assert_eq!(sink.recovered_rows(), 1500);
+    assert_eq!(sink.recoveries().len(), 1);
+    let recovery = &sink.recoveries()[0];
+    assert_eq!(recovery.outcome, RecoveryOutcome::Rebuilt);
+    assert_eq!(recovery.file.as_deref(), Some(expected_file.as_path()));
+    assert_eq!(*seen.lock().unwrap(), sink.recoveries());
+    assert!(common::files_with_suffix(dir.path(), ".journal").is_empty());
+    assert!(common::files_with_suffix(dir.path(), ".inprogress").is_empty());
+
+    let rows = common::read_all(dir.path());
+    let expected: Vec<common::Row> = (0..3)
+        .flat_map(|b| {
+            let batch = common::batches::varied_batch(b * 500, 500);
+            let mut out = Vec::new();
+            for r in batch.iter() {
+                let mut json = Vec::new();
+                asynclog::sinks::json::write_fields_object(&mut json, r.fields.clone());
+                out.push(common::Row {
+                    timestamp_ns: r.timestamp_ns,
+                    level: r.level.as_str().to_owned(),
+                    message: r.message.to_owned(),
+                    thread_id: r.thread_id,
+                    fields_json: (!r.fields.is_empty()).then(|| String::from_utf8(json).unwrap()),
+                });
+            }
+            out
+        })
+        .collect();
+    assert_eq!(rows, expected);
+
+    // The recovered sink goes on with a new file that sorts after the recovered one.
+    let mut sink = sink;
+    sink.write_batch(&common::batches::varied_batch(1500, 10))
+        .unwrap();
+    sink.close().unwrap();
+    let files = common::parquet_files(dir.path());
+    assert_eq!(files.len(), 2);
+    assert_eq!(files[0], expected_file);
+    assert_eq!(common::read_rows(&files[1]).len(), 10);
+}
+
+#[test]
+fn a_journal_whose_file_was_already_finished_is_just_removed() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut sink = ParquetSink::new(config(dir.path(), true)).unwrap();
+    sink.write_batch(&common::batches::varied_batch(0, 100))
+        .unwrap();
+    let journal = common::files_with_suffix(dir.path(), ".journal").remove(0);
+    let saved = std::fs::read(&journal).unwrap();
+    sink.close().unwrap();
+    // As if killed between the rename and the journal's deletion.
+    std::fs::write(&journal, saved).unwrap();
+
+    let sink = ParquetSink::new(config(dir.path(), true)).unwrap();
+    assert_eq!(sink.recoveries().len(), 1);
+    assert_eq!(
+        sink.recoveries()[0].outcome,
+        RecoveryOutcome::AlreadyFinished
+    );
+    assert_eq!(sink.recovered_rows(), 0);
+    assert!(!journal.exists());
+    assert_eq!(common::read_all(dir.path()).len(), 100, "no duplicates");
+}
+
+#[test]
+fn without_a_journal_the_unfinished_file_is_reported_and_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut sink = ParquetSink::new(config(dir.path(), false)).unwrap();
+    sink.write_batch(&common::batches::varied_batch(0, 100))
+        .unwrap();
+    sink.flush().unwrap();
+    let open = sink.open_file().unwrap();
+    std::mem::forget(sink);
+    assert!(common::files_with_suffix(dir.path(), ".journal").is_empty());
+
+    let sink = ParquetSink::new(config(dir.path(), false)).unwrap();
+    assert_eq!(sink.recoveries().len(), 1);
+    assert_eq!(sink.recoveries()[0].outcome, RecoveryOutcome::NoJournal);
+    assert_eq!(sink.recoveries()[0].journal, open);
+    assert!(open.exists(), "left in place");
+    assert!(common::parquet_files(dir.path()).is_empty());
+}
+
+#[test]
+fn a_journal_cut_mid_batch_recovers_the_complete_batches() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut sink = ParquetSink::new(config(dir.path(), true)).unwrap();
+    sink.write_batch(&common::batches::varied_batch(0, 200))
+        .unwrap();
+    sink.write_batch(&common::batches::varied_batch(200, 200))
+        .unwrap();
+    std::mem::forget(sink);
+    let journal = common::files_with_suffix(dir.path(), ".journal").remove(0);
+    // Scribble past the committed end, as a half-copied third batch would.
+    let mut bytes = std::fs::read(&journal).unwrap();
+    let len = bytes.len();
+    for b in &mut bytes[len / 2..] {
+        *b = 0xAB;
+    }
+    std::fs::write(&journal, bytes).unwrap();
+
+    let sink = ParquetSink::new(config(dir.path(), true)).unwrap();
+    assert_eq!(sink.recoveries()[0].outcome, RecoveryOutcome::Rebuilt);
+    assert_eq!(sink.recovered_rows(), 400);
+    let seqs: Vec<Option<u64>> = common::read_all(dir.path())
+        .iter()
+        .map(common::seq_of)
+        .collect();
+    let expected: Vec<Option<u64>> = (0..400u64)
+        .map(|s| (!s.is_multiple_of(7)).then_some(s))
+        .collect();
+    assert_eq!(seqs, expected);
+}
+
+#[test]
+fn a_journal_killed_before_its_header_was_written_counts_as_empty() {
+    let dir = tempfile::tempdir().unwrap();
+    let stem = dir.path().join("rec_20261127_120000_000.parquet");
+    let journal = stem.with_extension("parquet.journal");
+    let in_progress = stem.with_extension("parquet.inprogress");
+    // Created and sized, but killed before the magic was written; the .inprogress file is empty.
+    std::fs::write(&journal, vec![0u8; 4096]).unwrap();
+    std::fs::write(&in_progress, b"").unwrap();
+
+    let sink = ParquetSink::new(config(dir.path(), true)).unwrap();
+    assert_eq!(sink.recoveries().len(), 1);
+    assert_eq!(sink.recoveries()[0].outcome, RecoveryOutcome::Empty);
+    assert!(!journal.exists() && !in_progress.exists());
+    assert!(common::parquet_files(dir.path()).is_empty());
+
+    // A journal with a foreign header is not ours to delete.
+    std::fs::write(
+        &journal,
+        b"something else entirely, not a journal at all....................",
+    )
+    .unwrap();
+    let sink = ParquetSink::new(config(dir.path(), true)).unwrap();
+    assert!(matches!(
+        sink.recoveries()[0].outcome,
+        RecoveryOutcome::Failed(_)
+    ));
+    assert!(journal.exists());
+}
