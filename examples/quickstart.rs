@@ -1,19 +1,29 @@
-//! The reference's complete example in Rust: default configuration, a console sink, every level
-//! with structured fields, a pre-built message, hooks that print what they see, flush and close.
+//! The reference's complete example in Rust: default configuration, console and Parquet sinks
+//! used at once, every level with structured fields, a pre-built message, hooks that print what
+//! they see, flush and close. Parquet files land in `logs/`; the example prints a DuckDB query.
 //!
 //! Run: `cargo run --release --example quickstart`
 
 use asynclog::{
     debug, error, info, warn, Config, ConsoleSink, Field, Hooks, Level, LogMessage, Logger,
-    OwnedValue,
+    OwnedValue, ParquetSink, ParquetSinkConfig,
 };
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Default configuration (buffer_size 1000, max_workers 10, Block, 3 retries 100 ms apart,
-    // flush every 5 s), a console sink on stdout, and hooks that report to stderr.
+    // flush every 5 s), a console sink on stdout, a Parquet sink in logs/, and hooks that report
+    // to stderr.
     let mut config = Config::default();
     config.sinks.push(Box::new(ConsoleSink::new(false))); // false = stdout, true = stderr
+    config
+        .sinks
+        .push(Box::new(ParquetSink::new(ParquetSinkConfig {
+            file_path: "logs/app_data".into(),
+            rotate_size: 10 * 1024 * 1024,          // 10 MB rotation
+            rotate_time: Duration::from_secs(3600), // 1 hour rotation
+            ..Default::default()
+        })?));
     config.hooks = Hooks::default()
         .on_message_dropped(|m| eprintln!("[hook] dropped: {} {}", m.level, m.message))
         .on_batch_written(|sink, count, took| {
@@ -72,5 +82,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         stats.buffered, stats.dropped, stats.delivered, stats.batches
     );
     logger.close()?; // flushes what remains and closes every sink
+    eprintln!(
+        "[parquet] query the logs: duckdb -c \"SELECT level, count(*) FROM 'logs/app_data_*.parquet' GROUP BY level\""
+    );
     Ok(())
 }
