@@ -96,7 +96,7 @@ fn hot_path(c: &mut Criterion) {
     });
     let message = "x".repeat(1024);
     group.bench_function("macro: 1 KiB msg + 3 fields", |b| {
-        in_bursts(b, &logger, BURST, |order_id| {
+        in_bursts(b, &logger, BURST_1K, |order_id| {
             let r = info!(
                 logger,
                 &message,
