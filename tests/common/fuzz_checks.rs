@@ -191,7 +191,8 @@ pub fn ring_round_trip(data: &[u8]) {
     assert_fields_eq(view.fields, &fields);
 }
 
-/// Target `decode_garbage`: the decoder and `FieldIter` on arbitrary bytes never panic, and
+/// Target `decode_garbage`: the decoders (`decode`, and `split_record` which the drain uses
+/// without UTF-8 checks) and `FieldIter` on arbitrary bytes never panic, and
 /// whatever `decode` accepts is exactly the encoding of what it returned (so garbage is rejected,
 /// not misread).
 pub fn decode_garbage(data: &[u8]) {
@@ -226,7 +227,20 @@ pub fn decode_garbage(data: &[u8]) {
 }
 
 fn check_decode_is_canonical(bytes: &[u8]) {
+    // `split_record` (the drain's unvalidated split) partitions whatever it accepts exactly, and
+    // accepts everything `decode` does, with the same parts.
+    let raw = record::split_record(bytes);
+    if let Ok(raw) = &raw {
+        assert_eq!(
+            HEADER_LEN + raw.message.len() + raw.fields.len(),
+            bytes.len()
+        );
+    }
     let Ok(rec) = decode(bytes) else { return };
+    let raw = raw.expect("split_record refused what decode accepts");
+    assert_eq!(raw.header, rec.header);
+    assert_eq!(raw.message, rec.message.as_bytes());
+    assert_eq!(raw.fields, rec.fields);
     let fields: Vec<Field<'_>> = FieldIter::new(rec.fields)
         .map(|(key, value)| Field { key, value })
         .collect();
