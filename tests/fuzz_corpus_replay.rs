@@ -9,8 +9,11 @@ use std::collections::BTreeSet;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
+/// A fuzz target's check: panics when an invariant breaks.
+type Check = fn(&[u8]);
+
 /// Every fuzz target, by the name of its `fuzz/fuzz_targets/<name>.rs` and corpus directory.
-const TARGETS: &[(&str, fn(&[u8]))] = &[
+const TARGETS: &[(&str, Check)] = &[
     ("ring_round_trip", fuzz_checks::ring_round_trip),
     ("json_lines", fuzz_checks::json_lines),
     ("decode_garbage", fuzz_checks::decode_garbage),

@@ -26,8 +26,8 @@
 //! which runs a full barrier on every CPU running one of our threads: together they act like a
 //! `fence(SeqCst)` on both sides (the asymmetric-fence argument in `ring::barrier`). Loom cannot
 //! model membarrier, so both are modelled as `fence(SeqCst)` (also the real fallback when
-//! membarrier is unavailable). Loom supports `fence(SeqCst)` exactly but treats SeqCst loads and
-//! stores as AcqRel, so the model relies on the fences only, as the real protocol does.
+//! membarrier is unavailable). Loom models `fence(SeqCst)` but treats SeqCst loads and stores
+//! as AcqRel, so the model relies on the fences only, as the real protocol does.
 //!
 //! `producer_without_the_light_fence_loses_records` shows the model is not vacuous: drop the
 //! producer's fence and loom finds an execution where a call returns `Ok` and its record is lost.
