@@ -10,11 +10,12 @@
 //! hidden module and no `arbitrary` dependency for the library's users). A check panics when an
 //! invariant breaks, which libFuzzer reports as a crash and the replay test as a failure.
 //!
-//! Inputs are decoded with `arbitrary`, so a corpus file means the same thing to both crates. To
-//! add a target (the JSON-lines reader, the Parquet round trip, when those sinks land): add a
-//! function here, a `fuzz_targets/<name>.rs` and `[[bin]]` in `fuzz/Cargo.toml`, seeds under
-//! `fuzz/corpus/<name>/`, and a line in the replay test's `TARGETS` (that test fails while the
-//! three disagree).
+//! Inputs are decoded with `arbitrary`, so a corpus file means the same thing to both crates.
+//!
+//! To add a target (next: the Parquet round trip, now on main; the JSON-lines reader with the file
+//! sink): add a function here, a `fuzz_targets/<name>.rs` and `[[bin]]` in `fuzz/Cargo.toml`,
+//! seeds under `fuzz/corpus/<name>/`, and a line in the replay test's `TARGETS` (that test fails
+//! while they disagree).
 
 use arbitrary::{Arbitrary, Unstructured};
 use asynclog::ring::record::{
