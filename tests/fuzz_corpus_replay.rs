@@ -17,6 +17,7 @@ const TARGETS: &[(&str, Check)] = &[
     ("ring_round_trip", fuzz_checks::ring_round_trip),
     ("json_lines", fuzz_checks::json_lines),
     ("decode_garbage", fuzz_checks::decode_garbage),
+    ("parquet_round_trip", fuzz_checks::parquet_round_trip),
 ];
 
 fn fuzz_dir() -> PathBuf {
@@ -73,6 +74,11 @@ fn json_lines_corpus() {
 #[test]
 fn decode_garbage_corpus() {
     replay("decode_garbage");
+}
+
+#[test]
+fn parquet_round_trip_corpus() {
+    replay("parquet_round_trip");
 }
 
 /// The fuzz crate's targets, the corpus directories and `TARGETS` name the same set, so a new

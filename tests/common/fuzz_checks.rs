@@ -18,15 +18,21 @@
 //! while they disagree).
 
 use arbitrary::{Arbitrary, Unstructured};
+use arrow_array::cast::AsArray;
+use arrow_array::types::{Int8Type, TimestampNanosecondType, UInt64Type};
+use arrow_array::Array;
 use asynclog::ring::record::{
     self, decode, encode_into, encode_to_vec, validate_fields, FieldIter, Header, FLAG_WALL_CLOCK,
     HEADER_LEN,
 };
 use asynclog::sinks::json::write_record_line;
-use asynclog::{Batch, Field, Level, Value};
+use asynclog::{Batch, Field, Level, ParquetSink, ParquetSinkConfig, Sink, Value};
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use simd_json::prelude::*;
 use simd_json::ValueType;
 use std::mem::MaybeUninit;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// A field value as `arbitrary` generates it (every `f64` bit pattern, any UTF-8 string).
 #[derive(Debug, Clone, Arbitrary)]
@@ -304,6 +310,113 @@ pub fn json_lines(data: &[u8]) {
     assert_eq!(all.iter().filter(|&&b| b == b'\n').count(), batch.len());
 }
 
+/// Target `parquet_round_trip`: a batch written through the Parquet sink (journal on, default
+/// options) and read back with the parquet crate's Arrow reader gives the same rows: timestamps
+/// to the nanosecond, level, message, thread id, and `fields_json` equal to the fields under the
+/// JSON mapping (null when a record has none).
+pub fn parquet_round_trip(data: &[u8]) {
+    #[derive(Debug, Arbitrary)]
+    struct Input {
+        records: Vec<(i64, ArbRecord)>,
+    }
+    let Ok(input) = Input::arbitrary_take_rest(Unstructured::new(data)) else {
+        return;
+    };
+    let mut batch = Batch::new();
+    let mut pushed = Vec::new();
+    for (timestamp_ns, rec) in &input.records {
+        let fields = rec.fields();
+        let ok = batch.push(
+            *timestamp_ns,
+            rec.level(),
+            rec.thread_id,
+            &rec.message,
+            &fields,
+        );
+        if ok.is_ok() {
+            pushed.push((*timestamp_ns, rec));
+        }
+    }
+    if batch.is_empty() {
+        return; // the drain never hands a sink an empty batch
+    }
+
+    static RUN: AtomicU64 = AtomicU64::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "asynclog-fuzz-parquet-{}-{}",
+        std::process::id(),
+        RUN.fetch_add(1, Ordering::Relaxed)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut sink = ParquetSink::new(ParquetSinkConfig {
+        file_path: dir.join("log"),
+        ..Default::default()
+    })
+    .expect("a Parquet sink in a fresh directory");
+    sink.write_batch(&batch).expect("write_batch");
+    sink.close().expect("close");
+    let rows = read_parquet_dir(&dir);
+    std::fs::remove_dir_all(&dir).expect("removing the scratch directory");
+
+    assert_eq!(rows.len(), pushed.len(), "rows read back");
+    for (n, (row, (timestamp_ns, rec))) in rows.iter().zip(&pushed).enumerate() {
+        assert_eq!(row.0, *timestamp_ns, "timestamp of row {n}");
+        assert_eq!(row.1, rec.level().as_str(), "level of row {n}");
+        assert_eq!(row.2, rec.message, "message of row {n}");
+        assert_eq!(row.3, rec.thread_id, "thread_id of row {n}");
+        match &row.4 {
+            None => assert!(rec.fields.is_empty(), "row {n}: fields_json is null"),
+            Some(json) => {
+                assert!(!rec.fields.is_empty(), "row {n}: fields_json for no fields");
+                let mut buf = json.as_bytes().to_vec();
+                let tape = simd_json::to_tape(&mut buf)
+                    .unwrap_or_else(|e| panic!("fields_json {json:?} of row {n}: {e}"));
+                let root = tape.as_value();
+                let object = root.as_object().expect("fields_json is an object");
+                check_json_fields(&object, rec, json);
+            }
+        }
+    }
+}
+
+/// `(timestamp ns, level, message, thread id, fields_json)` of every row of every `.parquet`
+/// file in `dir`, files in name order.
+fn read_parquet_dir(dir: &Path) -> Vec<(i64, String, String, u64, Option<String>)> {
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .expect("the sink's directory")
+        .map(|e| e.expect("directory entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "parquet"))
+        .collect();
+    files.sort();
+    let mut rows = Vec::new();
+    for path in files {
+        let file = std::fs::File::open(&path).expect("a finished file opens");
+        let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+            .build()
+            .expect("a reader");
+        for batch in reader {
+            let batch = batch.unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let ts = batch.column(0).as_primitive::<TimestampNanosecondType>();
+            let level = batch.column(1).as_dictionary::<Int8Type>();
+            let level_names = level.values().as_string::<i32>();
+            let message = batch.column(2).as_string::<i32>();
+            let thread = batch.column(3).as_primitive::<UInt64Type>();
+            let fields = batch.column(4).as_string::<i32>();
+            for i in 0..batch.num_rows() {
+                rows.push((
+                    ts.value(i),
+                    level_names.value(level.keys().value(i) as usize).to_owned(),
+                    message.value(i).to_owned(),
+                    thread.value(i),
+                    fields.is_valid(i).then(|| fields.value(i).to_owned()),
+                ));
+            }
+        }
+    }
+    rows
+}
+
 fn check_json_record(body: &[u8], timestamp_ns: i64, rec: &ArbRecord) {
     let text = String::from_utf8(body.to_vec()).expect("a record line is UTF-8");
     let mut buf = body.to_vec();
@@ -339,16 +452,21 @@ fn check_json_record(body: &[u8], timestamp_ns: i64, rec: &ArbRecord) {
     if rec.fields.is_empty() {
         return;
     }
-    // Keys in logged order, duplicates kept: compare entry by entry, not through a map.
     let fields = object
         .get("fields")
         .and_then(|v| v.as_object())
         .expect("`fields` is an object");
+    check_json_fields(&fields, rec, &text);
+}
+
+/// The fields object against the record's fields: keys in logged order, duplicates kept, so
+/// entry by entry rather than through a map.
+fn check_json_fields(fields: &simd_json::tape::Object<'_, '_>, rec: &ArbRecord, text: &str) {
     let got: Vec<_> = fields.iter().collect();
     assert_eq!(got.len(), rec.fields.len(), "field count in {text:?}");
     for ((key, json), (want_key, want)) in got.iter().zip(&rec.fields) {
         assert_eq!(key, want_key, "field key in {text:?}");
-        check_json_value(json, want, &text);
+        check_json_value(json, want, text);
     }
 }
 
