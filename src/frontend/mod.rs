@@ -230,6 +230,11 @@ impl Logger {
     /// Idempotent: later calls, and concurrent ones once the first finishes, return `Ok(())`.
     /// Log calls made after `close` began return [`LogError::Closed`].
     ///
+    /// `close` has no timeout: it returns once every sink has taken every record and its final
+    /// flush and close have returned. A sink that hangs holds `close` (and `Drop`) for as long
+    /// as it hangs; the other sinks are flushed and closed without waiting for it. A sink that
+    /// fails or panics does not hold it: its error is returned.
+    ///
     /// # Errors
     /// [`Error::Sink`] naming the first sink whose final flush or close failed;
     /// [`Error::CalledFromWorker`] from a hook or sink; [`Error::ThreadDied`] if the drain
@@ -258,6 +263,13 @@ impl Logger {
     /// A snapshot of the counters.
     pub fn stats(&self) -> Stats {
         self.shared.stats()
+    }
+
+    /// Producer rings not yet freed: one per live thread or [`Producer`] that has logged, plus
+    /// rings of exited threads that the drain has not yet emptied. For leak tests.
+    #[doc(hidden)]
+    pub fn live_rings(&self) -> usize {
+        self.shared.registry.live_rings()
     }
 
     /// Runs `f` on this thread's producer for this logger, creating it on first use.

@@ -106,6 +106,12 @@ impl Registry {
         }
     }
 
+    /// Rings registered and not yet retired (their producer is alive, or the drain has not yet
+    /// emptied and freed them).
+    pub fn live_rings(&self) -> usize {
+        self.lock().live.len()
+    }
+
     /// `(buffered, dropped)` over every producer this logger ever had.
     pub fn totals(&self) -> (u64, u64) {
         let inner = self.lock();

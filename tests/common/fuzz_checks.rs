@@ -1,0 +1,555 @@
+//! The checks behind the fuzz targets, one public function per target, each taking the raw fuzz
+//! input. Two crates compile this one file:
+//!
+//! - `fuzz/` (nightly, `cargo fuzz`): `fuzz/src/lib.rs` includes it with `#[path]`, and each
+//!   `fuzz/fuzz_targets/<target>.rs` is one line calling `checks::<target>(data)`;
+//! - the main crate's `tests/fuzz_corpus_replay.rs` (stable, `cargo test`, so CI): it replays every
+//!   file under `fuzz/corpus/<target>/` through the same function.
+//!
+//! The checks use only the public API, so they live with the tests rather than in `src/` (no
+//! hidden module and no `arbitrary` dependency for the library's users). A check panics when an
+//! invariant breaks, which libFuzzer reports as a crash and the replay test as a failure.
+//!
+//! Inputs are decoded with `arbitrary`, so a corpus file means the same thing to both crates.
+//!
+//! To add a target (next: the Parquet round trip, now on main; the JSON-lines reader with the file
+//! sink): add a function here, a `fuzz_targets/<name>.rs` and `[[bin]]` in `fuzz/Cargo.toml`,
+//! seeds under `fuzz/corpus/<name>/`, and a line in the replay test's `TARGETS` (that test fails
+//! while they disagree).
+
+use arbitrary::{Arbitrary, Unstructured};
+use arrow_array::cast::AsArray;
+use arrow_array::types::{Int8Type, TimestampNanosecondType, UInt64Type};
+use arrow_array::Array;
+use asynclog::ring::record::{
+    self, decode, encode_into, encode_to_vec, validate_fields, FieldIter, Header, FLAG_WALL_CLOCK,
+    HEADER_LEN,
+};
+use asynclog::sinks::json::write_record_line;
+use asynclog::{Batch, Field, Level, ParquetSink, ParquetSinkConfig, Sink, Value};
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use simd_json::prelude::*;
+use simd_json::ValueType;
+use std::mem::MaybeUninit;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// A field value as `arbitrary` generates it (every `f64` bit pattern, any UTF-8 string).
+#[derive(Debug, Clone, Arbitrary)]
+pub enum ArbValue {
+    I64(i64),
+    U64(u64),
+    F64(f64),
+    Bool(bool),
+    Str(String),
+    Null,
+}
+
+impl ArbValue {
+    fn as_value(&self) -> Value<'_> {
+        match self {
+            ArbValue::I64(v) => Value::I64(*v),
+            ArbValue::U64(v) => Value::U64(*v),
+            ArbValue::F64(v) => Value::F64(*v),
+            ArbValue::Bool(v) => Value::Bool(*v),
+            ArbValue::Str(v) => Value::Str(v),
+            ArbValue::Null => Value::Null,
+        }
+    }
+}
+
+/// One record: everything a log call or `Batch::push` takes.
+#[derive(Debug, Clone, Arbitrary)]
+pub struct ArbRecord {
+    level: u8,
+    wall_clock: bool,
+    timestamp: u64,
+    thread_id: u64,
+    message: String,
+    fields: Vec<(String, ArbValue)>,
+}
+
+impl ArbRecord {
+    fn level(&self) -> Level {
+        Level::ALL[usize::from(self.level) % Level::ALL.len()]
+    }
+
+    fn header(&self) -> Header {
+        Header {
+            level: self.level(),
+            flags: if self.wall_clock { FLAG_WALL_CLOCK } else { 0 },
+            timestamp: self.timestamp,
+        }
+    }
+
+    fn fields(&self) -> Vec<Field<'_>> {
+        self.fields
+            .iter()
+            .map(|(key, value)| Field {
+                key,
+                value: value.as_value(),
+            })
+            .collect()
+    }
+}
+
+/// Field values are equal, floats compared by bit pattern (so NaN payloads and -0.0 count).
+fn same_value(a: &Value<'_>, b: &Value<'_>) -> bool {
+    match (a, b) {
+        (Value::F64(x), Value::F64(y)) => x.to_bits() == y.to_bits(),
+        _ => a == b,
+    }
+}
+
+fn assert_fields_eq(got: FieldIter<'_>, want: &[Field<'_>]) {
+    let got: Vec<(&str, Value<'_>)> = got.collect();
+    assert_eq!(
+        got.len(),
+        want.len(),
+        "field count: got {got:?}, want {want:?}"
+    );
+    for (n, ((key, value), field)) in got.iter().zip(want).enumerate() {
+        assert_eq!(*key, field.key, "key of field {n}");
+        assert!(
+            same_value(value, &field.value),
+            "value of field {n} ({key:?}): got {value:?}, want {:?}",
+            field.value
+        );
+    }
+}
+
+/// Target `ring_round_trip`: a record encodes to `record_len` bytes, decodes to itself, encodes
+/// identically when the ring splits it at any point, and lands in a batch unchanged.
+pub fn ring_round_trip(data: &[u8]) {
+    #[derive(Debug, Arbitrary)]
+    struct Input {
+        record: ArbRecord,
+        /// Where the ring's free space wraps, modulo the record length + 1.
+        split: u32,
+    }
+    let Ok(input) = Input::arbitrary_take_rest(Unstructured::new(data)) else {
+        return;
+    };
+    let rec = &input.record;
+    let fields = rec.fields();
+    let header = rec.header();
+
+    let len = match record::record_len(&rec.message, &fields) {
+        Ok(len) => len,
+        Err(error) => {
+            // Only reachable with a key over 64 KiB or 65,536 fields: both paths must refuse.
+            assert_eq!(
+                encode_to_vec(header, &rec.message, &fields).unwrap_err(),
+                error
+            );
+            let pushed = Batch::new().push(0, rec.level(), 0, &rec.message, &fields);
+            assert!(pushed.is_err(), "Batch::push took what the ring refuses");
+            return;
+        }
+    };
+    let bytes = encode_to_vec(header, &rec.message, &fields).expect("record_len said it fits");
+    assert_eq!(bytes.len(), len, "record_len disagrees with the encoding");
+    assert_eq!(record::peek_len(&bytes), Some(len));
+
+    let decoded = decode(&bytes).expect("an encoded record decodes");
+    assert_eq!(decoded.header, header);
+    assert_eq!(decoded.message, rec.message);
+    assert_eq!(usize::from(decoded.field_count), fields.len());
+    assert_eq!(validate_fields(decoded.fields, decoded.field_count), Ok(()));
+    assert_fields_eq(FieldIter::new(decoded.fields), &fields);
+
+    // The ring hands out its free space as two slices when it wraps.
+    let split = input.split as usize % (len + 1);
+    let mut first = vec![MaybeUninit::new(0xA5u8); split];
+    let mut second = vec![MaybeUninit::new(0x5Au8); len - split];
+    encode_into(&mut first, &mut second, header, &rec.message, &fields);
+    let wrapped: Vec<u8> = first
+        .iter()
+        .chain(&second)
+        // SAFETY: every element was initialised by `MaybeUninit::new` above (and again by
+        // `encode_into`).
+        .map(|b| unsafe { b.assume_init() })
+        .collect();
+    assert_eq!(wrapped, bytes, "split at {split} encodes differently");
+
+    // A batch stores the field region verbatim.
+    let mut batch = Batch::new();
+    batch
+        .push(
+            rec.timestamp as i64,
+            rec.level(),
+            rec.thread_id,
+            &rec.message,
+            &fields,
+        )
+        .expect("a record the ring takes fits an empty batch");
+    assert_eq!(batch.len(), 1);
+    assert_eq!(batch.field_region(0), decoded.fields);
+    let view = batch.record(0);
+    assert_eq!(
+        (view.timestamp_ns, view.level, view.thread_id, view.message),
+        (
+            rec.timestamp as i64,
+            rec.level(),
+            rec.thread_id,
+            rec.message.as_str()
+        )
+    );
+    assert_fields_eq(view.fields, &fields);
+}
+
+/// Target `decode_garbage`: the decoders (`decode`, and `split_record` which the drain uses
+/// without UTF-8 checks) and `FieldIter` on arbitrary bytes never panic, and
+/// whatever `decode` accepts is exactly the encoding of what it returned (so garbage is rejected,
+/// not misread).
+pub fn decode_garbage(data: &[u8]) {
+    check_decode_is_canonical(data);
+
+    // Random bytes almost never carry the right length word; patch it in so the fuzzer reaches
+    // the level, flag, message and field checks.
+    if data.len() >= HEADER_LEN {
+        let mut patched = data.to_vec();
+        patched[..4].copy_from_slice(&(data.len() as u32).to_le_bytes());
+        check_decode_is_canonical(&patched);
+    }
+
+    // The bytes as a bare field region: iteration ends, each field takes at least 3 bytes (key
+    // length, tag), and a region that validates for `n` fields iterates as exactly those.
+    let count = FieldIter::new(data).count();
+    assert!(
+        count <= data.len() / 3,
+        "{count} fields from {} bytes",
+        data.len()
+    );
+    let claimed = data.first().map_or(0, |&b| u16::from(b));
+    if validate_fields(data, claimed).is_ok() {
+        let fields: Vec<Field<'_>> = FieldIter::new(data)
+            .map(|(key, value)| Field { key, value })
+            .collect();
+        assert_eq!(fields.len(), usize::from(claimed));
+        let mut again = Vec::new();
+        record::encode_fields(&fields, &mut again).expect("decoded fields re-encode");
+        assert_eq!(again, data, "a valid field region re-encodes differently");
+    }
+}
+
+fn check_decode_is_canonical(bytes: &[u8]) {
+    // `split_record` (the drain's unvalidated split) partitions whatever it accepts exactly, and
+    // accepts everything `decode` does, with the same parts.
+    let raw = record::split_record(bytes);
+    if let Ok(raw) = &raw {
+        assert_eq!(
+            HEADER_LEN + raw.message.len() + raw.fields.len(),
+            bytes.len()
+        );
+    }
+    let Ok(rec) = decode(bytes) else { return };
+    let raw = raw.expect("split_record refused what decode accepts");
+    assert_eq!(raw.header, rec.header);
+    assert_eq!(raw.message, rec.message.as_bytes());
+    assert_eq!(raw.fields, rec.fields);
+    let fields: Vec<Field<'_>> = FieldIter::new(rec.fields)
+        .map(|(key, value)| Field { key, value })
+        .collect();
+    assert_eq!(fields.len(), usize::from(rec.field_count));
+    let again = encode_to_vec(rec.header, rec.message, &fields).expect("decoded record re-encodes");
+    assert_eq!(
+        again, bytes,
+        "decode accepted bytes that are not a canonical record"
+    );
+}
+
+/// Target `json_lines`: every record of a batch serializes to one line that simd-json parses,
+/// and the parsed object equals the record under the mapping documented in `sinks::json`.
+pub fn json_lines(data: &[u8]) {
+    #[derive(Debug, Arbitrary)]
+    struct Input {
+        records: Vec<(i64, ArbRecord)>,
+    }
+    let Ok(input) = Input::arbitrary_take_rest(Unstructured::new(data)) else {
+        return;
+    };
+    let mut batch = Batch::new();
+    let mut pushed = Vec::new();
+    for (timestamp_ns, rec) in &input.records {
+        let fields = rec.fields();
+        if batch
+            .push(
+                *timestamp_ns,
+                rec.level(),
+                rec.thread_id,
+                &rec.message,
+                &fields,
+            )
+            .is_ok()
+        {
+            pushed.push((*timestamp_ns, rec));
+        }
+    }
+    assert_eq!(batch.len(), pushed.len());
+
+    let mut all = Vec::new();
+    for (view, (timestamp_ns, rec)) in batch.iter().zip(&pushed) {
+        let mut line = Vec::new();
+        write_record_line(&mut line, &view);
+        assert_eq!(
+            line.last(),
+            Some(&b'\n'),
+            "a record line ends with a newline"
+        );
+        let body = &line[..line.len() - 1];
+        assert!(
+            !body.contains(&b'\n'),
+            "a record line contains a raw newline: {:?}",
+            String::from_utf8_lossy(&line)
+        );
+        check_json_record(body, *timestamp_ns, rec);
+        all.extend_from_slice(&line);
+    }
+    // JSON-lines: one line per record, however the records look.
+    assert_eq!(all.iter().filter(|&&b| b == b'\n').count(), batch.len());
+}
+
+/// Target `parquet_round_trip`: a batch written through the Parquet sink (journal on, default
+/// options) and read back with the parquet crate's Arrow reader gives the same rows: timestamps
+/// to the nanosecond, level, message, thread id, and `fields_json` equal to the fields under the
+/// JSON mapping (null when a record has none).
+pub fn parquet_round_trip(data: &[u8]) {
+    #[derive(Debug, Arbitrary)]
+    struct Input {
+        records: Vec<(i64, ArbRecord)>,
+    }
+    let Ok(input) = Input::arbitrary_take_rest(Unstructured::new(data)) else {
+        return;
+    };
+    let mut batch = Batch::new();
+    let mut pushed = Vec::new();
+    for (timestamp_ns, rec) in &input.records {
+        let fields = rec.fields();
+        let ok = batch.push(
+            *timestamp_ns,
+            rec.level(),
+            rec.thread_id,
+            &rec.message,
+            &fields,
+        );
+        if ok.is_ok() {
+            pushed.push((*timestamp_ns, rec));
+        }
+    }
+    if batch.is_empty() {
+        return; // the drain never hands a sink an empty batch
+    }
+
+    static RUN: AtomicU64 = AtomicU64::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "asynclog-fuzz-parquet-{}-{}",
+        std::process::id(),
+        RUN.fetch_add(1, Ordering::Relaxed)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut sink = ParquetSink::new(ParquetSinkConfig {
+        file_path: dir.join("log"),
+        ..Default::default()
+    })
+    .expect("a Parquet sink in a fresh directory");
+    sink.write_batch(&batch).expect("write_batch");
+    sink.close().expect("close");
+    let rows = read_parquet_dir(&dir);
+    std::fs::remove_dir_all(&dir).expect("removing the scratch directory");
+
+    assert_eq!(rows.len(), pushed.len(), "rows read back");
+    for (n, (row, (timestamp_ns, rec))) in rows.iter().zip(&pushed).enumerate() {
+        assert_eq!(row.0, *timestamp_ns, "timestamp of row {n}");
+        assert_eq!(row.1, rec.level().as_str(), "level of row {n}");
+        assert_eq!(row.2, rec.message, "message of row {n}");
+        assert_eq!(row.3, rec.thread_id, "thread_id of row {n}");
+        match &row.4 {
+            None => assert!(rec.fields.is_empty(), "row {n}: fields_json is null"),
+            Some(json) => {
+                assert!(!rec.fields.is_empty(), "row {n}: fields_json for no fields");
+                let mut buf = json.as_bytes().to_vec();
+                let tape = simd_json::to_tape(&mut buf)
+                    .unwrap_or_else(|e| panic!("fields_json {json:?} of row {n}: {e}"));
+                let root = tape.as_value();
+                let object = root.as_object().expect("fields_json is an object");
+                check_json_fields(&object, rec, json);
+            }
+        }
+    }
+}
+
+/// `(timestamp ns, level, message, thread id, fields_json)` of every row of every `.parquet`
+/// file in `dir`, files in name order.
+fn read_parquet_dir(dir: &Path) -> Vec<(i64, String, String, u64, Option<String>)> {
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .expect("the sink's directory")
+        .map(|e| e.expect("directory entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "parquet"))
+        .collect();
+    files.sort();
+    let mut rows = Vec::new();
+    for path in files {
+        let file = std::fs::File::open(&path).expect("a finished file opens");
+        let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+            .build()
+            .expect("a reader");
+        for batch in reader {
+            let batch = batch.unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let ts = batch.column(0).as_primitive::<TimestampNanosecondType>();
+            let level = batch.column(1).as_dictionary::<Int8Type>();
+            let level_names = level.values().as_string::<i32>();
+            let message = batch.column(2).as_string::<i32>();
+            let thread = batch.column(3).as_primitive::<UInt64Type>();
+            let fields = batch.column(4).as_string::<i32>();
+            for i in 0..batch.num_rows() {
+                rows.push((
+                    ts.value(i),
+                    level_names.value(level.keys().value(i) as usize).to_owned(),
+                    message.value(i).to_owned(),
+                    thread.value(i),
+                    fields.is_valid(i).then(|| fields.value(i).to_owned()),
+                ));
+            }
+        }
+    }
+    rows
+}
+
+fn check_json_record(body: &[u8], timestamp_ns: i64, rec: &ArbRecord) {
+    let text = String::from_utf8(body.to_vec()).expect("a record line is UTF-8");
+    let mut buf = body.to_vec();
+    let tape = simd_json::to_tape(&mut buf)
+        .unwrap_or_else(|e| panic!("simd-json rejects the line {text:?}: {e}"));
+    let root = tape.as_value();
+    let object = root.as_object().expect("a record line is an object");
+    let keys: Vec<&str> = object.keys().collect();
+    let mut want_keys = vec!["timestamp", "level", "message", "thread_id"];
+    if !rec.fields.is_empty() {
+        want_keys.push("fields");
+    }
+    assert_eq!(keys, want_keys, "top-level keys of {text:?}");
+
+    let timestamp = object.get("timestamp").and_then(|v| v.into_string());
+    assert_eq!(
+        timestamp.map(parse_rfc3339_nanos),
+        Some(Some(timestamp_ns)),
+        "timestamp {timestamp:?} of {text:?}"
+    );
+    assert_eq!(
+        object.get("level").and_then(|v| v.into_string()),
+        Some(rec.level().as_str())
+    );
+    assert_eq!(
+        object.get("message").and_then(|v| v.into_string()),
+        Some(rec.message.as_str())
+    );
+    assert_eq!(
+        object.get("thread_id").and_then(|v| v.as_u64()),
+        Some(rec.thread_id)
+    );
+    if rec.fields.is_empty() {
+        return;
+    }
+    let fields = object
+        .get("fields")
+        .and_then(|v| v.as_object())
+        .expect("`fields` is an object");
+    check_json_fields(&fields, rec, &text);
+}
+
+/// The fields object against the record's fields: keys in logged order, duplicates kept, so
+/// entry by entry rather than through a map.
+fn check_json_fields(fields: &simd_json::tape::Object<'_, '_>, rec: &ArbRecord, text: &str) {
+    let got: Vec<_> = fields.iter().collect();
+    assert_eq!(got.len(), rec.fields.len(), "field count in {text:?}");
+    for ((key, json), (want_key, want)) in got.iter().zip(&rec.fields) {
+        assert_eq!(key, want_key, "field key in {text:?}");
+        check_json_value(json, want, text);
+    }
+}
+
+fn check_json_value(json: &simd_json::tape::Value<'_, '_>, want: &ArbValue, text: &str) {
+    let kind = json.value_type();
+    match want {
+        ArbValue::I64(v) => {
+            assert!(
+                matches!(kind, ValueType::I64 | ValueType::U64),
+                "{v} became {kind:?} in {text:?}"
+            );
+            assert_eq!(json.as_i64(), Some(*v), "in {text:?}");
+        }
+        ArbValue::U64(v) => {
+            assert!(
+                matches!(kind, ValueType::I64 | ValueType::U64),
+                "{v} became {kind:?} in {text:?}"
+            );
+            assert_eq!(json.as_u64(), Some(*v), "in {text:?}");
+        }
+        ArbValue::F64(v) if v.is_finite() => {
+            // A float always reads back as a float (never as an integer), bit for bit.
+            assert_eq!(kind, ValueType::F64, "{v:?} became {kind:?} in {text:?}");
+            let got = json.as_f64().expect("a float");
+            assert_eq!(
+                got.to_bits(),
+                v.to_bits(),
+                "{v:?} read back as {got:?} in {text:?}"
+            );
+        }
+        ArbValue::F64(v) => {
+            let want = if v.is_nan() {
+                "NaN"
+            } else if *v > 0.0 {
+                "Infinity"
+            } else {
+                "-Infinity"
+            };
+            let object = json.as_object().expect("a non-finite float is an object");
+            let entries: Vec<_> = object.iter().collect();
+            assert_eq!(entries.len(), 1, "{v:?} in {text:?}");
+            assert_eq!(entries[0].0, "$f64");
+            assert_eq!(entries[0].1.as_str(), Some(want), "{v:?} in {text:?}");
+        }
+        ArbValue::Bool(v) => assert_eq!(json.as_bool(), Some(*v), "in {text:?}"),
+        ArbValue::Str(v) => assert_eq!(json.as_str(), Some(v.as_str()), "in {text:?}"),
+        ArbValue::Null => assert_eq!(kind, ValueType::Null, "in {text:?}"),
+    }
+}
+
+/// Parses `YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ` back to ns since the epoch, independently of the
+/// writer (days from civil date, Howard Hinnant's algorithm).
+fn parse_rfc3339_nanos(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    if b.len() != 30 || &b[4..5] != b"-" || &b[7..8] != b"-" || &b[10..11] != b"T" {
+        return None;
+    }
+    if &b[13..14] != b":" || &b[16..17] != b":" || &b[19..20] != b"." || &b[29..30] != b"Z" {
+        return None;
+    }
+    let num = |range: std::ops::Range<usize>| -> Option<i64> {
+        let digits = s.get(range)?;
+        digits
+            .bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| digits.parse().ok())?
+    };
+    let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (hour, minute, second, nanos) = (num(11..13)?, num(14..16)?, num(17..19)?, num(20..29)?);
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 {
+        return None;
+    }
+    if second > 59 {
+        return None;
+    }
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let secs = days * 86_400 + hour * 3600 + minute * 60 + second;
+    // i128: the instant can sit at the edge of the i64 range.
+    i64::try_from(i128::from(secs) * 1_000_000_000 + i128::from(nanos)).ok()
+}
