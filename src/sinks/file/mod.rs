@@ -31,7 +31,7 @@ pub use rotation::{Clock, ManualClock, Rotation, SystemClock};
 
 use crate::batch::Batch;
 use crate::error::{Error, SinkError};
-use crate::sinks::json::{self, SliceWriter};
+use crate::sinks::json::{self, JsonOut, LineEncoder, SliceWriter};
 use crate::sinks::Sink;
 use mapped::MappedFile;
 use rotation::{system_time_to_ns, Naming};
@@ -216,6 +216,7 @@ pub struct FileSink {
     max_files: Option<usize>,
     clock: Arc<dyn Clock>,
     naming: Naming,
+    encoder: LineEncoder,
     active: Option<Active>,
     /// The stamp of the last rotated name, so the next one sorts after it.
     last_stamp: Option<i64>,
@@ -262,6 +263,7 @@ impl FileSink {
                 .name
                 .unwrap_or_else(|| format!("file:{}", config.path.display())),
             naming: Naming::new(&config.path),
+            encoder: LineEncoder::new(),
             path: config.path,
             chunk: config.chunk_size as u64,
             sync: config.sync,
@@ -444,15 +446,9 @@ impl Sink for FileSink {
         active.file.reserve(json::batch_bound(batch))?;
         let spare = active.file.spare();
         let mut out = SliceWriter::new(spare);
-        let mut failed = None;
-        for record in batch.iter() {
-            if let Err(e) = json::write_record_line_to(&mut out, &record) {
-                failed = Some(e);
-                break;
-            }
-        }
+        let result = self.encoder.write_batch(&mut out, batch);
         let written = out.position();
-        if let Some(e) = failed {
+        if let Err(e) = result {
             // Cannot happen (the bound is proven in `json::line_bound`); if it did, take the
             // partial batch back so a retry does not duplicate records.
             active.file.spare()[..written].fill(0);
