@@ -262,9 +262,8 @@ pub(crate) fn write_fields_object_to<W: JsonOut>(
 ) -> io::Result<()> {
     let start = out.position();
     let mut seen = [""; TRACKED_KEYS];
-    let mut count = 0;
     out.write_all(b"{")?;
-    for (key, value) in fields.clone() {
+    for (count, (key, value)) in fields.clone().enumerate() {
         if count < TRACKED_KEYS {
             if seen[..count].contains(&key) {
                 out.rewind(start);
@@ -281,7 +280,6 @@ pub(crate) fn write_fields_object_to<W: JsonOut>(
         write_string_to(out, key)?;
         out.write_all(b":")?;
         write_value_to(out, &value)?;
-        count += 1;
     }
     out.write_all(b"}")
 }

@@ -277,28 +277,29 @@ fn find_end(file: &File, size: u64) -> io::Result<Recovery> {
         let start = end.saturating_sub(SCAN_BLOCK as u64);
         let buf = &mut block[..(end - start) as usize];
         file.read_exact_at(buf, start)?;
-        if last_non_zero.is_none() {
-            if let Some(i) = buf.iter().rposition(|&b| b != 0) {
-                let at = start + i as u64;
-                last_non_zero = Some(at);
-                if buf[i] == b'\n' {
-                    return Ok(Recovery {
-                        kept_bytes: at + 1,
-                        torn_bytes: 0,
-                        zero_bytes: size - at - 1,
-                    });
+        match last_non_zero {
+            None => {
+                if let Some(i) = buf.iter().rposition(|&b| b != 0) {
+                    let at = start + i as u64;
+                    last_non_zero = Some(at);
+                    if buf[i] == b'\n' {
+                        return Ok(Recovery {
+                            kept_bytes: at + 1,
+                            torn_bytes: 0,
+                            zero_bytes: size - at - 1,
+                        });
+                    }
+                    // Look for the newline before the torn line, in this block first.
+                    if let Some(j) = buf[..i].iter().rposition(|&b| b == b'\n') {
+                        return Ok(torn(size, at, start + j as u64 + 1));
+                    }
                 }
-                // Look for the newline before the torn line, in this block first.
-                if let Some(j) = buf[..i].iter().rposition(|&b| b == b'\n') {
+            }
+            Some(at) => {
+                if let Some(j) = buf.iter().rposition(|&b| b == b'\n') {
                     return Ok(torn(size, at, start + j as u64 + 1));
                 }
             }
-        } else if let Some(j) = buf.iter().rposition(|&b| b == b'\n') {
-            return Ok(torn(
-                size,
-                last_non_zero.expect("set above"),
-                start + j as u64 + 1,
-            ));
         }
         end = start;
     }

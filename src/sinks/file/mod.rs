@@ -82,7 +82,7 @@ pub enum SyncPolicy {
 /// assert_eq!(asynclog::Sink::name(&sink), format!("file:{}", dir.join("app.log").display()));
 /// # drop(sink);
 /// # std::fs::remove_dir_all(&dir)?;
-/// # Ok::<(), asynclog::Error>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone)]
 pub struct FileSinkConfig {
