@@ -7,8 +7,9 @@
 //! the `WorkerGuard` for tracing-appender (its worker has written every line). Creating the
 //! logger and the file is not timed. Bytes per record are printed once per contender.
 //!
-//! Also measured: the sink alone (`FileSink::write_batch` on prebuilt 8192-record batches), to
-//! show how the end-to-end time splits between the engine and the sink.
+//! Also measured, to show where the end-to-end time goes: the engine alone (the same records into
+//! a sink that only counts them), and the sink alone (`FileSink::write_batch` on prebuilt
+//! 8192-record batches, and the same serialization into a `Vec`).
 //!
 //! Run: `cargo bench --bench file_sink` (add `-- --measurement-time 5` for a shorter run).
 
@@ -73,6 +74,49 @@ fn asynclog_once(dir: &Path, config: impl Fn() -> Config) -> (Duration, PathBuf)
     (took, path)
 }
 
+/// A sink that only counts: the engine's own ceiling (log calls, rings, drain, batches).
+struct NullSink(u64);
+
+impl Sink for NullSink {
+    fn name(&self) -> &str {
+        "null"
+    }
+    fn write_batch(&mut self, batch: &Batch) -> Result<(), asynclog::SinkError> {
+        self.0 += black_box(batch.len()) as u64;
+        Ok(())
+    }
+    fn flush(&mut self) -> Result<(), asynclog::SinkError> {
+        Ok(())
+    }
+    fn close(&mut self) -> Result<(), asynclog::SinkError> {
+        Ok(())
+    }
+}
+
+/// One iteration through the engine into [`NullSink`].
+fn null_once() -> Duration {
+    let mut config = Config::default();
+    config.sinks.push(Box::new(NullSink(0)));
+    let logger = Logger::new(config).expect("starting the logger");
+    let mut producer = logger.producer().expect("a producer");
+    let start = Instant::now();
+    for i in 0..RECORDS {
+        asynclog::info!(
+            producer,
+            "order filled",
+            order_id = i,
+            price = 101.25,
+            symbol = "AAPL"
+        )
+        .expect("logging");
+    }
+    logger.flush().expect("flushing");
+    let took = start.elapsed();
+    assert_eq!(logger.stats().sinks[0].written_records, RECORDS);
+    logger.close().expect("closing");
+    took
+}
+
 /// One iteration of tracing-appender: the time from the first event to the worker having
 /// written the last line.
 fn tracing_once(dir: &Path) -> (Duration, PathBuf) {
@@ -135,6 +179,9 @@ fn end_to_end(c: &mut Criterion) {
             }
             total
         })
+    });
+    group.bench_function("asynclog_null_sink_reference", |b| {
+        b.iter_custom(|iters| (0..iters).map(|_| null_once()).sum())
     });
     group.bench_function("tracing_appender_json", |b| {
         b.iter_custom(|iters| {

@@ -105,6 +105,18 @@ pub(crate) trait JsonOut: Write {
     fn position(&self) -> usize;
     /// Forgets everything written after `position`.
     fn rewind(&mut self, position: usize);
+
+    /// Lets `fill` write up to `N` bytes in place and keeps the first `n` it reports. The
+    /// default fills a stack buffer and copies it.
+    #[inline(always)]
+    fn write_fixed<const N: usize>(
+        &mut self,
+        fill: impl FnOnce(&mut [u8; N]) -> usize,
+    ) -> io::Result<()> {
+        let mut buf = [0u8; N];
+        let n = fill(&mut buf);
+        self.write_all(&buf[..n])
+    }
 }
 
 impl JsonOut for Vec<u8> {
@@ -194,8 +206,8 @@ const SHORT_SCALE: f64 = 10_000.0;
 /// below 1e11 in magnitude (prices, durations, ratios), formatted with integer arithmetic;
 /// `None` sends it to `ryu`.
 ///
-/// Why the text reads back as exactly `v`: `m = round(|v| * 10^4)` is an integer below 2^53, so
-/// it and `m / 10^4` are computed exactly-rounded; `m / 10^4 == |v|` says that the double
+/// Why the text reads back as exactly `v`: `m ≈ |v| * 10^4` is an integer below 2^53, so it
+/// converts to f64 exactly and `m / 10^4` is correctly rounded; `m / 10^4 == |v|` says that the double
 /// nearest to the decimal `m / 10^4` is `v`, and that decimal is what gets printed, so any
 /// correctly rounding parser returns `v`. (Sign and `-0.0` are taken from `v`'s sign bit.)
 #[inline]
@@ -204,11 +216,14 @@ fn short_decimal(v: f64) -> Option<([u8; 24], usize)> {
     if magnitude >= 1e11 {
         return None;
     }
-    let scaled = (magnitude * SHORT_SCALE).round();
-    if scaled / SHORT_SCALE != magnitude {
+    // Round to nearest by hand: `f64::round` is a libm call on baseline x86-64. Which neighbour
+    // a tie picks does not matter, the check below rejects any that is not exact.
+    let product = magnitude * SHORT_SCALE;
+    let truncated = product as u64;
+    let scaled = truncated + u64::from(product - truncated as f64 >= 0.5);
+    if scaled as f64 / SHORT_SCALE != magnitude {
         return None;
     }
-    let scaled = scaled as u64;
     let scale = 10u64.pow(SHORT_DECIMALS);
     let (int, mut frac) = (scaled / scale, scaled % scale);
     let mut buf = [0u8; 24];
@@ -415,23 +430,21 @@ impl LineEncoder {
         message: &[u8],
         fields: FieldIter<'_>,
     ) -> io::Result<()> {
-        // The fixed head of the line is assembled on the stack and written in one call:
+        // The fixed head of the line is written in one piece, in place when `out` is the map:
         // `{"timestamp":"2026-11-27T12:00:00.123456789Z","level":"INFO","message":`.
         const TS: &[u8] = br#"{"timestamp":""#;
-        const LEVEL: &[u8] = br#"","level":""#;
-        const MESSAGE: &[u8] = br#"","message":"#;
-        let mut head = [0u8; TS.len() + RFC3339_NANOS_LEN + LEVEL.len() + 5 + MESSAGE.len()];
-        head[..TS.len()].copy_from_slice(TS);
-        self.put_timestamp(
-            &mut head[TS.len()..TS.len() + RFC3339_NANOS_LEN],
-            timestamp_ns,
-        );
-        let mut len = TS.len() + RFC3339_NANOS_LEN;
-        for part in [LEVEL, level_name(level), MESSAGE] {
-            head[len..len + part.len()].copy_from_slice(part);
-            len += part.len();
-        }
-        out.write_all(&head[..len])?;
+        const HEAD: usize = TS.len() + RFC3339_NANOS_LEN + LEVEL_TAIL_MAX;
+        out.write_fixed::<HEAD>(|head| {
+            head[..TS.len()].copy_from_slice(TS);
+            self.put_timestamp(
+                &mut head[TS.len()..TS.len() + RFC3339_NANOS_LEN],
+                timestamp_ns,
+            );
+            let start = TS.len() + RFC3339_NANOS_LEN;
+            let tail = level_tail(level);
+            copy_small(&mut head[start..start + tail.len()], tail);
+            start + tail.len()
+        })?;
         write_utf8_to(out, message)?;
         out.write_all(br#","thread_id":"#)?;
         Gen { out }.write_int(thread_id)?;
@@ -467,9 +480,20 @@ impl LineEncoder {
     }
 }
 
+/// The longest [`level_tail`].
+const LEVEL_TAIL_MAX: usize = br#"","level":"DEBUG","message":"#.len();
+
+/// What follows the timestamp: `","level":"INFO","message":`.
 #[inline(always)]
-fn level_name(level: Level) -> &'static [u8] {
-    level.as_str().as_bytes()
+fn level_tail(level: Level) -> &'static [u8] {
+    match level {
+        Level::Trace => br#"","level":"TRACE","message":"#,
+        Level::Debug => br#"","level":"DEBUG","message":"#,
+        Level::Info => br#"","level":"INFO","message":"#,
+        Level::Warn => br#"","level":"WARN","message":"#,
+        Level::Error => br#"","level":"ERROR","message":"#,
+        Level::Fatal => br#"","level":"FATAL","message":"#,
+    }
 }
 
 /// A writer over a fixed slice (a window of the file sink's memory map). Running out of room
@@ -496,6 +520,26 @@ impl JsonOut for SliceWriter<'_> {
     fn rewind(&mut self, position: usize) {
         debug_assert!(position <= self.pos);
         self.pos = position;
+    }
+
+    /// Fills the map directly when `N` bytes are left (always, within a reserved bound).
+    #[inline(always)]
+    fn write_fixed<const N: usize>(
+        &mut self,
+        fill: impl FnOnce(&mut [u8; N]) -> usize,
+    ) -> io::Result<()> {
+        let Some(dst) = self
+            .buf
+            .get_mut(self.pos..self.pos + N)
+            .and_then(|s| <&mut [u8; N]>::try_from(s).ok())
+        else {
+            let mut buf = [0u8; N];
+            let n = fill(&mut buf);
+            return self.write_all(&buf[..n]);
+        };
+        let n = fill(dst);
+        self.pos += n;
+        Ok(())
     }
 }
 
@@ -791,6 +835,15 @@ mod tests {
             let mut theirs = Vec::new();
             let _ = Gen { out: &mut theirs }.write_string(s);
             assert_eq!(ours, theirs, "{s:?}");
+        }
+    }
+
+    #[test]
+    fn level_tails_name_every_level() {
+        for level in Level::ALL {
+            let expected = format!(r#"","level":"{}","message":"#, level.as_str());
+            assert_eq!(level_tail(level), expected.as_bytes());
+            assert!(level_tail(level).len() <= LEVEL_TAIL_MAX);
         }
     }
 
