@@ -185,3 +185,22 @@ fn a_stopped_clock_still_gives_unique_sorted_names() {
     all.extend(seqs(&path));
     assert_eq!(all, (0..5 * PER_BATCH).collect::<Vec<_>>());
 }
+
+#[test]
+fn an_active_file_deleted_by_someone_else_is_replaced_at_the_next_rotation() {
+    let dir = Scratch::new("size-deleted");
+    let path = dir.join("app.log");
+    let mut config = FileSinkConfig::new(&path);
+    config.max_bytes = Some(1);
+    let mut sink = config.build().unwrap();
+    sink.write_batch(&batch(0)).unwrap();
+    std::fs::remove_file(&path).unwrap();
+    sink.write_batch(&batch(PER_BATCH)).unwrap();
+    sink.close().unwrap();
+    assert_eq!(
+        rotated(&path),
+        Vec::<PathBuf>::new(),
+        "nothing was left to rotate"
+    );
+    assert_eq!(seqs(&path), (PER_BATCH..2 * PER_BATCH).collect::<Vec<_>>());
+}

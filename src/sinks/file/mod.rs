@@ -355,18 +355,24 @@ impl FileSink {
         let (target, stamp) = self
             .naming
             .unique_rotated_path(active.started_ns, self.last_stamp);
-        std::fs::rename(&self.path, &target).map_err(|e| {
-            SinkError::io(
-                format!(
-                    "rotating log file {} to {}",
-                    self.path.display(),
-                    target.display()
-                ),
-                e,
-            )
-        })?;
-        self.last_stamp = Some(stamp);
-        self.rotations += 1;
+        match std::fs::rename(&self.path, &target) {
+            Ok(()) => {
+                self.last_stamp = Some(stamp);
+                self.rotations += 1;
+            }
+            // Someone deleted or moved the active file: nothing to rename, start a new one.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => {
+                return Err(SinkError::io(
+                    format!(
+                        "rotating log file {} to {}",
+                        self.path.display(),
+                        target.display()
+                    ),
+                    e,
+                ))
+            }
+        }
         let old = self.active.take().expect("checked above");
         let sync = self.sync != SyncPolicy::Never;
         if let Err(e) = old.file.finish(sync) {
