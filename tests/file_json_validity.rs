@@ -178,3 +178,35 @@ fn duplicate_keys_and_top_level_names_never_collide() {
     assert_same_fields(0, &record.fields, &expected_fields(&owned));
     assert_eq!(record.field("$f64"), Some(&OwnedValue::Str("NaN".into())));
 }
+
+#[test]
+fn rewritten_duplicate_keys_leave_only_zeros_after_the_last_line() {
+    // A duplicate key found mid-object makes the serializer take the object back and write it
+    // grouped; what it took back must not linger in the map past the last line.
+    let dir = Scratch::new("dup-tail");
+    let path = dir.join("app.log");
+    let mut batch = Batch::new();
+    let long = "v".repeat(200);
+    for seq in 0..10u64 {
+        let fields = [
+            Field::new("seq", seq),
+            Field::new("a", long.as_str()),
+            Field::new("b", long.as_str()),
+            Field::new("a", 1u64),
+        ];
+        batch.push(1, Level::Info, 1, "dup", &fields).unwrap();
+    }
+    let mut sink = FileSink::new(&path).unwrap();
+    sink.write_batch(&batch).unwrap();
+    let bytes = std::fs::read(&path).unwrap();
+    let len = sink.file_len() as usize;
+    assert!(bytes.len() > len, "the file is preallocated while open");
+    assert!(
+        bytes[len..].iter().all(|&b| b == 0),
+        "only zeros after the last line"
+    );
+    let contents = asynclog::read_jsonl(&path).unwrap();
+    assert_eq!(contents.records.len(), 10);
+    assert_eq!(contents.tail.torn, None);
+    sink.close().unwrap();
+}

@@ -516,9 +516,12 @@ impl JsonOut for SliceWriter<'_> {
         self.pos
     }
 
-    #[inline(always)]
+    /// Also zeroes what it forgets: the file sink relies on everything past the last line
+    /// being zero (that is how readers and reopening find the end).
+    #[inline]
     fn rewind(&mut self, position: usize) {
         debug_assert!(position <= self.pos);
+        self.buf[position..self.pos].fill(0);
         self.pos = position;
     }
 
@@ -855,6 +858,17 @@ mod tests {
             copy_small(&mut dst, &src[..n]);
             assert_eq!(dst, &src[..n]);
         }
+    }
+
+    #[test]
+    fn rewinding_a_slice_leaves_zeros() {
+        let mut buf = [0u8; 16];
+        let mut w = SliceWriter::new(&mut buf);
+        w.write_all(b"abcdef").unwrap();
+        w.rewind(2);
+        w.write_all(b"X").unwrap();
+        assert_eq!(w.position(), 3);
+        assert_eq!(&buf[..8], b"abX\0\0\0\0\0");
     }
 
     #[test]
