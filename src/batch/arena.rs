@@ -45,7 +45,7 @@ impl<'a> Columns<'a> {
         self.timestamps.push(timestamp_ns);
         self.levels.push(level);
         self.thread_ids.push(thread_id);
-        self.message_bytes.extend_from_slice(message);
+        self.message_bytes.extend_from_slice_copy(message);
         self.message_offsets.push(self.message_bytes.len() as i32);
     }
 }

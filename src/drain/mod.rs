@@ -210,8 +210,7 @@ impl Drain {
         let mut header = [0u8; HEADER_LEN];
         header[..a.len()].copy_from_slice(a);
         header[a.len()..].copy_from_slice(b);
-        // Dropping the chunk without committing leaves the bytes in the ring.
-        drop(chunk);
+        // The chunk is not committed, so the bytes stay in the ring.
         let len = record::peek_len(&header)?;
         let raw = u64::from_le_bytes(header[8..16].try_into().expect("8 bytes"));
         let timestamp_ns = if header[5] & FLAG_WALL_CLOCK != 0 {
@@ -242,7 +241,7 @@ impl Drain {
             self.scratch.extend_from_slice(b);
             &self.scratch
         };
-        match record::decode(bytes) {
+        match record::split_record(bytes) {
             Ok(rec) => {
                 let batch =
                     Self::filling_batch(&mut self.batches, &mut self.filling, &self.settings);

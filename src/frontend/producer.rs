@@ -201,8 +201,9 @@ impl Producer {
             Ok(len) => len,
             Err(e) => return Err(self.refuse(e, fields)),
         };
-        // 3. Reserve `len` bytes; usually decided against a cached head index, no atomic RMW.
-        if self.ring.write_chunk_uninit(len).is_err() {
+        // 3. Reserve `len` bytes, usually against the cached head index (no shared cache line);
+        //    `make_room` refreshes it, and blocks or drops when the ring really is full.
+        if self.ring.cached_slots() < len {
             self.make_room(len)?;
         }
         let mut chunk = self

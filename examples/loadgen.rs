@@ -1,0 +1,359 @@
+//! Load generator: drives a logger configured from the command line and measures every log call
+//! on the calling thread.
+//!
+//! ```text
+//! cargo run --release --example loadgen -- --producers 2 --messages 1000000 --sink null --json
+//! cargo run --release --example loadgen -- --burst 100 --pause-us 200 --plot latency.svg
+//! ```
+//!
+//! Each call is timed with two `rdtsc` reads (the pair's own cost, measured at start-up, is
+//! subtracted and printed) into an HDR histogram; the first call of every burst also goes into a
+//! separate histogram, since that is where loggers that wake a sleeping consumer pay. Ticks are
+//! converted to nanoseconds with the run's own wall-clock/tick ratio. Methodology after quill's:
+//! with `--burst B --pause-us U` the drain catches up between bursts, so the numbers measure the
+//! hot path, not backpressure.
+
+use asynclog::ring::clock::read_tsc;
+use asynclog::{
+    Backpressure, Batch, Config, ConsoleSink, Field, Level, Logger, Sink, SinkError, Value,
+};
+use clap::{Parser, ValueEnum};
+use hdrhistogram::Histogram;
+use std::time::{Duration, Instant};
+
+#[derive(Parser, Debug)]
+#[command(about = "asynclog load generator: per-call latency and throughput")]
+struct Args {
+    /// Producer threads.
+    #[arg(long, default_value_t = 1)]
+    producers: usize,
+    /// Messages per producer.
+    #[arg(long, default_value_t = 1_000_000)]
+    messages: u64,
+    /// Calls per second per producer (0 = back to back).
+    #[arg(long, default_value_t = 0)]
+    rate: u64,
+    /// Calls per burst (0 = no bursts).
+    #[arg(long, default_value_t = 0)]
+    burst: u64,
+    /// Pause between bursts, in microseconds.
+    #[arg(long, default_value_t = 0)]
+    pause_us: u64,
+    /// Fields per message (cycling u64, f64, str).
+    #[arg(long, default_value_t = 3)]
+    fields: usize,
+    /// Message length in bytes.
+    #[arg(long, default_value_t = 12)]
+    message_bytes: usize,
+    /// What a full ring does.
+    #[arg(long, value_enum, default_value_t = Mode::Block)]
+    backpressure: Mode,
+    /// Config::buffer_size (ring capacity in typical messages).
+    #[arg(long, default_value_t = asynclog::config::DEFAULT_BUFFER_SIZE)]
+    buffer_size: usize,
+    /// Log through an explicit `Producer` instead of the thread-local path.
+    #[arg(long)]
+    producer_handle: bool,
+    /// Sinks: null, console (repeatable).
+    #[arg(long = "sink", default_values_t = vec!["null".to_string()])]
+    sinks: Vec<String>,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    json: bool,
+    /// Write an SVG latency-percentile chart here.
+    #[arg(long)]
+    plot: Option<std::path::PathBuf>,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum Mode {
+    Block,
+    Drop,
+}
+
+/// Discards batches (measures the logger, not I/O).
+struct NullSink;
+impl Sink for NullSink {
+    fn name(&self) -> &str {
+        "null"
+    }
+    fn write_batch(&mut self, batch: &Batch) -> Result<(), SinkError> {
+        std::hint::black_box(batch.len());
+        Ok(())
+    }
+    fn flush(&mut self) -> Result<(), SinkError> {
+        Ok(())
+    }
+    fn close(&mut self) -> Result<(), SinkError> {
+        Ok(())
+    }
+}
+
+fn make_sink(spec: &str) -> Result<Box<dyn Sink>, String> {
+    match spec {
+        "null" => Ok(Box::new(NullSink)),
+        "console" => Ok(Box::new(ConsoleSink::new(false))),
+        other => Err(format!("unknown sink `{other}` (expected null or console)")),
+    }
+}
+
+struct ThreadResult {
+    all: Histogram<u64>,
+    first_of_burst: Histogram<u64>,
+    calls: u64,
+    dropped: u64,
+    closed: u64,
+}
+
+fn new_histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, 60_000_000_000, 3).expect("histogram bounds")
+}
+
+/// Median cost of an empty `rdtsc` pair, in ticks.
+fn timer_overhead() -> u64 {
+    let mut samples: Vec<u64> = (0..10_001)
+        .map(|_| {
+            let a = read_tsc();
+            let b = read_tsc();
+            b.wrapping_sub(a)
+        })
+        .collect();
+    samples.sort_unstable();
+    samples[samples.len() / 2]
+}
+
+const KEYS: [&str; 8] = [
+    "order_id", "price", "symbol", "qty", "venue", "latency", "side", "account",
+];
+
+fn produce(logger: &Logger, args: &Args, overhead: u64, producer: usize) -> ThreadResult {
+    let message: String = "order filled "
+        .chars()
+        .cycle()
+        .take(args.message_bytes)
+        .collect();
+    let symbol = "AAPL";
+    let mut fields: Vec<Field<'_>> = (0..args.fields)
+        .map(|i| {
+            let key = KEYS[i % KEYS.len()];
+            match i % 3 {
+                0 => Field::new(key, 0u64),
+                1 => Field::new(key, 101.25),
+                _ => Field::new(key, symbol),
+            }
+        })
+        .collect();
+    let mut handle = args
+        .producer_handle
+        .then(|| logger.producer().expect("producer"));
+    logger.preallocate().expect("preallocate");
+    let mut result = ThreadResult {
+        all: new_histogram(),
+        first_of_burst: new_histogram(),
+        calls: 0,
+        dropped: 0,
+        closed: 0,
+    };
+    let interval = (args.rate > 0).then(|| Duration::from_nanos(1_000_000_000 / args.rate));
+    let mut next_due = Instant::now();
+    let pause = Duration::from_micros(args.pause_us);
+    for seq in 0..args.messages {
+        if let Some(interval) = interval {
+            while Instant::now() < next_due {
+                std::hint::spin_loop();
+            }
+            next_due += interval;
+        }
+        let first_of_burst = args.burst > 0 && seq % args.burst == 0;
+        if first_of_burst && seq > 0 && !pause.is_zero() {
+            let until = Instant::now() + pause;
+            while Instant::now() < until {
+                std::hint::spin_loop();
+            }
+        }
+        if let Some(first) = fields.first_mut() {
+            first.value = Value::U64(seq * 1_000 + producer as u64);
+        }
+        let start = read_tsc();
+        let outcome = match handle.as_mut() {
+            Some(p) => p.log(Level::Info, &message, &fields),
+            None => logger.log(Level::Info, &message, &fields),
+        };
+        let end = read_tsc();
+        let ticks = end.wrapping_sub(start).saturating_sub(overhead).max(1);
+        result.all.saturating_record(ticks);
+        if first_of_burst {
+            result.first_of_burst.saturating_record(ticks);
+        }
+        result.calls += 1;
+        match outcome {
+            Ok(()) => {}
+            Err(asynclog::LogError::Dropped) => result.dropped += 1,
+            Err(asynclog::LogError::Closed) => result.closed += 1,
+            Err(e) => panic!("log call failed: {e}"),
+        }
+    }
+    result
+}
+
+fn percentiles(h: &Histogram<u64>, ns_per_tick: f64) -> Vec<(String, f64)> {
+    let at = |q: f64| h.value_at_quantile(q) as f64 * ns_per_tick;
+    vec![
+        ("p50".into(), at(0.50)),
+        ("p90".into(), at(0.90)),
+        ("p99".into(), at(0.99)),
+        ("p99.9".into(), at(0.999)),
+        ("p99.99".into(), at(0.9999)),
+        ("max".into(), h.max() as f64 * ns_per_tick),
+    ]
+}
+
+fn plot(
+    path: &std::path::Path,
+    h: &Histogram<u64>,
+    ns_per_tick: f64,
+    title: &str,
+) -> Result<(), Box<dyn std::error::Error>> {
+    use plotters::prelude::*;
+    // x: "nines" of the percentile (0 = p0, 1 = p90, 2 = p99, ...), y: latency in ns (log).
+    let points: Vec<(f64, f64)> = (0..=500)
+        .map(|i| {
+            let nines = i as f64 / 100.0;
+            let q = 1.0 - 10f64.powf(-nines);
+            (
+                nines,
+                (h.value_at_quantile(q) as f64 * ns_per_tick).max(1.0),
+            )
+        })
+        .collect();
+    let max_y = points.iter().map(|p| p.1).fold(1.0, f64::max) * 2.0;
+    let root = SVGBackend::new(path, (900, 540)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(title, ("sans-serif", 20))
+        .margin(15)
+        .x_label_area_size(45)
+        .y_label_area_size(70)
+        .build_cartesian_2d(0f64..5f64, (1f64..max_y).log_scale())?;
+    chart
+        .configure_mesh()
+        .x_labels(6)
+        .x_desc("percentile")
+        .y_desc("latency per call (ns)")
+        .y_label_formatter(&|y| format!("{y:.0}"))
+        .x_label_formatter(&|x| match x.round() as i64 {
+            0 => "p0".into(),
+            1 => "p90".into(),
+            2 => "p99".into(),
+            3 => "p99.9".into(),
+            4 => "p99.99".into(),
+            _ => "p99.999".into(),
+        })
+        .draw()?;
+    chart.draw_series(LineSeries::new(points, &BLUE))?;
+    root.present()?;
+    Ok(())
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args = Args::parse();
+    let mut config = Config::default();
+    config.buffer_size = args.buffer_size;
+    config.backpressure = match args.backpressure {
+        Mode::Block => Backpressure::Block,
+        Mode::Drop => Backpressure::Drop,
+    };
+    for spec in &args.sinks {
+        config.sinks.push(make_sink(spec)?);
+    }
+    let logger = Logger::new(config)?;
+    let overhead = timer_overhead();
+
+    let wall_start = Instant::now();
+    let tsc_start = read_tsc();
+    let results: Vec<ThreadResult> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..args.producers)
+            .map(|p| {
+                let (logger, args) = (&logger, &args);
+                s.spawn(move || produce(logger, args, overhead, p))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("producer thread"))
+            .collect()
+    });
+    let produce_time = wall_start.elapsed();
+    logger.close()?;
+    let total_time = wall_start.elapsed();
+    let ns_per_tick = total_time.as_nanos() as f64 / read_tsc().wrapping_sub(tsc_start) as f64;
+
+    let mut all = new_histogram();
+    let mut first = new_histogram();
+    let (mut calls, mut dropped) = (0, 0);
+    for r in &results {
+        all.add(&r.all)?;
+        first.add(&r.first_of_burst)?;
+        calls += r.calls;
+        dropped += r.dropped;
+        assert_eq!(r.closed, 0, "no call should see a closed logger");
+    }
+    let stats = logger.stats();
+    let delivered = stats.delivered;
+    let call_rate = calls as f64 / produce_time.as_secs_f64();
+    let end_to_end_rate = delivered as f64 / total_time.as_secs_f64();
+    let lat = percentiles(&all, ns_per_tick);
+    let first_lat = (!first.is_empty()).then(|| percentiles(&first, ns_per_tick));
+    let overhead_ns = overhead as f64 * ns_per_tick;
+
+    if args.json {
+        let fmt = |p: &[(String, f64)]| {
+            p.iter()
+                .map(|(k, v)| format!("\"{k}\":{v:.1}"))
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        println!(
+            "{{\"producers\":{},\"messages_per_producer\":{},\"fields\":{},\"message_bytes\":{},\"sinks\":{:?},\"calls\":{calls},\"dropped\":{dropped},\"delivered\":{delivered},\"produce_seconds\":{:.6},\"total_seconds\":{:.6},\"calls_per_second\":{call_rate:.0},\"end_to_end_per_second\":{end_to_end_rate:.0},\"timer_overhead_ns\":{overhead_ns:.1},\"latency_ns\":{{{}}}{}}}",
+            args.producers,
+            args.messages,
+            args.fields,
+            args.message_bytes,
+            args.sinks,
+            produce_time.as_secs_f64(),
+            total_time.as_secs_f64(),
+            fmt(&lat),
+            first_lat
+                .as_ref()
+                .map(|f| format!(",\"first_of_burst_ns\":{{{}}}", fmt(f)))
+                .unwrap_or_default(),
+        );
+    } else {
+        println!(
+            "producers {} x {} messages, {} fields, {}-byte message, sinks {:?}",
+            args.producers, args.messages, args.fields, args.message_bytes, args.sinks
+        );
+        println!("calls {calls}  dropped {dropped}  delivered {delivered}");
+        println!("throughput: {call_rate:.0} calls/s on the producers, {end_to_end_rate:.0} records/s end to end (incl. close)");
+        println!("timer overhead subtracted: {overhead_ns:.1} ns per call");
+        let line = |p: &[(String, f64)]| {
+            p.iter()
+                .map(|(k, v)| format!("{k} {v:.0}"))
+                .collect::<Vec<_>>()
+                .join("  ")
+        };
+        println!("latency ns: {}", line(&lat));
+        if let Some(f) = &first_lat {
+            println!("first call of burst ns: {}", line(f));
+        }
+    }
+    if let Some(path) = &args.plot {
+        let title = format!(
+            "asynclog: {} producer(s), {} fields, sinks {:?}",
+            args.producers, args.fields, args.sinks
+        );
+        plot(path, &all, ns_per_tick, &title)?;
+        eprintln!("wrote {}", path.display());
+    }
+    Ok(())
+}

@@ -1,0 +1,76 @@
+//! The reference's complete example in Rust: default configuration, a console sink, every level
+//! with structured fields, a pre-built message, hooks that print what they see, flush and close.
+//!
+//! Run: `cargo run --release --example quickstart`
+
+use asynclog::{
+    debug, error, info, warn, Config, ConsoleSink, Field, Hooks, Level, LogMessage, Logger,
+    OwnedValue,
+};
+use std::time::SystemTime;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // Default configuration (buffer_size 1000, max_workers 10, Block, 3 retries 100 ms apart,
+    // flush every 5 s), a console sink on stdout, and hooks that report to stderr.
+    let mut config = Config::default();
+    config.sinks.push(Box::new(ConsoleSink::new(false))); // false = stdout, true = stderr
+    config.hooks = Hooks::default()
+        .on_message_dropped(|m| eprintln!("[hook] dropped: {} {}", m.level, m.message))
+        .on_batch_written(|sink, count, took| {
+            eprintln!("[hook] batch written: sink={sink} records={count} took={took:?}")
+        })
+        .on_batch_failed(|sink, count, err, attempts| {
+            eprintln!("[hook] batch failed: sink={sink} records={count} attempts={attempts}: {err}")
+        })
+        .on_flush_completed(|total, took| {
+            eprintln!("[hook] flush completed: records={total} took={took:?}")
+        });
+    let logger = Logger::new(config)?;
+
+    // Structured logging: the macros take `key = value` pairs...
+    info!(
+        logger,
+        "Hello, AsyncLog!",
+        version = "1.0.0",
+        user_id = 12345
+    )?;
+    debug!(logger, "cache lookup", key = "user:12345", hit = true)?;
+    warn!(logger, "slow request", path = "/orders", latency_ms = 812.5)?;
+    error!(
+        logger,
+        "payment declined",
+        order_id = 42u64,
+        code = Option::<i64>::None
+    )?;
+
+    // ...the methods take a slice of fields...
+    logger.log(Level::Info, "Custom message", &[Field::new("key", "value")])?;
+
+    // ...and a pre-built, owned message keeps its own timestamp.
+    logger.log_message(&LogMessage {
+        timestamp: SystemTime::now(),
+        level: Level::Info,
+        message: "Pre-built message".into(),
+        fields: vec![("key".into(), OwnedValue::from("value"))],
+    })?;
+
+    // Many threads may log at once.
+    std::thread::scope(|s| {
+        for worker in 0..3u64 {
+            let logger = &logger;
+            s.spawn(move || info!(logger, "worker started", worker = worker));
+        }
+    });
+
+    // Fatal logs, then flushes before returning (it does not exit).
+    logger.fatal("Fatal message", &[Field::new("key", "value")])?;
+
+    logger.flush()?;
+    let stats = logger.stats();
+    eprintln!(
+        "[stats] buffered={} dropped={} delivered={} batches={}",
+        stats.buffered, stats.dropped, stats.delivered, stats.batches
+    );
+    logger.close()?; // flushes what remains and closes every sink
+    Ok(())
+}
