@@ -144,7 +144,7 @@ impl MappedFile {
     pub(crate) fn reserve(&mut self, bytes: usize) -> Result<(), SinkError> {
         let want = self.len.saturating_add(bytes as u64);
         let window_end = self.window.as_ref().map(|w| w.start + w.map.len() as u64);
-        if !window_end.is_some_and(|end| end >= want) {
+        if window_end.is_none_or(|end| end < want) {
             if want > self.allocated {
                 self.grow(want.div_ceil(self.chunk).saturating_mul(self.chunk))?;
             }
