@@ -227,7 +227,7 @@ fn sink_only(c: &mut Criterion) {
             sink.write_batch(black_box(&batch)).expect("writing");
             batches += 1;
             // Start over now and then, so the file does not grow without bound.
-            if batches % 2048 == 0 {
+            if batches.is_multiple_of(2048) {
                 sink.close().expect("closing");
                 sink = FileSink::new(&path).expect("reopening");
             }

@@ -97,7 +97,7 @@ fn run_and_kill(path: &Path, run: u64, rng: &mut Rng) -> Option<u64> {
         }
         last
     });
-    if run % 4 == 0 {
+    if run.is_multiple_of(4) {
         // Kill early: during startup, opening and recovering the file, or the first records.
         std::thread::sleep(Duration::from_millis(rng.below(30)));
     } else {
