@@ -77,7 +77,7 @@ impl<W: Write> BaseGenerator for Gen<'_, W> {
 /// An upper bound on the bytes [`write_record_line`] writes for a record whose message is
 /// `message_len` bytes and whose encoded field region is `field_region_len` bytes.
 ///
-/// Why it holds: the fixed parts take at most [`LINE_OVERHEAD_BOUND`] bytes; the message at
+/// Why it holds: the fixed parts take at most 128 bytes; the message at
 /// most `2 + 6 * len`. A field encoded as `2 + k + 1 + payload` bytes (key of `k` bytes) writes
 /// at most `6k + 4` bytes of separator, quoted key and colon, plus a value of at most 24 bytes
 /// (`-2.2250738585072014e-308`; integers take at most 20, `{"$f64":"-Infinity"}` 20, a string
