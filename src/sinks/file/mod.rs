@@ -7,10 +7,12 @@
 //!    (rotation happens between batches, so a file can pass `max_bytes` by at most one batch).
 //! 2. Make sure the mapped window has room for the batch's worst case
 //!    ([`json::batch_bound`], computed from the batch's column lengths in O(1)): preallocate
-//!    another chunk with `posix_fallocate` and remap if not. This is the only step that can
-//!    fail (a full disk), and it fails before a byte of the batch is written, so a retried
-//!    batch never leaves a partial or duplicated record behind.
+//!    another chunk with `posix_fallocate` and remap if not.
 //! 3. Serialize every record into the map (no intermediate buffer, no `write` syscall).
+//!
+//! Everything that can fail (rotating, growing the file on a full disk) happens in steps 1
+//! and 2, before a byte of the batch is written, so the retried batch never leaves a partial
+//! or duplicated record behind.
 //!
 //! # What readers see
 //! Bytes are in the page cache, and visible to any reader of the file, as soon as they are
