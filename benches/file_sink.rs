@@ -248,6 +248,16 @@ fn sink_only(c: &mut Criterion) {
             black_box(out.len());
         })
     });
+    // Only decoding the fields from the batch (what every serialized record starts with).
+    group.bench_function("field_iteration_8192", |b| {
+        b.iter(|| {
+            for i in 0..batch.len() {
+                for field in asynclog::FieldIter::new(batch.field_region(i)) {
+                    black_box(field);
+                }
+            }
+        })
+    });
     sink.close().expect("closing");
     group.finish();
     let _ = std::fs::remove_dir_all(&dir);
