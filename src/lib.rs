@@ -43,6 +43,9 @@ pub use config::{Backpressure, Config};
 pub use error::{Error, LogError, SinkError};
 pub use frontend::{Logger, Producer};
 pub use ring::record::FieldIter;
+pub use sinks::file::{
+    read_jsonl, FileSink, FileSinkConfig, JsonlContents, JsonlReader, JsonlRecord,
+};
 pub use sinks::{ConsoleSink, Sink};
 pub use sinks::{ParquetSink, ParquetSinkConfig};
 pub use telemetry::{Hooks, SinkStats, Stats};

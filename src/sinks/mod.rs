@@ -1,6 +1,7 @@
 //! Where batches go. A [`Sink`] is written by one sink-worker thread; every sink gets every batch.
 
 mod console;
+pub mod file;
 pub mod format;
 pub mod json;
 pub mod parquet;

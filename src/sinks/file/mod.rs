@@ -1,0 +1,526 @@
+//! The file sink: one JSON object per line (see [`sinks::json`](crate::sinks::json) for the
+//! format), serialized by the sink's worker straight into a memory-mapped region of the file,
+//! with size and time rotation, retention, and a tail that survives `kill -9`.
+//!
+//! # How a batch reaches the file
+//! 1. Rotate first if the active file has reached `max_bytes` or its time period is over
+//!    (rotation happens between batches, so a file can pass `max_bytes` by at most one batch).
+//! 2. Make sure the mapped window has room for the batch's worst case
+//!    ([`json::batch_bound`], computed from the batch's column lengths in O(1)): preallocate
+//!    another chunk with `posix_fallocate` and remap if not.
+//! 3. Serialize every record into the map (no intermediate buffer, no `write` syscall).
+//!
+//! Everything that can fail (rotating, growing the file on a full disk) happens in steps 1
+//! and 2, before a byte of the batch is written, so the retried batch never leaves a partial
+//! or duplicated record behind.
+//!
+//! # What readers see
+//! Bytes are in the page cache, and visible to any reader of the file, as soon as they are
+//! copied; `flush` adds nothing to visibility (it syncs under [`SyncPolicy::OnFlush`]). While
+//! the sink is open the file ends in preallocated zero bytes; on `close` and on rotation it is
+//! truncated to the bytes written. A process killed at any moment leaves every record the
+//! worker finished, then at most one torn line, then zeros: [`read_jsonl`] returns the
+//! records and reports the tail, and reopening the file trims the tail and appends after the
+//! last complete line.
+
+mod mapped;
+mod reader;
+mod rotation;
+
+pub use mapped::Recovery;
+pub use reader::{read_jsonl, BadLine, JsonlContents, JsonlReader, JsonlRecord, Tail, TornLine};
+pub use rotation::{Clock, ManualClock, Rotation, SystemClock};
+
+use crate::batch::Batch;
+use crate::error::{Error, SinkError};
+use crate::sinks::json::{self, JsonOut, LineEncoder, SliceWriter};
+use crate::sinks::Sink;
+use mapped::MappedFile;
+use rotation::{system_time_to_ns, Naming};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Default [`FileSinkConfig::chunk_size`]: the file grows 16 MiB at a time.
+pub const DEFAULT_CHUNK_SIZE: usize = 16 << 20;
+/// The smallest [`FileSinkConfig::chunk_size`]: one page.
+pub const MIN_CHUNK_SIZE: usize = 4096;
+/// Default [`FileSinkConfig::sync`]: never sync explicitly (a process crash loses nothing;
+/// a power loss may lose what the kernel has not written back yet).
+pub const DEFAULT_SYNC: SyncPolicy = SyncPolicy::Never;
+/// Default [`FileSinkConfig::rotation`]: no time-based rotation.
+pub const DEFAULT_ROTATION: Rotation = Rotation::NEVER;
+/// The shortest rotation period accepted.
+pub const MIN_ROTATION_PERIOD: Duration = Duration::from_millis(1);
+
+/// When a file sink forces written bytes to the storage device (`fdatasync`, the same as
+/// `msync(MS_SYNC)` over the mapping). Syncing costs a device round trip; it only matters for
+/// power loss or a kernel crash, since bytes in the page cache survive the process.
+/// Whatever the policy, rotation and close sync the finished file unless it is `Never`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SyncPolicy {
+    /// Leave write-back to the kernel (the default).
+    #[default]
+    Never,
+    /// Sync on every `flush()` (explicit, periodic, and before close).
+    OnFlush,
+    /// Sync after every N written batches (N >= 1).
+    EveryBatches(u32),
+}
+
+/// Options for a [`FileSink`]. Start from [`FileSinkConfig::new`] and change what you need;
+/// every option applies when the sink is built.
+///
+/// ```
+/// use asynclog::sinks::file::{FileSinkConfig, Rotation, SyncPolicy};
+/// # let dir = std::env::temp_dir().join(format!("asynclog-doc-config-{}", std::process::id()));
+///
+/// let mut config = FileSinkConfig::new(dir.join("app.log"));
+/// config.rotation = Rotation::HOURLY;
+/// config.max_bytes = Some(256 << 20);
+/// config.max_files = Some(48);
+/// config.sync = SyncPolicy::OnFlush;
+/// let sink = config.build()?;
+/// assert_eq!(asynclog::Sink::name(&sink), format!("file:{}", dir.join("app.log").display()));
+/// # drop(sink);
+/// # std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct FileSinkConfig {
+    /// The active file. Missing parent directories are created. Rotated files go next to it.
+    pub path: PathBuf,
+    /// How much the file is extended (and preallocated) at a time, in bytes; a batch larger
+    /// than this extends it by as many chunks as it needs. At least [`MIN_CHUNK_SIZE`].
+    /// Default [`DEFAULT_CHUNK_SIZE`].
+    pub chunk_size: usize,
+    /// When bytes are synced to the device. Default [`DEFAULT_SYNC`].
+    pub sync: SyncPolicy,
+    /// Time-based rotation. Default [`DEFAULT_ROTATION`].
+    pub rotation: Rotation,
+    /// Size-based rotation: before a batch is written, a file holding at least this many bytes
+    /// (real bytes written) is rotated. `None` (the default) never rotates by size.
+    pub max_bytes: Option<u64>,
+    /// Retention: after each rotation (and when the sink is built) the oldest rotated files
+    /// are deleted until at most this many remain; the active file does not count. `None`
+    /// (the default) keeps them all.
+    pub max_files: Option<usize>,
+    /// Where the time for time rotation and rotated names comes from. Default
+    /// [`SystemClock`]; tests inject a [`ManualClock`].
+    pub clock: Arc<dyn Clock>,
+    /// The sink's name; default `file:<path>`.
+    pub name: Option<String>,
+}
+
+impl FileSinkConfig {
+    /// The defaults, writing to `path`.
+    pub fn new(path: impl Into<PathBuf>) -> FileSinkConfig {
+        FileSinkConfig {
+            path: path.into(),
+            chunk_size: DEFAULT_CHUNK_SIZE,
+            sync: DEFAULT_SYNC,
+            rotation: DEFAULT_ROTATION,
+            max_bytes: None,
+            max_files: None,
+            clock: Arc::new(SystemClock),
+            name: None,
+        }
+    }
+
+    /// Builds the sink: [`FileSink::with_config`].
+    ///
+    /// # Errors
+    /// As [`FileSink::with_config`].
+    pub fn build(self) -> Result<FileSink, Error> {
+        FileSink::with_config(self)
+    }
+
+    fn validate(&self) -> Result<(), Error> {
+        let bad = |field, reason: String| Err(Error::Config { field, reason });
+        if self.chunk_size < MIN_CHUNK_SIZE {
+            return bad(
+                "chunk_size",
+                format!(
+                    "is {}, below the minimum {MIN_CHUNK_SIZE} (FileSinkConfig)",
+                    self.chunk_size
+                ),
+            );
+        }
+        if self
+            .rotation
+            .period()
+            .is_some_and(|p| p < MIN_ROTATION_PERIOD)
+        {
+            return bad(
+                "rotation",
+                "period must be at least 1 ms (FileSinkConfig)".to_owned(),
+            );
+        }
+        if self.max_bytes == Some(0) {
+            return bad(
+                "max_bytes",
+                "must be at least 1 (FileSinkConfig)".to_owned(),
+            );
+        }
+        if self.sync == SyncPolicy::EveryBatches(0) {
+            return bad(
+                "sync",
+                "SyncPolicy::EveryBatches needs at least 1 (FileSinkConfig)".to_owned(),
+            );
+        }
+        if self.path.file_name().is_none() {
+            return bad(
+                "path",
+                format!(
+                    "{} does not name a file (FileSinkConfig)",
+                    self.path.display()
+                ),
+            );
+        }
+        Ok(())
+    }
+}
+
+/// The file being written and what rotation needs to know about it.
+#[derive(Debug)]
+struct Active {
+    file: MappedFile,
+    /// When the file was started (its rotated name).
+    started_ns: i64,
+    /// When time rotation next applies.
+    next_rotation_ns: Option<i64>,
+}
+
+/// Writes records as JSON lines into a memory-mapped file (the reference's `NewFileSink`).
+/// See the [module docs](self) for how, and [`FileSinkConfig`] for rotation, retention and
+/// sync options.
+///
+/// ```
+/// # let dir = std::env::temp_dir().join(format!("asynclog-doc-file-{}", std::process::id()));
+/// let mut config = asynclog::Config::default();
+/// config.sinks.push(Box::new(asynclog::FileSink::new(dir.join("logs/app.log"))?));
+/// let logger = asynclog::Logger::new(config)?;
+/// asynclog::info!(logger, "order filled", order_id = 42u64, symbol = "AAPL")?;
+/// logger.close()?;
+/// let text = std::fs::read_to_string(dir.join("logs/app.log"))?;
+/// assert!(text.ends_with(r#""fields":{"order_id":42,"symbol":"AAPL"}}
+/// "#));
+/// # std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct FileSink {
+    name: String,
+    path: PathBuf,
+    chunk: u64,
+    sync: SyncPolicy,
+    rotation: Rotation,
+    max_bytes: Option<u64>,
+    max_files: Option<usize>,
+    clock: Arc<dyn Clock>,
+    naming: Naming,
+    encoder: LineEncoder,
+    active: Option<Active>,
+    /// The stamp of the last rotated name, so the next one sorts after it.
+    last_stamp: Option<i64>,
+    batches_since_sync: u32,
+    /// A failure that happened after a batch was safely written (deleting an old file,
+    /// finishing a rotated one); reported by the next `flush` or `close`.
+    deferred: Option<SinkError>,
+    recovery: Recovery,
+    bytes_written: u64,
+    rotations: u64,
+    closed: bool,
+}
+
+impl std::fmt::Debug for FileSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FileSink")
+            .field("name", &self.name)
+            .field("active", &self.active)
+            .field("bytes_written", &self.bytes_written)
+            .field("rotations", &self.rotations)
+            .finish()
+    }
+}
+
+impl FileSink {
+    /// A sink writing to `path` with the defaults of [`FileSinkConfig::new`].
+    ///
+    /// # Errors
+    /// [`Error::Io`] naming the path and the OS reason when a directory or the file cannot be
+    /// created or opened, the path is not a regular file, or another file sink holds it.
+    pub fn new(path: impl AsRef<Path>) -> Result<FileSink, Error> {
+        FileSink::with_config(FileSinkConfig::new(path.as_ref()))
+    }
+
+    /// A sink with the given options. Opens (or creates) the file now, trimming a torn or
+    /// zero-filled tail left by a crash, and applies retention.
+    ///
+    /// # Errors
+    /// [`Error::Config`] for an option out of range; otherwise as [`FileSink::new`].
+    pub fn with_config(config: FileSinkConfig) -> Result<FileSink, Error> {
+        config.validate()?;
+        let mut sink = FileSink {
+            name: config
+                .name
+                .unwrap_or_else(|| format!("file:{}", config.path.display())),
+            naming: Naming::new(&config.path),
+            encoder: LineEncoder::new(),
+            path: config.path,
+            chunk: config.chunk_size as u64,
+            sync: config.sync,
+            rotation: config.rotation,
+            max_bytes: config.max_bytes,
+            max_files: config.max_files,
+            clock: config.clock,
+            active: None,
+            last_stamp: None,
+            batches_since_sync: 0,
+            deferred: None,
+            recovery: Recovery::default(),
+            bytes_written: 0,
+            rotations: 0,
+            closed: false,
+        };
+        let now = sink.now_ns();
+        sink.recovery = sink.open_active(now, None).map_err(into_error)?;
+        sink.enforce_retention().map_err(into_error)?;
+        Ok(sink)
+    }
+
+    /// The active file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Bytes of JSON lines this sink has written, over every file (real bytes, not estimates).
+    pub fn bytes_written(&self) -> u64 {
+        self.bytes_written
+    }
+
+    /// Bytes of complete lines in the active file (including what it held when reopened).
+    pub fn file_len(&self) -> u64 {
+        self.active.as_ref().map_or(0, |a| a.file.len())
+    }
+
+    /// How many times the sink has rotated.
+    pub fn rotations(&self) -> u64 {
+        self.rotations
+    }
+
+    /// What opening the file found and trimmed (a crashed writer's tail).
+    pub fn recovery(&self) -> Recovery {
+        self.recovery
+    }
+
+    fn now_ns(&self) -> i64 {
+        system_time_to_ns(self.clock.now())
+    }
+
+    /// Opens the active file. `started_ns` is the new file's start for its rotated name; by
+    /// default its first record's timestamp if it has records, else now.
+    fn open_active(&mut self, now_ns: i64, started_ns: Option<i64>) -> Result<Recovery, SinkError> {
+        let (file, recovery) = MappedFile::open(&self.path, self.chunk)?;
+        let started_ns = started_ns.unwrap_or_else(|| {
+            if recovery.kept_bytes > 0 {
+                reader::first_timestamp(&self.path).unwrap_or(now_ns)
+            } else {
+                now_ns
+            }
+        });
+        self.active = Some(Active {
+            file,
+            started_ns,
+            next_rotation_ns: self.rotation.next_boundary(started_ns),
+        });
+        Ok(recovery)
+    }
+
+    /// Rotation due before the next batch: `(by_time, by_size)`.
+    fn rotation_due(&self, now_ns: i64) -> (bool, bool) {
+        match &self.active {
+            Some(active) => (
+                active.next_rotation_ns.is_some_and(|t| now_ns >= t),
+                self.max_bytes.is_some_and(|max| active.file.len() >= max),
+            ),
+            None => (false, false),
+        }
+    }
+
+    /// Renames the active file to its rotated name, finishes it, applies retention and opens a
+    /// new active file. Fails without side effects if the rename fails; if opening the new file
+    /// fails, the sink has no active file and the next write opens it.
+    fn rotate(&mut self, now_ns: i64, by_time: bool) -> Result<(), SinkError> {
+        let Some(active) = &self.active else {
+            return Ok(());
+        };
+        let (target, stamp) = self
+            .naming
+            .unique_rotated_path(active.started_ns, self.last_stamp);
+        match std::fs::rename(&self.path, &target) {
+            Ok(()) => {
+                self.last_stamp = Some(stamp);
+                self.rotations += 1;
+            }
+            // Someone deleted or moved the active file: nothing to rename, start a new one.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => {
+                return Err(SinkError::io(
+                    format!(
+                        "rotating log file {} to {}",
+                        self.path.display(),
+                        target.display()
+                    ),
+                    e,
+                ))
+            }
+        }
+        let old = self.active.take().expect("checked above");
+        let sync = self.sync != SyncPolicy::Never;
+        if let Err(e) = old.file.finish(sync) {
+            self.defer(e);
+        }
+        if sync {
+            if let Err(e) = sync_dir(&self.path) {
+                self.defer(e);
+            }
+        }
+        if let Err(e) = self.enforce_retention() {
+            self.defer(e);
+        }
+        let started = if by_time {
+            self.rotation.period_start(now_ns)
+        } else {
+            now_ns
+        };
+        self.open_active(now_ns, Some(started)).map(|_| ())
+    }
+
+    fn enforce_retention(&self) -> Result<(), SinkError> {
+        let Some(keep) = self.max_files else {
+            return Ok(());
+        };
+        self.naming
+            .enforce_retention(keep)
+            .map(|_| ())
+            .map_err(|(path, e)| {
+                SinkError::io(format!("deleting old log file {}", path.display()), e)
+            })
+    }
+
+    fn defer(&mut self, error: SinkError) {
+        self.deferred.get_or_insert(error);
+    }
+
+    fn closed_error(&self) -> SinkError {
+        SinkError::io(
+            format!("writing to log file {}", self.path.display()),
+            std::io::Error::other("the file sink is closed"),
+        )
+    }
+}
+
+impl Sink for FileSink {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn write_batch(&mut self, batch: &Batch) -> Result<(), SinkError> {
+        if self.closed {
+            return Err(self.closed_error());
+        }
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let now = self.now_ns();
+        match self.rotation_due(now) {
+            (by_time, by_size) if self.file_len() > 0 && (by_time || by_size) => {
+                self.rotate(now, by_time)?;
+            }
+            (true, false) => {
+                // The period ended with nothing written: keep the empty file for the next one.
+                if let Some(active) = &mut self.active {
+                    active.started_ns = self.rotation.period_start(now);
+                    active.next_rotation_ns = self.rotation.next_boundary(now);
+                }
+            }
+            _ => {}
+        }
+        if self.active.is_none() {
+            self.open_active(now, None)?;
+        }
+        let active = self.active.as_mut().expect("opened above");
+        // The one fallible step, before anything is written: room for the worst case.
+        active.file.reserve(json::batch_bound(batch))?;
+        let spare = active.file.spare();
+        let mut out = SliceWriter::new(spare);
+        let result = self.encoder.write_batch(&mut out, batch);
+        let written = out.position();
+        if let Err(e) = result {
+            // Cannot happen (the bound is proven in `json::line_bound`); if it did, take the
+            // partial batch back so a retry does not duplicate records.
+            active.file.spare()[..written].fill(0);
+            return Err(SinkError::Encode(format!(
+                "serializing a batch into {}: {e}",
+                self.path.display()
+            )));
+        }
+        active.file.commit(written);
+        self.bytes_written += written as u64;
+        if let SyncPolicy::EveryBatches(n) = self.sync {
+            self.batches_since_sync += 1;
+            if self.batches_since_sync >= n {
+                self.batches_since_sync = 0;
+                // The batch is written; a failed sync is reported by the next flush rather than
+                // as a failed write, which would be retried and written twice.
+                let synced = active.file.sync();
+                if let Err(e) = synced {
+                    self.defer(e);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), SinkError> {
+        if self.sync == SyncPolicy::OnFlush {
+            if let Some(active) = &self.active {
+                active.file.sync()?;
+            }
+        }
+        self.deferred.take().map_or(Ok(()), Err)
+    }
+
+    fn close(&mut self) -> Result<(), SinkError> {
+        if self.closed {
+            return Ok(());
+        }
+        self.closed = true;
+        if let Some(active) = self.active.take() {
+            active.file.finish(self.sync != SyncPolicy::Never)?;
+        }
+        self.deferred.take().map_or(Ok(()), Err)
+    }
+}
+
+/// Syncs the directory holding `path`, so a rename or a new file survives power loss.
+fn sync_dir(path: &Path) -> Result<(), SinkError> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| SinkError::io(format!("syncing directory {}", dir.display()), e))
+}
+
+/// A constructor's I/O failure as the crate's `Error`, keeping the context and OS error.
+fn into_error(error: SinkError) -> Error {
+    match error {
+        SinkError::Io { context, source } => Error::Io { context, source },
+        other => Error::Sink {
+            sink: "file".into(),
+            source: other,
+        },
+    }
+}
