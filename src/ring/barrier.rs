@@ -17,7 +17,7 @@ use std::sync::OnceLock;
 static EXPEDITED: AtomicBool = AtomicBool::new(false);
 
 /// Registers this process for expedited barriers. Called by `Logger::new` before it hands out
-/// any producer, so every producer sees the final value of [`EXPEDITED`].
+/// any producer, so every producer sees the final value of `EXPEDITED`.
 pub fn register() {
     static DONE: OnceLock<()> = OnceLock::new();
     DONE.get_or_init(|| EXPEDITED.store(register_membarrier(), Ordering::SeqCst));
