@@ -459,14 +459,35 @@ fn check_json_record(body: &[u8], timestamp_ns: i64, rec: &ArbRecord) {
     check_json_fields(&fields, rec, &text);
 }
 
-/// The fields object against the record's fields: keys in logged order, duplicates kept, so
-/// entry by entry rather than through a map.
+/// The fields object against the record's fields under the serializer's mapping: keys in order of
+/// first appearance; a key logged once holds its value, a key logged more than once holds an
+/// array of its values in logged order (see `src/sinks/json.rs`). Compared entry by entry.
 fn check_json_fields(fields: &simd_json::tape::Object<'_, '_>, rec: &ArbRecord, text: &str) {
+    let mut grouped: Vec<(&str, Vec<&ArbValue>)> = Vec::new();
+    for (key, value) in &rec.fields {
+        match grouped.iter_mut().find(|(k, _)| *k == key.as_str()) {
+            Some((_, values)) => values.push(value),
+            None => grouped.push((key.as_str(), vec![value])),
+        }
+    }
     let got: Vec<_> = fields.iter().collect();
-    assert_eq!(got.len(), rec.fields.len(), "field count in {text:?}");
-    for ((key, json), (want_key, want)) in got.iter().zip(&rec.fields) {
+    assert_eq!(got.len(), grouped.len(), "distinct field count in {text:?}");
+    for ((key, json), (want_key, want)) in got.iter().zip(&grouped) {
         assert_eq!(key, want_key, "field key in {text:?}");
-        check_json_value(json, want, text);
+        if let [single] = want.as_slice() {
+            check_json_value(json, single, text);
+        } else {
+            let array = json.as_array().expect("a repeated key holds an array");
+            let items: Vec<_> = array.iter().collect();
+            assert_eq!(
+                items.len(),
+                want.len(),
+                "values of repeated key {key:?} in {text:?}"
+            );
+            for (item, value) in items.iter().zip(want) {
+                check_json_value(item, value, text);
+            }
+        }
     }
 }
 
