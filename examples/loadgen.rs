@@ -54,7 +54,7 @@ struct Args {
     /// Log through an explicit `Producer` instead of the thread-local path.
     #[arg(long)]
     producer_handle: bool,
-    /// Sinks: null, console (repeatable).
+    /// Sinks: null, console, file:PATH (JSON lines), parquet:PATH (file prefix); repeatable.
     #[arg(long = "sink", default_values_t = vec!["null".to_string()])]
     sinks: Vec<String>,
     /// Print one JSON object instead of text.
@@ -93,7 +93,20 @@ fn make_sink(spec: &str) -> Result<Box<dyn Sink>, String> {
     match spec {
         "null" => Ok(Box::new(NullSink)),
         "console" => Ok(Box::new(ConsoleSink::new(false))),
-        other => Err(format!("unknown sink `{other}` (expected null or console)")),
+        _ if spec.starts_with("file:") => asynclog::FileSink::new(&spec["file:".len()..])
+            .map(|s| Box::new(s) as Box<dyn Sink>)
+            .map_err(|e| e.to_string()),
+        _ if spec.starts_with("parquet:") => {
+            asynclog::ParquetSink::new(asynclog::ParquetSinkConfig {
+                file_path: spec["parquet:".len()..].into(),
+                ..Default::default()
+            })
+            .map(|s| Box::new(s) as Box<dyn Sink>)
+            .map_err(|e| e.to_string())
+        }
+        other => Err(format!(
+            "unknown sink `{other}` (expected null, console, file:PATH or parquet:PATH)"
+        )),
     }
 }
 
