@@ -6,7 +6,7 @@
 //!
 //! Run: `cargo bench --bench hot_path`
 
-use asynclog::{info, Batch, Logger, Sink, SinkError};
+use asynclog::{info, Logger, NullSink};
 use criterion::{criterion_group, criterion_main, Bencher, Criterion, Throughput};
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -15,23 +15,6 @@ use std::time::{Duration, Instant};
 const BURST: u64 = 1_000;
 /// For 1 KiB messages: 100 records fit the ring, so the burst never waits for the drain.
 const BURST_1K: u64 = 100;
-
-struct NullSink;
-impl Sink for NullSink {
-    fn name(&self) -> &str {
-        "null"
-    }
-    fn write_batch(&mut self, batch: &Batch) -> Result<(), SinkError> {
-        black_box(batch.len());
-        Ok(())
-    }
-    fn flush(&mut self) -> Result<(), SinkError> {
-        Ok(())
-    }
-    fn close(&mut self) -> Result<(), SinkError> {
-        Ok(())
-    }
-}
 
 fn logger() -> Logger {
     let mut config = asynclog::Config::default();

@@ -14,9 +14,7 @@
 //! hot path, not backpressure.
 
 use asynclog::ring::clock::read_tsc;
-use asynclog::{
-    Backpressure, Batch, Config, ConsoleSink, Field, Level, Logger, Sink, SinkError, Value,
-};
+use asynclog::{Backpressure, Config, ConsoleSink, Field, Level, Logger, NullSink, Sink, Value};
 use clap::{Parser, ValueEnum};
 use hdrhistogram::Histogram;
 use std::time::{Duration, Instant};
@@ -69,24 +67,6 @@ struct Args {
 enum Mode {
     Block,
     Drop,
-}
-
-/// Discards batches (measures the logger, not I/O).
-struct NullSink;
-impl Sink for NullSink {
-    fn name(&self) -> &str {
-        "null"
-    }
-    fn write_batch(&mut self, batch: &Batch) -> Result<(), SinkError> {
-        std::hint::black_box(batch.len());
-        Ok(())
-    }
-    fn flush(&mut self) -> Result<(), SinkError> {
-        Ok(())
-    }
-    fn close(&mut self) -> Result<(), SinkError> {
-        Ok(())
-    }
 }
 
 fn make_sink(spec: &str) -> Result<Box<dyn Sink>, String> {

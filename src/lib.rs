@@ -46,7 +46,7 @@ pub use ring::record::FieldIter;
 pub use sinks::file::{
     read_jsonl, FileSink, FileSinkConfig, JsonlContents, JsonlReader, JsonlRecord,
 };
-pub use sinks::{ConsoleSink, Sink};
+pub use sinks::{ConsoleSink, NullSink, Sink};
 pub use sinks::{ParquetSink, ParquetSinkConfig};
 pub use telemetry::{Hooks, SinkStats, Stats};
 pub use value::{Field, Level, LogMessage, MessageRef, OwnedValue, Value};

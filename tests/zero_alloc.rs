@@ -1,7 +1,7 @@
 //! "Zero allocation" checked, not claimed: a counting global allocator counts heap allocations
 //! made by the calling thread while it logs.
 
-use asynclog::{info, Batch, Logger, Sink, SinkError};
+use asynclog::{info, Logger, NullSink};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
@@ -45,24 +45,6 @@ static GLOBAL: CountingAllocator = CountingAllocator;
 
 fn allocations() -> u64 {
     ALLOCATIONS.with(Cell::get)
-}
-
-/// Discards everything; the drain and workers still run.
-struct NullSink;
-impl Sink for NullSink {
-    fn name(&self) -> &str {
-        "null"
-    }
-    fn write_batch(&mut self, batch: &Batch) -> Result<(), SinkError> {
-        std::hint::black_box(batch.len());
-        Ok(())
-    }
-    fn flush(&mut self) -> Result<(), SinkError> {
-        Ok(())
-    }
-    fn close(&mut self) -> Result<(), SinkError> {
-        Ok(())
-    }
 }
 
 fn logger() -> Logger {

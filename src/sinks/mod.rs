@@ -4,9 +4,11 @@ mod console;
 pub mod file;
 pub mod format;
 pub mod json;
+mod null;
 pub mod parquet;
 
 pub use console::ConsoleSink;
+pub use null::NullSink;
 pub use parquet::{ParquetSink, ParquetSinkConfig};
 
 use crate::batch::Batch;
