@@ -2,9 +2,11 @@
 
 use crate::config::Backpressure;
 use crate::error::{Error, LogError};
+use crate::frontend::callsite_fields;
+use crate::ring::callsite::Callsite;
 use crate::ring::Registry;
 use crate::telemetry::{call_hook, Hooks, SinkCounters, Stats};
-use crate::value::{Field, Level, MessageRef};
+use crate::value::{Field, Level, MessageRef, Value};
 use crossbeam_utils::sync::Unparker;
 use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering::Relaxed};
@@ -114,6 +116,26 @@ impl Shared {
                 fields,
             };
             call_hook(&self.counters.hook_panics, || hook(&message));
+        }
+    }
+
+    /// [`after_log`](Self::after_log) for a call-site record: builds the fields only if a hook
+    /// wants them.
+    #[inline(always)]
+    pub fn after_log_callsite<const N: usize>(
+        &self,
+        result: &Result<(), LogError>,
+        level: Level,
+        callsite: &'static Callsite,
+        values: &[Value<'_>; N],
+    ) {
+        if self.hooks.on_message_buffered.is_some() || result.is_err() {
+            self.after_log(
+                result,
+                level,
+                callsite.message(),
+                &callsite_fields(callsite, values),
+            );
         }
     }
 

@@ -10,6 +10,7 @@
 
 mod arena;
 
+use crate::ring::callsite::Callsite;
 use crate::ring::record::{self, EncodeError, FieldIter};
 use crate::value::{Field, Level};
 use arena::{ArenaColumns, Columns};
@@ -37,6 +38,8 @@ pub enum PushError {
     Encode(EncodeError),
     /// The batch's byte columns would pass `i32::MAX` bytes; start a new batch.
     Full,
+    /// A record from a ring does not have the shape its header claims.
+    Malformed,
 }
 
 /// A reusable, arena-backed columnar batch of records. See the [module docs](self).
@@ -123,6 +126,48 @@ impl Batch {
         let cols = self.columns.get_mut();
         cols.push_header(timestamp_ns, level, thread_id, message);
         cols.field_bytes.extend_from_slice_copy(field_bytes);
+        cols.field_offsets.push(cols.field_bytes.len() as i32);
+        Ok(())
+    }
+
+    /// Appends a call-site record from a ring, expanding it into the usual layout: the call
+    /// site's message, and each key followed by its value. `values` holds `field_count` tagged
+    /// values; if it does not (a corrupt ring), nothing is appended.
+    pub(crate) fn push_callsite(
+        &mut self,
+        timestamp_ns: i64,
+        level: Level,
+        thread_id: u64,
+        callsite: &Callsite,
+        field_count: u16,
+        values: &[u8],
+    ) -> Result<(), PushError> {
+        let keys = callsite.keys();
+        if usize::from(field_count) != keys.len() {
+            return Err(PushError::Malformed);
+        }
+        let message = callsite.message();
+        self.reserve_bytes(message.len(), callsite.keys_len() + values.len())?;
+        let cols = self.columns.get_mut();
+        let start = cols.field_bytes.len();
+        let mut rest = values;
+        for key in keys {
+            let Ok(len) = record::tagged_value_len(rest) else {
+                cols.field_bytes.truncate(start);
+                return Err(PushError::Malformed);
+            };
+            let (value, tail) = rest.split_at(len);
+            cols.field_bytes
+                .extend_from_slice_copy(&(key.len() as u16).to_le_bytes());
+            cols.field_bytes.extend_from_slice_copy(key.as_bytes());
+            cols.field_bytes.extend_from_slice_copy(value);
+            rest = tail;
+        }
+        if !rest.is_empty() {
+            cols.field_bytes.truncate(start);
+            return Err(PushError::Malformed);
+        }
+        cols.push_header(timestamp_ns, level, thread_id, message.as_bytes());
         cols.field_offsets.push(cols.field_bytes.len() as i32);
         Ok(())
     }

@@ -14,8 +14,9 @@ mod worker;
 
 use crate::batch::{Batch, PushError};
 use crate::error::Error;
+use crate::ring::callsite;
 use crate::ring::clock::TickConverter;
-use crate::ring::record::{self, FLAG_WALL_CLOCK, HEADER_LEN};
+use crate::ring::record::{self, RawRecord, FLAG_WALL_CLOCK, HEADER_LEN};
 use crate::ring::{RingCounters, RingHandle};
 use crate::shared::{mark_internal_thread, Command, Shared};
 use crate::sinks::Sink;
@@ -137,6 +138,36 @@ struct Drain {
     delivered_since_flush: usize,
 }
 
+/// Adds a record split from a ring to `batch`, expanding a call-site record.
+#[inline]
+fn push_record(
+    batch: &mut Batch,
+    timestamp_ns: i64,
+    thread_id: u64,
+    rec: &RawRecord<'_>,
+) -> Result<(), PushError> {
+    match rec.callsite {
+        None => batch.push_encoded(
+            timestamp_ns,
+            rec.header.level,
+            thread_id,
+            rec.message,
+            rec.fields,
+        ),
+        Some(id) => {
+            let callsite = callsite::lookup(id).ok_or(PushError::Malformed)?;
+            batch.push_callsite(
+                timestamp_ns,
+                rec.header.level,
+                thread_id,
+                callsite,
+                rec.field_count,
+                rec.fields,
+            )
+        }
+    }
+}
+
 impl Drain {
     fn run(mut self) -> Result<(), Error> {
         mark_internal_thread();
@@ -245,13 +276,7 @@ impl Drain {
             Ok(rec) => {
                 let batch =
                     Self::filling_batch(&mut self.batches, &mut self.filling, &self.settings);
-                let mut pushed = batch.push_encoded(
-                    timestamp_ns,
-                    rec.header.level,
-                    thread_id,
-                    rec.message,
-                    rec.fields,
-                );
+                let mut pushed = push_record(batch, timestamp_ns, thread_id, &rec);
                 if pushed == Err(PushError::Full) {
                     Self::dispatch_parts(
                         &self.shared,
@@ -262,19 +287,13 @@ impl Drain {
                     );
                     let batch =
                         Self::filling_batch(&mut self.batches, &mut self.filling, &self.settings);
-                    pushed = batch.push_encoded(
-                        timestamp_ns,
-                        rec.header.level,
-                        thread_id,
-                        rec.message,
-                        rec.fields,
-                    );
+                    pushed = push_record(batch, timestamp_ns, thread_id, &rec);
                 }
-                debug_assert!(pushed.is_ok(), "a validated record fits an empty batch");
+                // Only our own encoder writes these rings, so a failure is a bug; the bytes are
+                // skipped rather than stall the ring forever.
+                debug_assert!(pushed.is_ok(), "record not added to a batch: {pushed:?}");
             }
             Err(error) => {
-                // Only our own encoder writes these rings, so this is a bug; skip the bytes
-                // rather than stall the ring forever.
                 debug_assert!(false, "corrupt record in ring: {error:?}");
             }
         }

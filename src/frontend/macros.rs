@@ -17,6 +17,22 @@
 /// ```
 #[macro_export]
 macro_rules! log {
+    // A literal message: message and keys go into a static call site, and the record carries
+    // only its id and the values (see `asynclog::ring::callsite`).
+    ($logger:expr, $level:expr, $message:literal $(, $key:ident = $value:expr)* $(,)?) => {{
+        static CALLSITE: $crate::ring::callsite::Callsite =
+            $crate::ring::callsite::Callsite::new($message, &[$(::core::stringify!($key)),*]);
+        let level: $crate::Level = $level;
+        if $logger.enabled(level) {
+            $logger.log_callsite(
+                level,
+                &CALLSITE,
+                [$(::core::convert::Into::<$crate::Value<'_>>::into($value)),*],
+            )
+        } else {
+            ::core::result::Result::<(), $crate::LogError>::Ok(())
+        }
+    }};
     ($logger:expr, $level:expr, $message:expr $(, $key:ident = $value:expr)* $(,)?) => {{
         let level: $crate::Level = $level;
         if $logger.enabled(level) {

@@ -3,14 +3,16 @@
 mod macros;
 mod producer;
 
+pub(crate) use producer::callsite_fields;
 pub use producer::Producer;
 
 use crate::config::Config;
 use crate::error::{Error, LogError};
+use crate::ring::callsite::Callsite;
 use crate::ring::{barrier, clock};
 use crate::shared::{on_internal_thread, Command, EngineCounters, Shared};
 use crate::telemetry::{SinkCounters, Stats};
-use crate::value::{Field, Level, LogMessage};
+use crate::value::{Field, Level, LogMessage, Value};
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
@@ -19,7 +21,16 @@ use std::thread::JoinHandle;
 thread_local! {
     /// This thread's producers, one per logger it has logged to. Dropped when the thread exits,
     /// which abandons each ring; the drain then drains it completely and frees it.
-    static LOCAL_PRODUCERS: RefCell<Vec<Producer>> = const { RefCell::new(Vec::new()) };
+    static LOCAL_PRODUCERS: RefCell<LocalProducers> = const {
+        RefCell::new(LocalProducers { first: None, others: Vec::new() })
+    };
+}
+
+/// A thread's producers. Most programs have one logger, whose producer sits in `first`, so the
+/// lookup on every log call is one comparison rather than a search.
+struct LocalProducers {
+    first: Option<Producer>,
+    others: Vec<Producer>,
 }
 
 static NEXT_LOGGER_ID: AtomicU64 = AtomicU64::new(1);
@@ -135,10 +146,31 @@ impl Logger {
         if !self.enabled(level) {
             return Ok(());
         }
-        let result = self
-            .with_local_producer(|p| p.write_now(level, message, fields))
-            .and_then(|r| r);
+        let result = self.with_local_producer(|p| p.write_now(level, message, fields));
         self.shared.after_log(&result, level, message, fields);
+        result
+    }
+
+    /// The macros' path for a literal message: see [`Callsite`]. The macro has already checked
+    /// that `level` is enabled; `values` are in the order of the call site's keys.
+    #[doc(hidden)]
+    #[inline(always)]
+    pub fn log_callsite<const N: usize>(
+        &self,
+        level: Level,
+        callsite: &'static Callsite,
+        values: [Value<'_>; N],
+    ) -> Result<(), LogError> {
+        let Some(id) = callsite.id() else {
+            return self.log(
+                level,
+                callsite.message(),
+                &callsite_fields(callsite, &values),
+            );
+        };
+        let result = self.with_local_producer(move |p| p.write_callsite_now(level, id, values));
+        self.shared
+            .after_log_callsite(&result, level, callsite, &values);
         result
     }
 
@@ -184,11 +216,9 @@ impl Logger {
             return Ok(());
         }
         let fields = message.borrowed_fields();
-        let result = self
-            .with_local_producer(|p| {
-                p.write_at(message.level, message.timestamp, &message.message, &fields)
-            })
-            .and_then(|r| r);
+        let result = self.with_local_producer(|p| {
+            p.write_at(message.level, message.timestamp, &message.message, &fields)
+        });
         self.shared
             .after_log(&result, message.level, &message.message, &fields);
         result
@@ -213,7 +243,8 @@ impl Logger {
         if self.is_closed() {
             return Err(Error::Closed);
         }
-        self.with_local_producer(|_| ()).map_err(|_| Error::Closed)
+        self.with_local_producer(|_| Ok(()))
+            .map_err(|_| Error::Closed)
     }
 
     /// Returns when every record logged before the call, by any thread, has been written to
@@ -274,33 +305,47 @@ impl Logger {
 
     /// Runs `f` on this thread's producer for this logger, creating it on first use.
     #[inline(always)]
-    fn with_local_producer<R>(&self, f: impl FnOnce(&mut Producer) -> R) -> Result<R, LogError> {
+    fn with_local_producer(
+        &self,
+        f: impl FnOnce(&mut Producer) -> Result<(), LogError>,
+    ) -> Result<(), LogError> {
         LOCAL_PRODUCERS
             .try_with(|cell| {
-                let Ok(mut producers) = cell.try_borrow_mut() else {
+                let Ok(mut local) = cell.try_borrow_mut() else {
                     return Err(LogError::Reentrant);
                 };
-                let index = match producers
-                    .iter()
-                    .position(|p| p.logger_id() == self.shared.id)
-                {
-                    Some(index) => index,
-                    None => self.add_local_producer(&mut producers)?,
-                };
-                Ok(f(&mut producers[index]))
+                match &mut local.first {
+                    Some(producer) if producer.logger_id() == self.shared.id => f(producer),
+                    _ => f(self.other_local_producer(&mut local)?),
+                }
             })
-            .map_err(|_| LogError::ThreadExiting)?
+            .unwrap_or(Err(LogError::ThreadExiting))
     }
 
+    /// This thread's producer for this logger when it is not in `first`; creates it if needed.
     #[cold]
-    fn add_local_producer(&self, producers: &mut Vec<Producer>) -> Result<usize, LogError> {
+    #[inline(never)]
+    fn other_local_producer<'a>(
+        &self,
+        local: &'a mut LocalProducers,
+    ) -> Result<&'a mut Producer, LogError> {
+        let id = self.shared.id;
+        if let Some(index) = local.others.iter().position(|p| p.logger_id() == id) {
+            return Ok(&mut local.others[index]);
+        }
         if self.is_closed() {
             return Err(LogError::Closed);
         }
         // Producers of closed loggers are dead weight; dropping them frees their rings.
-        producers.retain(|p| !p.logger_closed());
-        producers.push(Producer::register(&self.shared));
-        Ok(producers.len() - 1)
+        local.others.retain(|p| !p.logger_closed());
+        let producer = Producer::register(&self.shared);
+        match &local.first {
+            Some(first) if !first.logger_closed() => {
+                local.others.push(producer);
+                Ok(local.others.last_mut().expect("just pushed"))
+            }
+            _ => Ok(local.first.insert(producer)),
+        }
     }
 }
 

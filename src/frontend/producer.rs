@@ -2,11 +2,14 @@
 
 use crate::config::Backpressure;
 use crate::error::{Error, LogError};
+use crate::ring::callsite::Callsite;
 use crate::ring::clock::{read_tsc, system_time_to_ns, wall_now_ns};
-use crate::ring::record::{self, EncodeError, Header, FLAG_WALL_CLOCK};
+use crate::ring::record::{
+    self, CallsiteRecord, EncodeError, EncodeRecord, GeneralRecord, Header, FLAG_WALL_CLOCK,
+};
 use crate::ring::{barrier, current_thread_id, RingCounters, RingHandle};
 use crate::shared::Shared;
-use crate::value::{Field, Level, LogMessage};
+use crate::value::{Field, Level, LogMessage, Value};
 use crossbeam_utils::Backoff;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
@@ -31,6 +34,8 @@ const BLOCKED_SLEEP: Duration = Duration::from_micros(50);
 /// ```
 pub struct Producer {
     ring: rtrb::Producer<u8>,
+    /// `shared.id`, kept here so the thread-local lookup reads no other cache line.
+    logger_id: u64,
     shared: Arc<Shared>,
     counters: Arc<RingCounters>,
     /// Ring capacity in bytes (a record larger than this can never fit).
@@ -59,14 +64,16 @@ impl Producer {
         });
         Producer {
             ring,
+            logger_id: shared.id,
             shared: shared.clone(),
             counters,
             capacity: shared.ring_bytes,
         }
     }
 
+    #[inline(always)]
     pub(crate) fn logger_id(&self) -> u64 {
-        self.shared.id
+        self.logger_id
     }
 
     pub(crate) fn logger_closed(&self) -> bool {
@@ -92,6 +99,29 @@ impl Producer {
         }
         let result = self.write_now(level, message, fields);
         self.shared.after_log(&result, level, message, fields);
+        result
+    }
+
+    /// The macros' path for a literal message: see [`Callsite`]. The macro has already checked
+    /// that `level` is enabled; `values` are in the order of the call site's keys.
+    #[doc(hidden)]
+    #[inline(always)]
+    pub fn log_callsite<const N: usize>(
+        &mut self,
+        level: Level,
+        callsite: &'static Callsite,
+        values: [Value<'_>; N],
+    ) -> Result<(), LogError> {
+        let Some(id) = callsite.id() else {
+            return self.log(
+                level,
+                callsite.message(),
+                &callsite_fields(callsite, &values),
+            );
+        };
+        let result = self.write_callsite_now(level, id, values);
+        self.shared
+            .after_log_callsite(&result, level, callsite, &values);
         result
     }
 
@@ -159,15 +189,10 @@ impl Producer {
         self.shared.flush()
     }
 
-    /// Stamps the record now and writes it.
+    /// A header stamped now.
     #[inline(always)]
-    pub(crate) fn write_now(
-        &mut self,
-        level: Level,
-        message: &str,
-        fields: &[Field<'_>],
-    ) -> Result<(), LogError> {
-        let header = if self.shared.use_tsc {
+    fn header_now(&self, level: Level) -> Header {
+        if self.shared.use_tsc {
             Header {
                 level,
                 flags: 0,
@@ -179,12 +204,44 @@ impl Producer {
                 flags: FLAG_WALL_CLOCK,
                 timestamp: wall_now_ns() as u64,
             }
-        };
+        }
+    }
+
+    /// Stamps the record now and writes it.
+    #[inline(always)]
+    pub(crate) fn write_now(
+        &mut self,
+        level: Level,
+        message: &str,
+        fields: &[Field<'_>],
+    ) -> Result<(), LogError> {
+        let header = self.header_now(level);
         self.write(header, message, fields)
     }
 
-    /// The hot path: reserve, encode, commit. No allocation, no lock, no syscall unless the ring
-    /// is full under `Block`.
+    /// Stamps a call-site record now and writes it.
+    #[inline(always)]
+    pub(crate) fn write_callsite_now<const N: usize>(
+        &mut self,
+        level: Level,
+        callsite_id: u32,
+        values: [Value<'_>; N],
+    ) -> Result<(), LogError> {
+        // `values` is taken by value: a private copy whose address never escapes, so the
+        // compiler can keep the (constant) variants in registers across the stores into the
+        // ring instead of reloading them after each one.
+        let record = CallsiteRecord {
+            header: self.header_now(level),
+            callsite_id,
+            values,
+        };
+        match record.encoded_len() {
+            Ok(len) => self.commit_record(len, record),
+            Err(e) => Err(self.refuse(e, &[])),
+        }
+    }
+
+    /// Writes a general record (message and keys in the record).
     #[inline(always)]
     fn write(
         &mut self,
@@ -192,33 +249,51 @@ impl Producer {
         message: &str,
         fields: &[Field<'_>],
     ) -> Result<(), LogError> {
+        let record = GeneralRecord {
+            header,
+            message,
+            fields,
+        };
+        match record.encoded_len() {
+            Ok(len) => self.commit_record(len, record),
+            Err(e) => Err(self.refuse(e, fields)),
+        }
+    }
+
+    /// The hot path: reserve `len` bytes, encode, commit. No allocation, no lock, no syscall
+    /// unless the ring is full under `Block`.
+    #[inline(always)]
+    fn commit_record(&mut self, len: usize, record: impl EncodeRecord) -> Result<(), LogError> {
         // 1. A closed logger's drain is gone: refuse before touching the ring.
         if self.shared.closed.load(Relaxed) {
             return Err(LogError::Closed);
         }
-        // 2. Size the record; refuse what cannot be encoded.
-        let len = match record::record_len(message, fields) {
-            Ok(len) => len,
-            Err(e) => return Err(self.refuse(e, fields)),
+        // 2. Reserve, usually against the cached head index (no shared cache line); `make_room`
+        //    refreshes it, and blocks or drops when the ring really is full.
+        let mut chunk = match self.ring.write_chunk_uninit(len) {
+            Ok(chunk) => chunk,
+            Err(_) => {
+                self.make_room(len)?;
+                self.ring
+                    .write_chunk_uninit(len)
+                    .expect("room for the record was just made, and only this producer takes it")
+            }
         };
-        // 3. Reserve `len` bytes, usually against the cached head index (no shared cache line);
-        //    `make_room` refreshes it, and blocks or drops when the ring really is full.
-        if self.ring.cached_slots() < len {
-            self.make_room(len)?;
-        }
-        let mut chunk = self
-            .ring
-            .write_chunk_uninit(len)
-            .expect("room for the record was just made, and only this producer takes it");
-        // 4. Encode straight into the ring (two slices when the record wraps).
+        // 3. Encode straight into the ring (two slices when the record wraps).
         let (first, second) = chunk.as_mut_slices();
-        record::encode_into(first, second, header, message, fields);
-        // SAFETY: `encode_into` writes every byte of both slices, which together are the `len`
-        // bytes of the chunk.
+        record.encode_into(first, second);
+        // SAFETY: `EncodeRecord::encode_into` writes every byte of both slices, which together
+        // are the `len` bytes of the chunk.
         unsafe { chunk.commit_all() };
+        self.after_commit()
+    }
+
+    /// Counts the committed record and re-checks `closed` (the close protocol in
+    /// `ring::barrier`): if close began, the drain may already have made its last pass and this
+    /// record may be lost.
+    #[inline(always)]
+    fn after_commit(&self) -> Result<(), LogError> {
         self.counters.add_buffered();
-        // 5. Re-check `closed` after the commit (the close protocol in `ring::barrier`): if close
-        //    began, the drain may already have made its last pass and this record may be lost.
         barrier::light();
         if self.shared.closed.load(Relaxed) {
             return Err(LogError::Closed);
@@ -288,4 +363,17 @@ impl Producer {
             }
         }
     }
+}
+
+/// The fields of a call-site call, for hooks and for call sites the compact encoding cannot take.
+#[inline]
+pub(crate) fn callsite_fields<'a, const N: usize>(
+    callsite: &'static Callsite,
+    values: &[Value<'a>; N],
+) -> [Field<'a>; N] {
+    let keys = callsite.keys();
+    std::array::from_fn(|i| Field {
+        key: keys.get(i).copied().unwrap_or_default(),
+        value: values[i],
+    })
 }

@@ -2,6 +2,7 @@
 //! and the registry through which a new producer's ring reaches the drain.
 
 pub mod barrier;
+pub mod callsite;
 pub mod clock;
 pub mod record;
 

@@ -20,6 +20,22 @@
 //! Field payloads by tag: `I64`/`U64`/`F64` 8 bytes; `BOOL` 1 byte (0 or 1); `STR` u32 length then
 //! UTF-8 bytes; `NULL` nothing. The field region is copied verbatim into a batch, so sinks decode
 //! fields with the same [`FieldIter`].
+//!
+//! A *call-site record* (flag bit 1, [`FLAG_CALLSITE`]) comes from a macro call with a literal
+//! message: its message and keys live in a static [`Callsite`](super::callsite::Callsite), so the
+//! record holds the call site's id in place of the message length, no message, and for each field
+//! only the tag and payload. The drain expands it into the layout above
+//! ([`Batch`](crate::Batch) columns never hold call-site records).
+//!
+//! ```text
+//!      0     4  total length
+//!      4     1  level
+//!      5     1  flags (bit 1 set)
+//!      6     2  number of fields (= the call site's number of keys)
+//!      8     8  timestamp
+//!     16     4  call-site id
+//!     20     …  values, each: u8 tag, payload
+//! ```
 
 use crate::value::{Field, Level, Value};
 use std::mem::MaybeUninit;
@@ -28,6 +44,8 @@ use std::mem::MaybeUninit;
 pub const HEADER_LEN: usize = 20;
 /// Flag bit: the timestamp is wall-clock nanoseconds, not clock ticks.
 pub const FLAG_WALL_CLOCK: u8 = 1;
+/// Flag bit: a call-site record (see the module docs).
+pub const FLAG_CALLSITE: u8 = 2;
 /// The longest key a field may have.
 pub const MAX_KEY_LEN: usize = u16::MAX as usize;
 /// The most fields one record may carry.
@@ -66,6 +84,11 @@ pub enum DecodeError {
     BadTag,
     /// A string is not UTF-8.
     BadUtf8,
+    /// A call-site record, which only the drain can expand.
+    CallsiteRecord,
+    /// A call-site record naming an unknown call site, or with a field count that is not its
+    /// call site's.
+    BadCallsite,
 }
 
 /// The encoded size of the fields alone.
@@ -99,6 +122,19 @@ fn value_len(value: &Value<'_>) -> usize {
 pub fn record_len(message: &str, fields: &[Field<'_>]) -> Result<usize, EncodeError> {
     let len = HEADER_LEN + message.len() + fields_len(fields)?;
     if len > u32::MAX as usize || message.len() > u32::MAX as usize {
+        return Err(EncodeError::TooLong);
+    }
+    Ok(len)
+}
+
+/// The total encoded size of a call-site record carrying `values`.
+#[inline(always)]
+pub fn callsite_record_len<const N: usize>(values: &[Value<'_>; N]) -> Result<usize, EncodeError> {
+    let mut len = HEADER_LEN;
+    for value in values {
+        len += 1 + value_len(value);
+    }
+    if len > u32::MAX as usize {
         return Err(EncodeError::TooLong);
     }
     Ok(len)
@@ -185,6 +221,60 @@ impl Out for Split<'_> {
     }
 }
 
+/// A record ready to be written into a ring: its exact length, then its bytes.
+pub trait EncodeRecord {
+    /// The encoded length, or why it cannot be encoded.
+    fn encoded_len(&self) -> Result<usize, EncodeError>;
+    /// Writes every byte of `first` followed by `second`, which together are `len()` bytes.
+    fn encode_into(self, first: &mut [MaybeUninit<u8>], second: &mut [MaybeUninit<u8>]);
+}
+
+/// A record that carries its message and keys (see the module docs).
+#[derive(Debug, Clone, Copy)]
+pub struct GeneralRecord<'a> {
+    /// Level, flags and timestamp.
+    pub header: Header,
+    /// The message.
+    pub message: &'a str,
+    /// The fields.
+    pub fields: &'a [Field<'a>],
+}
+
+impl EncodeRecord for GeneralRecord<'_> {
+    #[inline(always)]
+    fn encoded_len(&self) -> Result<usize, EncodeError> {
+        record_len(self.message, self.fields)
+    }
+
+    #[inline(always)]
+    fn encode_into(self, first: &mut [MaybeUninit<u8>], second: &mut [MaybeUninit<u8>]) {
+        encode_into(first, second, self.header, self.message, self.fields)
+    }
+}
+
+/// A call-site record: the call site's id and one value per key (see the module docs).
+#[derive(Debug, Clone, Copy)]
+pub struct CallsiteRecord<'a, const N: usize> {
+    /// Level, flags (without [`FLAG_CALLSITE`]) and timestamp.
+    pub header: Header,
+    /// From [`Callsite::id`](super::callsite::Callsite::id).
+    pub callsite_id: u32,
+    /// The values, in the order of the call site's keys.
+    pub values: [Value<'a>; N],
+}
+
+impl<const N: usize> EncodeRecord for CallsiteRecord<'_, N> {
+    #[inline(always)]
+    fn encoded_len(&self) -> Result<usize, EncodeError> {
+        callsite_record_len(&self.values)
+    }
+
+    #[inline(always)]
+    fn encode_into(self, first: &mut [MaybeUninit<u8>], second: &mut [MaybeUninit<u8>]) {
+        encode_callsite_into(first, second, self.header, self.callsite_id, &self.values)
+    }
+}
+
 /// Encodes one record into `first` followed by `second`, which together must be exactly
 /// `record_len(message, fields)` bytes long (the caller computed that length to reserve them).
 /// Every byte of both slices is written.
@@ -210,6 +300,113 @@ pub fn encode_into(
         );
     } else {
         encode_wrapped(first, second, total, header, message, fields);
+    }
+}
+
+/// Encodes a call-site record (call site `callsite_id`, one value per key) into `first` followed
+/// by `second`, which together must be exactly `callsite_record_len(values)` bytes long.
+///
+/// # Panics
+/// If the two slices are shorter than the record.
+#[inline(always)]
+pub fn encode_callsite_into<const N: usize>(
+    first: &mut [MaybeUninit<u8>],
+    second: &mut [MaybeUninit<u8>],
+    header: Header,
+    callsite_id: u32,
+    values: &[Value<'_>; N],
+) {
+    let total = first.len() + second.len();
+    if second.is_empty() {
+        encode_callsite_with(
+            &mut Contiguous { rest: first },
+            total,
+            header,
+            callsite_id,
+            values,
+        );
+    } else {
+        encode_callsite_wrapped(first, second, total, header, callsite_id, values);
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn encode_callsite_wrapped<const N: usize>(
+    first: &mut [MaybeUninit<u8>],
+    second: &mut [MaybeUninit<u8>],
+    total: usize,
+    header: Header,
+    callsite_id: u32,
+    values: &[Value<'_>; N],
+) {
+    let mut out = Split {
+        first,
+        second,
+        pos: 0,
+    };
+    encode_callsite_with(&mut out, total, header, callsite_id, values);
+    debug_assert_eq!(
+        out.pos, total,
+        "callsite_record_len and the encoder disagree"
+    );
+}
+
+#[inline(always)]
+fn encode_callsite_with<const N: usize>(
+    out: &mut impl Out,
+    total: usize,
+    header: Header,
+    callsite_id: u32,
+    values: &[Value<'_>; N],
+) {
+    out.put(&fixed_header(
+        total,
+        header.level,
+        header.flags | FLAG_CALLSITE,
+        N,
+        header.timestamp,
+        callsite_id,
+    ));
+    for value in values {
+        put_value(out, value);
+    }
+}
+
+/// The first [`HEADER_LEN`] bytes as one array: a few wide stores instead of five small copies.
+#[inline(always)]
+fn fixed_header(
+    total: usize,
+    level: Level,
+    flags: u8,
+    field_count: usize,
+    timestamp: u64,
+    last_word: u32,
+) -> [u8; HEADER_LEN] {
+    let mut fixed = [0u8; HEADER_LEN];
+    fixed[0..4].copy_from_slice(&(total as u32).to_le_bytes());
+    fixed[4] = level as u8;
+    fixed[5] = flags;
+    fixed[6..8].copy_from_slice(&(field_count as u16).to_le_bytes());
+    fixed[8..16].copy_from_slice(&timestamp.to_le_bytes());
+    fixed[16..20].copy_from_slice(&last_word.to_le_bytes());
+    fixed
+}
+
+#[inline(always)]
+fn put_value(out: &mut impl Out, value: &Value<'_>) {
+    match *value {
+        Value::I64(v) => out.put(&tagged_word(TAG_I64, v.to_le_bytes())),
+        Value::U64(v) => out.put(&tagged_word(TAG_U64, v.to_le_bytes())),
+        Value::F64(v) => out.put(&tagged_word(TAG_F64, v.to_bits().to_le_bytes())),
+        Value::Bool(v) => out.put(&[TAG_BOOL, v as u8]),
+        Value::Str(s) => {
+            let mut head = [TAG_STR, 0, 0, 0, 0];
+            head[1..].copy_from_slice(&(s.len() as u32).to_le_bytes());
+            out.put(&head);
+            out.put(s.as_bytes());
+        }
+        Value::Null => out.put(&[TAG_NULL]),
     }
 }
 
@@ -240,32 +437,19 @@ fn encode_with(
     message: &str,
     fields: &[Field<'_>],
 ) {
-    // The fixed header as one array: a few wide stores instead of five small copies.
-    let mut fixed = [0u8; HEADER_LEN];
-    fixed[0..4].copy_from_slice(&(total as u32).to_le_bytes());
-    fixed[4] = header.level as u8;
-    fixed[5] = header.flags;
-    fixed[6..8].copy_from_slice(&(fields.len() as u16).to_le_bytes());
-    fixed[8..16].copy_from_slice(&header.timestamp.to_le_bytes());
-    fixed[16..20].copy_from_slice(&(message.len() as u32).to_le_bytes());
-    out.put(&fixed);
+    out.put(&fixed_header(
+        total,
+        header.level,
+        header.flags,
+        fields.len(),
+        header.timestamp,
+        message.len() as u32,
+    ));
     out.put(message.as_bytes());
     for field in fields {
         out.put(&(field.key.len() as u16).to_le_bytes());
         out.put(field.key.as_bytes());
-        match field.value {
-            Value::I64(v) => out.put(&tagged_word(TAG_I64, v.to_le_bytes())),
-            Value::U64(v) => out.put(&tagged_word(TAG_U64, v.to_le_bytes())),
-            Value::F64(v) => out.put(&tagged_word(TAG_F64, v.to_bits().to_le_bytes())),
-            Value::Bool(v) => out.put(&[TAG_BOOL, v as u8]),
-            Value::Str(s) => {
-                let mut head = [TAG_STR, 0, 0, 0, 0];
-                head[1..].copy_from_slice(&(s.len() as u32).to_le_bytes());
-                out.put(&head);
-                out.put(s.as_bytes());
-            }
-            Value::Null => out.put(&[TAG_NULL]),
-        }
+        put_value(out, &field.value);
     }
 }
 
@@ -374,10 +558,15 @@ pub fn peek_len(bytes: &[u8]) -> Option<usize> {
 pub struct RawRecord<'a> {
     /// Level, flags and timestamp.
     pub header: Header,
-    /// The message bytes (UTF-8 when the record came from [`encode_into`]).
+    /// The message bytes (UTF-8 when the record came from [`encode_into`]); empty in a call-site
+    /// record.
     pub message: &'a [u8],
-    /// The encoded field region.
+    /// The encoded field region; in a call-site record, the values only (tag and payload each).
     pub fields: &'a [u8],
+    /// How many fields the record says it has.
+    pub field_count: u16,
+    /// The call-site id of a call-site record, else `None`.
+    pub callsite: Option<u32>,
 }
 
 /// Splits one record that occupies exactly `bytes` into header, message and field region,
@@ -396,30 +585,70 @@ pub fn split_record(bytes: &[u8]) -> Result<RawRecord<'_>, DecodeError> {
     }
     let level = Level::from_u8(bytes[4]).ok_or(DecodeError::BadLevel)?;
     let flags = bytes[5];
-    if flags & !FLAG_WALL_CLOCK != 0 {
+    if flags & !(FLAG_WALL_CLOCK | FLAG_CALLSITE) != 0 {
         return Err(DecodeError::BadFlags);
     }
+    let field_count = u16::from_le_bytes([bytes[6], bytes[7]]);
     let timestamp = u64::from_le_bytes(bytes[8..16].try_into().expect("8 bytes"));
-    let message_len = u32::from_le_bytes(bytes[16..20].try_into().expect("4 bytes")) as usize;
+    let last_word = u32::from_le_bytes(bytes[16..20].try_into().expect("4 bytes"));
+    let header = Header {
+        level,
+        flags: flags & !FLAG_CALLSITE,
+        timestamp,
+    };
+    if flags & FLAG_CALLSITE != 0 {
+        return Ok(RawRecord {
+            header,
+            message: &[],
+            fields: &bytes[HEADER_LEN..],
+            field_count,
+            callsite: Some(last_word),
+        });
+    }
     let message_end = HEADER_LEN
-        .checked_add(message_len)
+        .checked_add(last_word as usize)
         .filter(|&end| end <= bytes.len())
         .ok_or(DecodeError::Truncated)?;
     Ok(RawRecord {
-        header: Header {
-            level,
-            flags,
-            timestamp,
-        },
+        header,
         message: &bytes[HEADER_LEN..message_end],
         fields: &bytes[message_end..],
+        field_count,
+        callsite: None,
     })
 }
 
+/// The length of the tagged value (tag and payload) at the start of `bytes`, checking the tag
+/// and that the payload is there, but not the UTF-8 of a string (see [`split_record`]).
+#[inline]
+pub fn tagged_value_len(bytes: &[u8]) -> Result<usize, DecodeError> {
+    let payload = match *bytes.first().ok_or(DecodeError::Truncated)? {
+        TAG_NULL => 0,
+        TAG_I64 | TAG_U64 | TAG_F64 => 8,
+        TAG_BOOL => 1,
+        TAG_STR => {
+            let len = take(bytes, 1, 4)?;
+            4 + u32::from_le_bytes(len.try_into().expect("4 bytes")) as usize
+        }
+        _ => return Err(DecodeError::BadTag),
+    };
+    let len = 1 + payload;
+    if bytes.len() < len {
+        return Err(DecodeError::Truncated);
+    }
+    Ok(len)
+}
+
 /// Decodes and validates one record that occupies exactly `bytes`.
+///
+/// Call-site records are refused with [`DecodeError::CallsiteRecord`]: their message and keys
+/// are not in the bytes (the drain expands them with the call-site table).
 pub fn decode(bytes: &[u8]) -> Result<RecordRef<'_>, DecodeError> {
     let raw = split_record(bytes)?;
-    let field_count = u16::from_le_bytes([bytes[6], bytes[7]]);
+    if raw.callsite.is_some() {
+        return Err(DecodeError::CallsiteRecord);
+    }
+    let field_count = raw.field_count;
     let message = std::str::from_utf8(raw.message).map_err(|_| DecodeError::BadUtf8)?;
     validate_fields(raw.fields, field_count)?;
     Ok(RecordRef {
@@ -595,6 +824,98 @@ mod tests {
                 .collect();
             assert_eq!(got, want, "split at {split}");
         }
+    }
+
+    /// A call-site record, split at every point as if it wrapped the ring, then expanded by the
+    /// drain's path, gives the same batch record as the general encoding of the same call.
+    #[test]
+    fn callsite_records_expand_to_the_general_layout_across_every_wrap_point() {
+        use crate::ring::callsite::{self, Callsite};
+        use crate::Batch;
+        static SITE: Callsite = Callsite::new(
+            "order filled ✓",
+            &["order_id", "price", "symbol", "neg", "ok", "none", ""],
+        );
+        let id = SITE.id().expect("usable");
+        let fields = sample_fields();
+        let values: [Value<'_>; 7] = std::array::from_fn(|i| fields[i].value);
+        let header = Header {
+            level: Level::Warn,
+            flags: 0,
+            timestamp: 99,
+        };
+        let len = callsite_record_len(&values).unwrap();
+        let mut want = Batch::new();
+        want.push(7, Level::Warn, 3, "order filled ✓", &fields)
+            .unwrap();
+        for split in 0..=len {
+            let mut first = vec![MaybeUninit::uninit(); split];
+            let mut second = vec![MaybeUninit::uninit(); len - split];
+            encode_callsite_into(&mut first, &mut second, header, id, &values);
+            // SAFETY: encode_callsite_into initialised every byte of both slices.
+            let bytes: Vec<u8> = first
+                .iter()
+                .chain(&second)
+                .map(|b| unsafe { b.assume_init() })
+                .collect();
+            let raw = split_record(&bytes).unwrap();
+            assert_eq!(raw.callsite, Some(id));
+            assert_eq!(
+                raw.header, header,
+                "the call-site flag is not part of the header"
+            );
+            assert_eq!(decode(&bytes).unwrap_err(), DecodeError::CallsiteRecord);
+            let site = callsite::lookup(id).unwrap();
+            let mut got = Batch::new();
+            got.push_callsite(7, Level::Warn, 3, site, raw.field_count, raw.fields)
+                .unwrap();
+            assert_eq!(got.message(0), want.message(0), "split at {split}");
+            assert_eq!(
+                got.field_region(0),
+                want.field_region(0),
+                "split at {split}"
+            );
+        }
+    }
+
+    #[test]
+    fn malformed_callsite_values_leave_the_batch_unchanged() {
+        use crate::batch::PushError;
+        use crate::ring::callsite::Callsite;
+        use crate::Batch;
+        static SITE: Callsite = Callsite::new("m", &["a", "b"]);
+        let _ = SITE.id();
+        let good: [Value<'_>; 2] = [Value::U64(1), Value::Str("xy")];
+        let header = Header {
+            level: Level::Info,
+            flags: 0,
+            timestamp: 1,
+        };
+        let mut out = vec![MaybeUninit::uninit(); callsite_record_len(&good).unwrap()];
+        encode_callsite_into(&mut out, &mut [], header, 1, &good);
+        // SAFETY: encode_callsite_into initialised every byte.
+        let bytes: Vec<u8> = out.iter().map(|b| unsafe { b.assume_init() }).collect();
+        let values = &bytes[HEADER_LEN..];
+        let mut batch = Batch::new();
+        let cases: [(&[u8], u16); 4] = [
+            (&values[..values.len() - 1], 2), // string cut short
+            (values, 1),                      // field count is not the call site's
+            (&[77, 0], 2),                    // unknown tag
+            (&[values, &[0]].concat(), 2),    // trailing byte
+        ];
+        for (bad, count) in cases {
+            assert_eq!(
+                batch.push_callsite(1, Level::Info, 1, &SITE, count, bad),
+                Err(PushError::Malformed)
+            );
+            assert_eq!(batch.len(), 0);
+            assert!(batch.field_bytes().is_empty(), "nothing left behind");
+        }
+        batch
+            .push_callsite(1, Level::Info, 1, &SITE, 2, values)
+            .unwrap();
+        let fields: Vec<_> = FieldIter::new(batch.field_region(0)).collect();
+        assert_eq!(fields, [("a", Value::U64(1)), ("b", Value::Str("xy"))]);
     }
 
     #[test]

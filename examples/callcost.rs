@@ -1,0 +1,82 @@
+//! Instruction count of one log call on the calling thread, for `valgrind --tool=callgrind`.
+//!
+//! Wall-clock timings on a shared 2-core machine are noisy; instruction counts are not. This runs
+//! the benchmark call (`info!` with a message and three fields) N times through the path named on
+//! the command line, in bursts that fit the ring with a flush between bursts (not counted), so the
+//! calls never wait:
+//!
+//! ```text
+//! cargo build --release --example callcost
+//! valgrind --tool=callgrind --callgrind-out-file=/tmp/cg.out \
+//!   --toggle-collect='callcost::burst*' target/release/examples/callcost macro 100000
+//! callgrind_annotate /tmp/cg.out | head   # total Ir / 100000 = instructions per call
+//! ```
+
+use asynclog::{info, Logger, NullSink};
+use std::hint::black_box;
+
+const BURST: u64 = 1_000;
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let path = args.next().unwrap_or_else(|| "macro".into());
+    let calls: u64 = args
+        .next()
+        .map(|n| n.parse().expect("N must be a number"))
+        .unwrap_or(100_000);
+    let mut config = asynclog::Config::default();
+    config.sinks.push(Box::new(NullSink));
+    let logger = Logger::new(config).expect("logger");
+    logger.preallocate().expect("preallocate");
+    match path.as_str() {
+        "macro" => run_macro(&logger, calls),
+        "producer" => {
+            let mut producer = logger.producer().expect("producer");
+            run_producer(&logger, &mut producer, calls)
+        }
+        other => panic!("unknown path {other:?}: use macro or producer"),
+    }
+    logger.close().expect("close");
+}
+
+fn run_macro(logger: &Logger, calls: u64) {
+    for start in (0..calls).step_by(BURST as usize) {
+        burst_macro(logger, start, (start + BURST).min(calls));
+        logger.flush().expect("flush");
+    }
+}
+
+fn run_producer(logger: &Logger, producer: &mut asynclog::Producer, calls: u64) {
+    for start in (0..calls).step_by(BURST as usize) {
+        burst_producer(producer, start, (start + BURST).min(calls));
+        logger.flush().expect("flush");
+    }
+}
+
+#[inline(never)]
+fn burst_macro(logger: &Logger, start: u64, end: u64) {
+    for order_id in start..end {
+        let r = info!(
+            logger,
+            "order filled",
+            order_id = order_id,
+            price = 101.25,
+            symbol = "AAPL"
+        );
+        black_box(r).expect("log");
+    }
+}
+
+#[inline(never)]
+fn burst_producer(producer: &mut asynclog::Producer, start: u64, end: u64) {
+    for order_id in start..end {
+        let r = info!(
+            producer,
+            "order filled",
+            order_id = order_id,
+            price = 101.25,
+            symbol = "AAPL"
+        );
+        black_box(r).expect("log");
+    }
+}

@@ -1,0 +1,158 @@
+//! Static call sites: what the logging macros know at compile time stays out of the ring.
+//!
+//! A macro call with a literal message (`info!(logger, "order filled", order_id = id, ...)`)
+//! declares a `static` [`Callsite`] holding the message and the field keys. Its records carry the
+//! call site's small integer id instead of those strings, so the calling thread copies only the
+//! timestamp, the level and the typed values (quill and `tracing` keep static metadata the same
+//! way). The drain looks the id up and expands the record into the batch's usual layout, so sinks
+//! never see the difference.
+//!
+//! Ids index one process-wide table of fixed size, [`MAX_CALLSITES`] pointer slots in
+//! zero-initialised static memory (`.bss`: pages cost nothing until touched). A call site takes the next id the first time any thread logs
+//! through it: an atomic increment and a store, no lock and no allocation, so the calling thread
+//! keeps its promise even then. Ids are never reused, so an id stays valid for the life of the
+//! process; past the table's size, call sites fall back to the general encoding.
+
+use super::record::{MAX_FIELDS, MAX_KEY_LEN};
+use std::ptr;
+use std::sync::atomic::{AtomicPtr, AtomicU32, Ordering};
+
+/// How many call sites get an id; the rest use the general encoding.
+pub const MAX_CALLSITES: usize = 1 << 16;
+
+/// `id` before registration.
+const UNREGISTERED: u32 = 0;
+/// `id` of a call site that cannot use the compact encoding (too many fields, too long a key,
+/// or the table is full); its calls take the general path, which reports any error.
+const UNUSABLE: u32 = u32::MAX;
+
+/// The compile-time part of a macro call: message and field keys. Made by the logging macros;
+/// not meant to be built by hand.
+#[derive(Debug)]
+pub struct Callsite {
+    message: &'static str,
+    keys: &'static [&'static str],
+    id: AtomicU32,
+}
+
+/// `TABLE[id]` is call site `id` (null until registered); slot 0 is never used, so that 0 can
+/// mean "unregistered". Raw pointers rather than `OnceLock<&Callsite>`s: a `OnceLock` is not
+/// all-zero when empty, so that table landed in `.data` and added 1 MiB to every binary
+/// (measured with `size -A` on `examples/callcost`); null pointers go to `.bss`.
+static TABLE: [AtomicPtr<Callsite>; MAX_CALLSITES] =
+    [const { AtomicPtr::new(ptr::null_mut()) }; MAX_CALLSITES];
+/// The next id to hand out.
+static NEXT_ID: AtomicU32 = AtomicU32::new(1);
+
+impl Callsite {
+    /// A call site for `message` with fields named `keys`, in call order.
+    pub const fn new(message: &'static str, keys: &'static [&'static str]) -> Callsite {
+        Callsite {
+            message,
+            keys,
+            id: AtomicU32::new(UNREGISTERED),
+        }
+    }
+
+    /// The message.
+    pub fn message(&self) -> &'static str {
+        self.message
+    }
+
+    /// The field keys, in call order.
+    pub fn keys(&self) -> &'static [&'static str] {
+        self.keys
+    }
+
+    /// This call site's id, registering it on first use; `None` when its records must take the
+    /// general encoding.
+    #[inline(always)]
+    pub fn id(&'static self) -> Option<u32> {
+        // Acquire pairs with the AcqRel in `register`: whoever sees the id also sees the table
+        // entry, and passes that on to the drain through the ring's own Release/Acquire.
+        match self.id.load(Ordering::Acquire) {
+            UNREGISTERED => self.register(),
+            UNUSABLE => None,
+            id => Some(id),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn register(&'static self) -> Option<u32> {
+        let id = if self.usable() {
+            let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+            match TABLE.get(id as usize) {
+                Some(slot) => {
+                    // The slot is ours alone: ids are handed out once. Only `&'static Callsite`s
+                    // are ever stored (see `lookup`).
+                    slot.store(ptr::from_ref(self).cast_mut(), Ordering::Release);
+                    id
+                }
+                None => UNUSABLE,
+            }
+        } else {
+            UNUSABLE
+        };
+        // Two threads may register the same call site at once; the first id stored wins, and
+        // the loser's slot stays unused (it points at this same call site, so it is harmless).
+        let id =
+            match self
+                .id
+                .compare_exchange(UNREGISTERED, id, Ordering::AcqRel, Ordering::Acquire)
+            {
+                Ok(_) => id,
+                Err(winner) => winner,
+            };
+        (id != UNUSABLE).then_some(id)
+    }
+
+    fn usable(&self) -> bool {
+        self.keys.len() <= MAX_FIELDS && self.keys.iter().all(|k| k.len() <= MAX_KEY_LEN)
+    }
+
+    /// Bytes the keys take in a batch field region (`u16` length + key, per field).
+    pub fn keys_len(&self) -> usize {
+        self.keys.iter().map(|k| 2 + k.len()).sum()
+    }
+}
+
+/// The registered call site with `id`, if any.
+#[inline]
+pub fn lookup(id: u32) -> Option<&'static Callsite> {
+    let callsite = TABLE.get(id as usize)?.load(Ordering::Acquire);
+    // SAFETY: a slot holds null or a pointer made from a `&'static Callsite` in `register`,
+    // which is valid, immutable through this reference (its one mutable part is atomic), and
+    // lives for the rest of the process.
+    unsafe { callsite.as_ref() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_stable_distinct_and_found_in_the_table() {
+        static A: Callsite = Callsite::new("a", &["x"]);
+        static B: Callsite = Callsite::new("b", &[]);
+        let a = A.id().expect("usable");
+        let b = B.id().expect("usable");
+        assert_ne!(a, b);
+        assert_eq!(A.id(), Some(a), "the id does not change");
+        assert_eq!(lookup(a).map(|c| c.message()), Some("a"));
+        assert_eq!(lookup(a).map(|c| c.keys()), Some(&["x"][..]));
+        assert_eq!(lookup(b).map(|c| c.keys().len()), Some(0));
+        assert!(lookup(0).is_none(), "0 means unregistered");
+        assert!(lookup(UNUSABLE).is_none());
+    }
+
+    #[test]
+    fn a_key_too_long_for_the_encoding_makes_the_call_site_unusable() {
+        static LONG: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        let key: &'static str = LONG.get_or_init(|| "k".repeat(MAX_KEY_LEN + 1));
+        let keys: &'static [&'static str] = Box::leak(Box::new([key]));
+        let site: &'static Callsite = Box::leak(Box::new(Callsite::new("m", keys)));
+        assert_eq!(site.id(), None);
+        assert_eq!(site.id(), None, "stays unusable");
+    }
+}
