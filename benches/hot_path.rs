@@ -4,10 +4,16 @@
 //! between bursts the benchmark waits (untimed) for the drain to empty the rings, so the numbers
 //! are the hot path itself and not backpressure. Criterion reports time per call.
 //!
+//! After the criterion groups, the same call is timed one call at a time to print per-call
+//! percentiles (the median the hot-path target is about; criterion's figure is a mean per call
+//! that includes the tail).
+//!
 //! Run: `cargo bench --bench hot_path`
 
+use asynclog::ring::clock::read_tsc;
 use asynclog::{info, Logger, NullSink};
-use criterion::{criterion_group, criterion_main, Bencher, Criterion, Throughput};
+use criterion::{criterion_group, Bencher, Criterion, Throughput};
+use hdrhistogram::Histogram;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
@@ -93,5 +99,79 @@ fn hot_path(c: &mut Criterion) {
     group.finish();
 }
 
+/// Per-call percentiles of the benchmark call, which criterion cannot give (it times whole
+/// bursts, so its figure is a mean that includes the tail). Each call is timed with an `rdtsc`
+/// pair, minus the pair's own median cost, in bursts of `BURST` with a 200 µs pause between them
+/// (the drain empties the ring meanwhile), as `examples/loadgen` does.
+fn per_call_percentiles() {
+    const CALLS: u64 = 2_000_000;
+    let logger = logger();
+    logger.preallocate().expect("preallocate");
+    let mut producer = logger.producer().expect("producer");
+    let overhead = {
+        let mut pairs: Vec<u64> = (0..10_001)
+            .map(|_| {
+                let a = read_tsc();
+                read_tsc().wrapping_sub(a)
+            })
+            .collect();
+        pairs.sort_unstable();
+        pairs[pairs.len() / 2]
+    };
+    for (path, thread_local) in [
+        ("macro (thread-local producer)", true),
+        ("macro (explicit Producer)", false),
+    ] {
+        let mut ticks = Histogram::<u64>::new_with_bounds(1, 1 << 40, 3).expect("bounds");
+        let (wall, tsc) = (Instant::now(), read_tsc());
+        for order_id in 0..CALLS {
+            if order_id % BURST == 0 {
+                logger.flush().expect("flush");
+                let until = Instant::now() + Duration::from_micros(200);
+                while Instant::now() < until {
+                    std::hint::spin_loop();
+                }
+            }
+            let start = read_tsc();
+            let r = if thread_local {
+                info!(
+                    logger,
+                    "order filled",
+                    order_id = order_id,
+                    price = 101.25,
+                    symbol = "AAPL"
+                )
+            } else {
+                info!(
+                    producer,
+                    "order filled",
+                    order_id = order_id,
+                    price = 101.25,
+                    symbol = "AAPL"
+                )
+            };
+            let end = read_tsc();
+            black_box(r).expect("log");
+            ticks.saturating_record(end.wrapping_sub(start).saturating_sub(overhead).max(1));
+        }
+        let ns_per_tick = wall.elapsed().as_nanos() as f64 / read_tsc().wrapping_sub(tsc) as f64;
+        let at = |q: f64| ticks.value_at_quantile(q) as f64 * ns_per_tick;
+        println!(
+            "hot_path per call, {path}, {CALLS} calls: p50 {:.1} ns  p90 {:.1} ns  p99 {:.1} ns  \
+             p99.9 {:.1} ns  (rdtsc pair {:.1} ns subtracted)",
+            at(0.5),
+            at(0.9),
+            at(0.99),
+            at(0.999),
+            overhead as f64 * ns_per_tick
+        );
+    }
+}
+
 criterion_group!(benches, hot_path);
-criterion_main!(benches);
+
+fn main() {
+    benches();
+    per_call_percentiles();
+    Criterion::default().configure_from_args().final_summary();
+}

@@ -147,9 +147,15 @@ impl Batch {
             return Err(PushError::Malformed);
         }
         let message = callsite.message();
-        self.reserve_bytes(message.len(), callsite.keys_len() + values.len())?;
+        let total = callsite.keys_len() + values.len();
+        self.reserve_bytes(message.len(), total)?;
         let cols = self.columns.get_mut();
+        // Size the region once, then fill it with short inline copies: a growth check and a
+        // `memcpy` call per key and per value cost more (callgrind, `examples/callcost macro`:
+        // 435 instructions per record on the drain, 366 this way).
         let start = cols.field_bytes.len();
+        cols.field_bytes.resize(start + total, 0);
+        let mut out = &mut cols.field_bytes[start..];
         let mut rest = values;
         for key in keys {
             let Ok(len) = record::tagged_value_len(rest) else {
@@ -157,10 +163,9 @@ impl Batch {
                 return Err(PushError::Malformed);
             };
             let (value, tail) = rest.split_at(len);
-            cols.field_bytes
-                .extend_from_slice_copy(&(key.len() as u16).to_le_bytes());
-            cols.field_bytes.extend_from_slice_copy(key.as_bytes());
-            cols.field_bytes.extend_from_slice_copy(value);
+            out = record::put_bytes(out, &(key.len() as u16).to_le_bytes());
+            out = record::put_bytes(out, key.as_bytes());
+            out = record::put_bytes(out, value);
             rest = tail;
         }
         if !rest.is_empty() {

@@ -32,6 +32,8 @@ const UNUSABLE: u32 = u32::MAX;
 pub struct Callsite {
     message: &'static str,
     keys: &'static [&'static str],
+    /// Bytes the keys take in a batch field region (`u16` length + key, per field).
+    keys_len: usize,
     id: AtomicU32,
 }
 
@@ -47,9 +49,16 @@ static NEXT_ID: AtomicU32 = AtomicU32::new(1);
 impl Callsite {
     /// A call site for `message` with fields named `keys`, in call order.
     pub const fn new(message: &'static str, keys: &'static [&'static str]) -> Callsite {
+        let mut keys_len = 0;
+        let mut i = 0;
+        while i < keys.len() {
+            keys_len += 2 + keys[i].len();
+            i += 1;
+        }
         Callsite {
             message,
             keys,
+            keys_len,
             id: AtomicU32::new(UNREGISTERED),
         }
     }
@@ -112,8 +121,9 @@ impl Callsite {
     }
 
     /// Bytes the keys take in a batch field region (`u16` length + key, per field).
+    #[inline]
     pub fn keys_len(&self) -> usize {
-        self.keys.iter().map(|k| 2 + k.len()).sum()
+        self.keys_len
     }
 }
 

@@ -198,6 +198,31 @@ fn copy_small_or_large(dst: &mut [MaybeUninit<u8>], src: &[u8]) {
     }
 }
 
+/// Copies `src` to the start of `dst` and returns the rest of `dst`: the drain's cursor for
+/// expanding call-site records, with the same inline short copies as [`copy_small_or_large`].
+///
+/// # Panics
+/// If `dst` is shorter than `src`.
+#[inline(always)]
+pub fn put_bytes<'d>(dst: &'d mut [u8], src: &[u8]) -> &'d mut [u8] {
+    let (head, tail) = dst.split_at_mut(src.len());
+    let len = src.len();
+    if len > 16 {
+        head.copy_from_slice(src);
+    } else if len >= 8 {
+        head[..8].copy_from_slice(&src[..8]);
+        head[len - 8..].copy_from_slice(&src[len - 8..]);
+    } else if len >= 4 {
+        head[..4].copy_from_slice(&src[..4]);
+        head[len - 4..].copy_from_slice(&src[len - 4..]);
+    } else {
+        for (d, s) in head.iter_mut().zip(src) {
+            *d = *s;
+        }
+    }
+    tail
+}
+
 /// A cursor over the two halves of a wrapped record.
 struct Split<'a> {
     first: &'a mut [MaybeUninit<u8>],
@@ -226,7 +251,7 @@ pub trait EncodeRecord {
     /// The encoded length, or why it cannot be encoded.
     fn encoded_len(&self) -> Result<usize, EncodeError>;
     /// Writes every byte of `first` followed by `second`, which together are `len()` bytes.
-    fn encode_into(self, first: &mut [MaybeUninit<u8>], second: &mut [MaybeUninit<u8>]);
+    fn encode_into(&self, first: &mut [MaybeUninit<u8>], second: &mut [MaybeUninit<u8>]);
 }
 
 /// A record that carries its message and keys (see the module docs).
@@ -247,7 +272,7 @@ impl EncodeRecord for GeneralRecord<'_> {
     }
 
     #[inline(always)]
-    fn encode_into(self, first: &mut [MaybeUninit<u8>], second: &mut [MaybeUninit<u8>]) {
+    fn encode_into(&self, first: &mut [MaybeUninit<u8>], second: &mut [MaybeUninit<u8>]) {
         encode_into(first, second, self.header, self.message, self.fields)
     }
 }
@@ -270,7 +295,7 @@ impl<const N: usize> EncodeRecord for CallsiteRecord<'_, N> {
     }
 
     #[inline(always)]
-    fn encode_into(self, first: &mut [MaybeUninit<u8>], second: &mut [MaybeUninit<u8>]) {
+    fn encode_into(&self, first: &mut [MaybeUninit<u8>], second: &mut [MaybeUninit<u8>]) {
         encode_callsite_into(first, second, self.header, self.callsite_id, &self.values)
     }
 }
