@@ -218,12 +218,19 @@ impl Drain {
             }
         }
         let mut moved = 0;
-        while let Some(Reverse((timestamp_ns, index, len))) = self.heap.pop() {
-            self.move_record(index, timestamp_ns, len);
-            moved += 1;
-            if let Some(next) = self.peek(index) {
-                self.heap
-                    .push(Reverse((next.timestamp_ns, index, next.len)));
+        while let Some(Reverse((mut timestamp_ns, index, mut len))) = self.heap.pop() {
+            // Stay on this ring while its next record is still the earliest: with one busy
+            // producer (the common case) the heap is then touched once per pass, not per record.
+            loop {
+                self.move_record(index, timestamp_ns, len);
+                moved += 1;
+                let Some(next) = self.peek(index) else { break };
+                let key = (next.timestamp_ns, index, next.len);
+                if self.heap.peek().is_some_and(|Reverse(earliest)| *earliest < key) {
+                    self.heap.push(Reverse(key));
+                    break;
+                }
+                (timestamp_ns, len) = (next.timestamp_ns, next.len);
             }
         }
         self.dispatch();
