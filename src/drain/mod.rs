@@ -226,7 +226,11 @@ impl Drain {
                 moved += 1;
                 let Some(next) = self.peek(index) else { break };
                 let key = (next.timestamp_ns, index, next.len);
-                if self.heap.peek().is_some_and(|Reverse(earliest)| *earliest < key) {
+                if self
+                    .heap
+                    .peek()
+                    .is_some_and(|Reverse(earliest)| *earliest < key)
+                {
                     self.heap.push(Reverse(key));
                     break;
                 }

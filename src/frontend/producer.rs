@@ -11,6 +11,7 @@ use crate::ring::{barrier, current_thread_id, RingCounters, RingHandle};
 use crate::shared::Shared;
 use crate::value::{Field, Level, LogMessage, Value};
 use crossbeam_utils::Backoff;
+use std::mem::MaybeUninit;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -281,10 +282,12 @@ impl Producer {
         };
         // 3. Encode straight into the ring (two slices when the record wraps).
         let (first, second) = chunk.as_mut_slices();
+        let next_calls = first.as_ptr().wrapping_add(PREFETCH_AHEAD);
         record.encode_into(first, second);
         // SAFETY: `EncodeRecord::encode_into` writes every byte of both slices, which together
         // are the `len` bytes of the chunk.
         unsafe { chunk.commit_all() };
+        prefetch_for_write(next_calls);
         self.after_commit()
     }
 
@@ -363,6 +366,27 @@ impl Producer {
             }
         }
     }
+}
+
+/// How far past a record's start the hot path prefetches the ring, in bytes (four cache lines:
+/// the next few records).
+const PREFETCH_AHEAD: usize = 256;
+
+/// Asks for the cache line at `at` in exclusive state, so the stores of the next calls find it
+/// ready rather than waiting for the drain's core to give it up. Measured with
+/// `cargo bench --bench hot_path` (per-call percentiles, two A/B runs each at load 5.2-5.9):
+/// thread-local path p99 49.6/52.2 ns -> 27.0/36.5 ns and p99.9 142/132 ns -> 64/76 ns, p50 and
+/// the criterion means unchanged within noise.
+#[inline(always)]
+fn prefetch_for_write(at: *const MaybeUninit<u8>) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch is only a hint: it never faults and is not a memory access in Rust's
+    // abstract machine. `at` may lie past the ring's end, which only makes the hint useless.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_ET0 }>(at.cast::<i8>());
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = at;
 }
 
 /// The fields of a call-site call, for hooks and for call sites the compact encoding cannot take.
