@@ -20,6 +20,8 @@ pub const DEFAULT_MAX_RETRIES: u32 = 3;
 pub const DEFAULT_RETRY_DELAY: Duration = Duration::from_millis(100);
 /// Default [`Config::flush_interval`].
 pub const DEFAULT_FLUSH_INTERVAL: Duration = Duration::from_secs(5);
+/// Default [`Config::close_timeout`].
+pub const DEFAULT_CLOSE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Default [`Config::min_level`]: everything is logged.
 pub const DEFAULT_MIN_LEVEL: Level = Level::Trace;
 /// Default [`Config::max_batch_records`].
@@ -70,6 +72,12 @@ pub struct Config {
     pub flush_interval: Duration,
     /// The most records in one batch handed to the sinks. Default [`DEFAULT_MAX_BATCH_RECORDS`].
     pub max_batch_records: usize,
+    /// How long `close` (and `Drop`) waits for the sinks to write what is left, flush and close.
+    /// A sink still busy then (a hung write, a stuck disk) is abandoned: `close` returns
+    /// [`Error::CloseTimedOut`](crate::Error::CloseTimedOut) naming it, its worker thread is left
+    /// to finish on its own, and every other sink has received every record. Default
+    /// [`DEFAULT_CLOSE_TIMEOUT`].
+    pub close_timeout: Duration,
     /// Records below this level are discarded on the calling thread at the cost of one relaxed
     /// load. Default [`DEFAULT_MIN_LEVEL`].
     pub min_level: Level,
@@ -89,6 +97,7 @@ impl Default for Config {
             retry_delay: DEFAULT_RETRY_DELAY,
             flush_interval: DEFAULT_FLUSH_INTERVAL,
             max_batch_records: DEFAULT_MAX_BATCH_RECORDS,
+            close_timeout: DEFAULT_CLOSE_TIMEOUT,
             min_level: DEFAULT_MIN_LEVEL,
             sinks: Vec::new(),
             hooks: Hooks::default(),
@@ -107,6 +116,7 @@ impl fmt::Debug for Config {
             .field("retry_delay", &self.retry_delay)
             .field("flush_interval", &self.flush_interval)
             .field("max_batch_records", &self.max_batch_records)
+            .field("close_timeout", &self.close_timeout)
             .field("min_level", &self.min_level)
             .field("sinks", &sink_names)
             .field("hooks", &self.hooks)
@@ -146,6 +156,9 @@ impl Config {
         }
         if self.flush_interval.is_zero() {
             return bad("flush_interval", "must be longer than zero");
+        }
+        if self.close_timeout.is_zero() {
+            return bad("close_timeout", "must be longer than zero");
         }
         if self.max_batch_records == 0 {
             return bad("max_batch_records", "must be at least 1");

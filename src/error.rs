@@ -43,6 +43,15 @@ pub enum Error {
     /// A sink worker or the drain thread died; the message says which.
     #[error("{0}")]
     ThreadDied(String),
+    /// `close` gave up waiting for these sinks after `Config::close_timeout`; every other sink
+    /// received every record and was closed.
+    #[error("close timed out after {timeout:?} waiting for sink(s) {sinks:?}")]
+    CloseTimedOut {
+        /// The sinks still busy, by name.
+        sinks: Vec<String>,
+        /// The configured `close_timeout`.
+        timeout: std::time::Duration,
+    },
 }
 
 impl Error {

@@ -2,13 +2,15 @@
 //!
 //! - The other sinks keep receiving records while it hangs (each sink worker is its own thread),
 //!   and log calls keep returning at once.
-//! - `close` (and so `Drop`) has no timeout: it returns when the hung sink's write, final flush
-//!   and close have returned, with every record delivered to every sink. The healthy sinks are
-//!   flushed and closed without waiting for the hung one.
+//! - `close` (and so `Drop`) waits up to `Config::close_timeout` (default 10 s, longer than this
+//!   hang): it returns when the hung sink's write, final flush and close have returned, with
+//!   every record delivered to every sink. The healthy sinks are flushed and closed without
+//!   waiting for the hung one. A sink that outlasts the timeout is abandoned:
+//!   `tests/fault_close_timeout.rs`.
 //! - The drain keeps at most a fixed number of batches in flight (8), shared by all sinks. A sink
 //!   that hangs for longer than it takes to fill them stalls the others too, and then the log
-//!   calls (under `Backpressure::Block`), until it returns; nothing is lost. The second test pins
-//!   that behaviour down.
+//!   calls (under `Backpressure::Block`), until it returns or `close` begins; nothing is lost. The
+//!   second test pins that behaviour down.
 
 #[path = "common/sinks.rs"]
 mod sinks;

@@ -46,6 +46,9 @@ pub struct Settings {
     pub retry_delay: Duration,
     pub flush_interval: Duration,
     pub max_batch_records: usize,
+    pub close_timeout: Duration,
+    /// Set by `close`: batches are then made rather than waited for (see `free_batch`).
+    pub closing: bool,
 }
 
 /// Starts the sink workers and the drain thread.
@@ -67,13 +70,18 @@ pub fn start(
     }
     let mut workers = Vec::with_capacity(worker_count);
     for (n, sinks) in assignments.into_iter().enumerate() {
+        let sink_names = sinks.iter().map(|s| s.sink.name().to_owned()).collect();
         let (jobs, job_rx) = mpsc::channel();
         let worker_shared = shared.clone();
         let thread = std::thread::Builder::new()
             .name(format!("asynclog-sink-{n}"))
             .spawn(move || worker::run(worker_shared, sinks, job_rx, retry))
             .map_err(|e| Error::io("starting a sink worker thread", e))?;
-        workers.push(WorkerHandle { jobs, thread });
+        workers.push(WorkerHandle {
+            jobs,
+            thread,
+            sink_names,
+        });
     }
     let drain = Drain {
         converter: TickConverter::new(),
@@ -100,6 +108,8 @@ pub fn start(
 struct WorkerHandle {
     jobs: Sender<Job>,
     thread: JoinHandle<()>,
+    /// The names of the sinks this worker writes, for errors.
+    sink_names: Vec<String>,
 }
 
 /// A ring as the drain sees it.
@@ -285,8 +295,12 @@ impl Drain {
         };
         match record::split_record(bytes) {
             Ok(rec) => {
-                let batch =
-                    Self::filling_batch(&mut self.batches, &mut self.filling, &self.settings);
+                let batch = Self::filling_batch(
+                    &self.shared,
+                    &mut self.batches,
+                    &mut self.filling,
+                    &self.settings,
+                );
                 let mut pushed = push_record(batch, timestamp_ns, thread_id, &rec);
                 if pushed == Err(PushError::Full) {
                     Self::dispatch_parts(
@@ -296,8 +310,12 @@ impl Drain {
                         &self.workers,
                         &mut self.delivered_since_flush,
                     );
-                    let batch =
-                        Self::filling_batch(&mut self.batches, &mut self.filling, &self.settings);
+                    let batch = Self::filling_batch(
+                        &self.shared,
+                        &mut self.batches,
+                        &mut self.filling,
+                        &self.settings,
+                    );
                     pushed = push_record(batch, timestamp_ns, thread_id, &rec);
                 }
                 // Only our own encoder writes these rings, so a failure is a bug; the bytes are
@@ -321,6 +339,7 @@ impl Drain {
 
     /// The batch being filled, taking a free one (or making one) if none is.
     fn filling_batch<'a>(
+        shared: &Shared,
         batches: &'a mut Vec<Arc<Batch>>,
         filling: &mut Option<usize>,
         settings: &Settings,
@@ -328,7 +347,7 @@ impl Drain {
         let index = match *filling {
             Some(index) => index,
             None => {
-                let index = Self::free_batch(batches, settings);
+                let index = Self::free_batch(shared, batches, settings);
                 *filling = Some(index);
                 index
             }
@@ -336,8 +355,11 @@ impl Drain {
         Arc::get_mut(&mut batches[index]).expect("the filling batch is not shared")
     }
 
-    /// Index of a batch no worker holds, cleared; waits for one when all are busy.
-    fn free_batch(batches: &mut Vec<Arc<Batch>>, settings: &Settings) -> usize {
+    /// Index of a batch no worker holds, cleared; waits for one when all are busy, except once
+    /// `close` has begun: then a hung sink must not keep the others from their last records (or
+    /// keep the drain from hearing the close), and what is left is bounded by the rings'
+    /// capacity, so another batch is made.
+    fn free_batch(shared: &Shared, batches: &mut Vec<Arc<Batch>>, settings: &Settings) -> usize {
         let mut idle = IdleBackoff::default();
         loop {
             // `get_mut` succeeds only when every worker has dropped its clone (Acquire on the
@@ -348,7 +370,7 @@ impl Drain {
                     .clear();
                 return index;
             }
-            if batches.len() < MAX_BATCHES {
+            if batches.len() < MAX_BATCHES || settings.closing || shared.closed.load(Relaxed) {
                 let records = settings.max_batch_records.min(4096);
                 batches.push(Arc::new(Batch::with_capacity(records, INITIAL_BATCH_BYTES)));
                 return batches.len() - 1;
@@ -432,6 +454,8 @@ impl Drain {
 
     /// Drains every ring to empty, flushes and closes the sinks, joins the workers.
     fn close(mut self) -> Result<(), Error> {
+        let deadline = Instant::now() + self.settings.close_timeout;
+        self.settings.closing = true;
         loop {
             self.adopt_new_rings();
             if self.drain_pass() == 0 {
@@ -452,22 +476,44 @@ impl Drain {
             self.delivered_since_flush,
             Some(flush_reply),
         );
-        let (reply, answers) = mpsc::sync_channel(self.workers.len().max(1));
+        let mut answers = Vec::with_capacity(self.workers.len());
         for worker in &self.workers {
+            let (reply, answer) = mpsc::sync_channel(1);
             let _ = worker.jobs.send(Job::Flush(ticket.clone()));
-            let _ = worker.jobs.send(Job::Close(reply.clone()));
+            let _ = worker.jobs.send(Job::Close(reply));
+            answers.push(answer);
         }
-        drop((reply, ticket));
-        if let Ok(Err(error)) = flush_answer.recv() {
-            errors.push(error);
-        }
-        for worker_errors in answers.iter() {
-            errors.extend(worker_errors);
-        }
-        for worker in self.workers.drain(..) {
-            if worker.thread.join().is_err() {
-                errors.push(Error::ThreadDied("an asynclog sink worker panicked".into()));
+        drop(ticket);
+        // Each worker answers once its sinks have written everything, flushed and closed; a
+        // worker that has not by the deadline is left behind (its thread is detached).
+        let mut late = Vec::new();
+        for (worker, answer) in self.workers.drain(..).zip(answers) {
+            let wait = deadline.saturating_duration_since(Instant::now());
+            match answer.recv_timeout(wait) {
+                Ok(worker_errors) => {
+                    errors.extend(worker_errors);
+                    if worker.thread.join().is_err() {
+                        errors.push(Error::ThreadDied("an asynclog sink worker panicked".into()));
+                    }
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    errors.push(Error::ThreadDied("an asynclog sink worker panicked".into()));
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => late.extend(worker.sink_names),
             }
+        }
+        if late.is_empty() {
+            if let Ok(Err(error)) = flush_answer.try_recv() {
+                errors.insert(0, error);
+            }
+        } else {
+            errors.insert(
+                0,
+                Error::CloseTimedOut {
+                    sinks: late,
+                    timeout: self.settings.close_timeout,
+                },
+            );
         }
         self.rings.clear();
         errors.into_iter().next().map_or(Ok(()), Err)

@@ -101,6 +101,8 @@ impl Logger {
             retry_delay: config.retry_delay,
             flush_interval: config.flush_interval,
             max_batch_records: config.max_batch_records,
+            close_timeout: config.close_timeout,
+            closing: false,
         };
         let drain =
             crate::drain::start(shared.clone(), config.sinks, settings, parker, command_rx)?;
