@@ -32,10 +32,10 @@
 //!   meet the 1 ns target time, which is intended). The `Instant pair (no call)` row is the
 //!   timer's own cost, included in every row of this group.
 //! - Then a table on stdout: heap allocations per call made by the calling thread (a counting
-//!   global allocator with a thread-local counter, as in `tests/zero_alloc.rs`), over
-//!   [`ALLOC_CALLS`] calls after [`BURST`] warm-up calls, counted inside the bursts only. The
-//!   counting costs every allocation one thread-local add, in every group and for every
-//!   contender.
+//!   global allocator with a thread-local counter, `tests/common/counting_alloc.rs`, shared with
+//!   `tests/zero_alloc.rs`), over [`ALLOC_CALLS`] calls after [`BURST`] warm-up calls, counted
+//!   inside the bursts only. The counting costs every allocation one thread-local add, in every
+//!   group and for every contender.
 //!
 //! Files are truncated (untimed, between bursts) every [`TRUNCATE_EVERY`] calls so a run does
 //! not fill the disk; every writer has its file open in append mode, so it carries on at the
@@ -45,8 +45,6 @@
 
 use asynclog::{Batch, Logger, Sink, SinkError};
 use criterion::{BenchmarkGroup, Criterion, SamplingMode, Throughput};
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::fs::{File, OpenOptions};
 use std::hint::black_box;
 use std::io::{self, BufWriter, Write};
@@ -72,49 +70,15 @@ const PRICE: f64 = 101.25;
 const SYMBOL: &str = "AAPL";
 
 // ---------------------------------------------------------------------------------------------
-// Counting allocator (the same shape as tests/zero_alloc.rs).
+// Counting allocator (shared with tests/zero_alloc.rs).
 
-struct CountingAllocator;
+#[path = "../tests/common/counting_alloc.rs"]
+mod counting_alloc;
 
-thread_local! {
-    /// Allocations made by this thread. A const-initialised `Cell` needs no destructor, so the
-    /// allocator can touch it at any time.
-    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
-}
-
-fn count_allocation() {
-    let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
-}
-
-// SAFETY: every method forwards to `System` unchanged; counting touches only a thread-local Cell.
-unsafe impl GlobalAlloc for CountingAllocator {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        count_allocation();
-        // SAFETY: forwarded with the caller's guarantees.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        count_allocation();
-        // SAFETY: forwarded with the caller's guarantees.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        count_allocation();
-        // SAFETY: forwarded with the caller's guarantees.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: forwarded with the caller's guarantees.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
+use counting_alloc::{allocations, CountingAllocator};
 
 #[global_allocator]
 static GLOBAL: CountingAllocator = CountingAllocator;
-
-fn allocations() -> u64 {
-    ALLOCATIONS.with(Cell::get)
-}
 
 // ---------------------------------------------------------------------------------------------
 // The contenders.

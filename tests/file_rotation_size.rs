@@ -187,7 +187,7 @@ fn a_stopped_clock_still_gives_unique_sorted_names() {
 }
 
 #[test]
-fn an_active_file_deleted_by_someone_else_is_replaced_at_the_next_rotation() {
+fn an_active_file_deleted_by_someone_else_is_reported_and_replaced_at_the_next_rotation() {
     let dir = Scratch::new("size-deleted");
     let path = dir.join("app.log");
     let mut config = FileSinkConfig::new(&path);
@@ -196,7 +196,13 @@ fn an_active_file_deleted_by_someone_else_is_replaced_at_the_next_rotation() {
     sink.write_batch(&batch(0)).unwrap();
     std::fs::remove_file(&path).unwrap();
     sink.write_batch(&batch(PER_BATCH)).unwrap();
-    sink.close().unwrap();
+    // The records of the deleted file are reported lost (by the next flush, or here by close).
+    let error = sink.close().unwrap_err().to_string();
+    assert!(
+        error.contains(&format!("log file {} was removed", path.display()))
+            && error.contains(&format!("the {PER_BATCH} records")),
+        "{error}"
+    );
     assert_eq!(
         rotated(&path),
         Vec::<PathBuf>::new(),

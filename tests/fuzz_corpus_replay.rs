@@ -18,6 +18,7 @@ const TARGETS: &[(&str, Check)] = &[
     ("json_lines", fuzz_checks::json_lines),
     ("decode_garbage", fuzz_checks::decode_garbage),
     ("parquet_round_trip", fuzz_checks::parquet_round_trip),
+    ("jsonl_reader", fuzz_checks::jsonl_reader),
 ];
 
 fn fuzz_dir() -> PathBuf {
@@ -79,6 +80,11 @@ fn decode_garbage_corpus() {
 #[test]
 fn parquet_round_trip_corpus() {
     replay("parquet_round_trip");
+}
+
+#[test]
+fn jsonl_reader_corpus() {
+    replay("jsonl_reader");
 }
 
 /// The fuzz crate's targets, the corpus directories and `TARGETS` name the same set, so a new

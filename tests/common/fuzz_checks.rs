@@ -12,8 +12,7 @@
 //!
 //! Inputs are decoded with `arbitrary`, so a corpus file means the same thing to both crates.
 //!
-//! To add a target (next: the Parquet round trip, now on main; the JSON-lines reader with the file
-//! sink): add a function here, a `fuzz_targets/<name>.rs` and `[[bin]]` in `fuzz/Cargo.toml`,
+//! To add a target: add a function here, a `fuzz_targets/<name>.rs` and `[[bin]]` in `fuzz/Cargo.toml`,
 //! seeds under `fuzz/corpus/<name>/`, and a line in the replay test's `TARGETS` (that test fails
 //! while they disagree).
 
@@ -25,8 +24,11 @@ use asynclog::ring::record::{
     self, decode, encode_into, encode_to_vec, validate_fields, FieldIter, Header, FLAG_WALL_CLOCK,
     HEADER_LEN,
 };
-use asynclog::sinks::json::write_record_line;
-use asynclog::{Batch, Field, Level, ParquetSink, ParquetSinkConfig, Sink, Value};
+use asynclog::sinks::file::{JsonlContents, JsonlReader, JsonlRecord, Tail, TornLine};
+use asynclog::sinks::json::{write_record_line, LineEncoder};
+use asynclog::{
+    read_jsonl, Batch, Field, Level, OwnedValue, ParquetSink, ParquetSinkConfig, Sink, Value,
+};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use simd_json::prelude::*;
 use simd_json::ValueType;
@@ -308,6 +310,251 @@ pub fn json_lines(data: &[u8]) {
     }
     // JSON-lines: one line per record, however the records look.
     assert_eq!(all.iter().filter(|&&b| b == b'\n').count(), batch.len());
+}
+
+/// Target `jsonl_reader`: [`read_jsonl`] on arbitrary file contents (torn lines, zero tails,
+/// garbage, invalid UTF-8, CRLF, huge numbers, deep nesting). Two files per input:
+///
+/// 1. The input bytes as they are: no panic, and exact accounting against an independent split
+///    of the bytes: every complete line (ending in `\n`) is either a record or a [`BadLine`]
+///    (its 1-based number and byte offset right, in file order), every line taken as a record is
+///    UTF-8, and the bytes after the last newline are the [`Tail`] (`torn` up to the last
+///    non-zero byte, then `zero_bytes`). A `JsonlReader` stopped after one line finishes with
+///    the same tail.
+/// 2. Lines written by our serializer (`LineEncoder`): first every record step 1 accepted, then
+///    records decoded from the same input with `arbitrary`, optionally with CRLF line ends, then
+///    an arbitrary tail and up to 4 KiB of zeros. Every line we wrote reads back as a record
+///    equal to what was written under the documented mapping (a `U64` that fits `i64` reads as
+///    `I64`, NaN as NaN, repeated keys grouped in order of first appearance), and the tail is
+///    accounted as in 1. So whatever the reader accepts, the writer can say again, and whatever
+///    the writer says, the reader takes back unchanged.
+///
+/// [`BadLine`]: asynclog::sinks::file::BadLine
+pub fn jsonl_reader(data: &[u8]) {
+    let file = ScratchFile::new("jsonl-reader");
+    let raw = file.read(data);
+    check_jsonl_accounting(data, &raw);
+    let mut reader = JsonlReader::open(&file.0).expect("opening the scratch file");
+    let _ = reader.next();
+    assert_eq!(
+        reader.finish().expect("reading the scratch file"),
+        raw.tail,
+        "a reader stopped early finishes with the same tail"
+    );
+    for record in &raw.records {
+        let _ = record.timestamp();
+    }
+
+    #[derive(Debug, Arbitrary)]
+    struct Input {
+        records: Vec<(i64, ArbRecord)>,
+        crlf: bool,
+        zeros: u16,
+        tail: Vec<u8>,
+    }
+    let Ok(input) = Input::arbitrary_take_rest(Unstructured::new(data)) else {
+        return;
+    };
+    let mut batch = Batch::new();
+    let mut expected = Vec::new();
+    for record in &raw.records {
+        let fields: Vec<Field<'_>> = record
+            .fields
+            .iter()
+            .map(|(key, value)| Field {
+                key,
+                value: value.into(),
+            })
+            .collect();
+        let pushed = batch.push(
+            record.timestamp_ns,
+            record.level,
+            record.thread_id,
+            &record.message,
+            &fields,
+        );
+        if pushed.is_ok() {
+            expected.push(JsonlRecord {
+                fields: grouped(&record.fields),
+                ..record.clone()
+            });
+        }
+    }
+    for (timestamp_ns, rec) in &input.records {
+        let fields = rec.fields();
+        let pushed = batch.push(
+            *timestamp_ns,
+            rec.level(),
+            rec.thread_id,
+            &rec.message,
+            &fields,
+        );
+        if pushed.is_ok() {
+            let read_back: Vec<(String, OwnedValue)> = rec
+                .fields
+                .iter()
+                .map(|(key, value)| (key.clone(), read_back_value(value)))
+                .collect();
+            expected.push(JsonlRecord {
+                timestamp_ns: *timestamp_ns,
+                level: rec.level(),
+                message: rec.message.clone(),
+                thread_id: rec.thread_id,
+                fields: grouped(&read_back),
+            });
+        }
+    }
+    assert_eq!(batch.len(), expected.len());
+
+    let mut content = Vec::new();
+    let mut encoder = LineEncoder::new();
+    for view in batch.iter() {
+        encoder.encode(&mut content, &view);
+        if input.crlf {
+            content.pop();
+            content.extend_from_slice(b"\r\n");
+        }
+    }
+    content.extend_from_slice(&input.tail);
+    content.resize(content.len() + usize::from(input.zeros % 4096), 0);
+    let read = file.read(&content);
+    check_jsonl_accounting(&content, &read);
+    // The tail's complete lines come after ours, as records or bad lines.
+    if let Some(bad) = read.bad_lines.first() {
+        assert!(
+            bad.line > expected.len() as u64,
+            "a line our serializer wrote is a bad line: {bad}: {:?}",
+            String::from_utf8_lossy(&content[bad.offset as usize..])
+        );
+    }
+    assert!(read.records.len() >= expected.len());
+    for (n, (got, want)) in read.records.iter().zip(&expected).enumerate() {
+        assert!(
+            same_record(got, want),
+            "record {n} read back as {got:?}, written as {want:?}"
+        );
+    }
+}
+
+/// A scratch file for one check, removed when dropped.
+struct ScratchFile(std::path::PathBuf);
+
+impl ScratchFile {
+    fn new(what: &str) -> ScratchFile {
+        static RUN: AtomicU64 = AtomicU64::new(0);
+        ScratchFile(std::env::temp_dir().join(format!(
+            "asynclog-fuzz-{what}-{}-{}",
+            std::process::id(),
+            RUN.fetch_add(1, Ordering::Relaxed)
+        )))
+    }
+
+    /// Writes `content` to the file and reads it back with `read_jsonl`.
+    fn read(&self, content: &[u8]) -> JsonlContents {
+        std::fs::write(&self.0, content).expect("writing the scratch file");
+        read_jsonl(&self.0).expect("read_jsonl fails only on I/O errors")
+    }
+}
+
+impl Drop for ScratchFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// Checks what `read_jsonl` made of `data` against an independent split of the bytes into
+/// complete lines and a tail.
+fn check_jsonl_accounting(data: &[u8], contents: &JsonlContents) {
+    let mut starts = Vec::new();
+    let mut start = 0;
+    for (i, &b) in data.iter().enumerate() {
+        if b == b'\n' {
+            starts.push(start);
+            start = i + 1;
+        }
+    }
+    assert_eq!(
+        contents.records.len() + contents.bad_lines.len(),
+        starts.len(),
+        "every complete line is a record or a bad line"
+    );
+    let mut previous = 0;
+    for bad in &contents.bad_lines {
+        assert!(bad.line > previous, "bad lines out of order: {bad}");
+        previous = bad.line;
+        assert_eq!(
+            starts.get(bad.line as usize - 1).map(|&s| s as u64),
+            Some(bad.offset),
+            "offset of {bad}"
+        );
+        assert!(!bad.reason.is_empty(), "{bad} gives no reason");
+    }
+    let mut bad = contents.bad_lines.iter().map(|b| b.line).peekable();
+    for (n, &line_start) in starts.iter().enumerate() {
+        if bad.next_if_eq(&(n as u64 + 1)).is_some() {
+            continue;
+        }
+        let line_end = starts.get(n + 1).map_or(start, |&s| s) - 1;
+        assert!(
+            std::str::from_utf8(&data[line_start..line_end]).is_ok(),
+            "line {} taken as a record is not UTF-8",
+            n + 1
+        );
+    }
+    let rest = &data[start..];
+    let end = rest.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
+    let tail = Tail {
+        torn: (end > 0).then_some(TornLine {
+            offset: start as u64,
+            len: end as u64,
+        }),
+        zero_bytes: (rest.len() - end) as u64,
+    };
+    assert_eq!(contents.tail, tail, "the tail after byte {start}");
+}
+
+/// What the reader makes of a logged value: integers that fit `i64` as `I64`.
+fn read_back_value(value: &ArbValue) -> OwnedValue {
+    match value {
+        ArbValue::I64(v) => OwnedValue::I64(*v),
+        ArbValue::U64(v) => i64::try_from(*v).map_or(OwnedValue::U64(*v), OwnedValue::I64),
+        ArbValue::F64(v) => OwnedValue::F64(*v),
+        ArbValue::Bool(v) => OwnedValue::Bool(*v),
+        ArbValue::Str(v) => OwnedValue::Str(v.clone()),
+        ArbValue::Null => OwnedValue::Null,
+    }
+}
+
+/// Fields as the serializer groups them: each key once, in order of first appearance, with
+/// all its values in order (the reader expands the group back in place).
+fn grouped(fields: &[(String, OwnedValue)]) -> Vec<(String, OwnedValue)> {
+    let mut keys: Vec<&str> = Vec::new();
+    for (key, _) in fields {
+        if !keys.contains(&key.as_str()) {
+            keys.push(key);
+        }
+    }
+    keys.iter()
+        .flat_map(|key| fields.iter().filter(move |(k, _)| k == key).cloned())
+        .collect()
+}
+
+/// Records are equal, floats by bit pattern except that any NaN equals any NaN (the format
+/// has one NaN).
+fn same_record(a: &JsonlRecord, b: &JsonlRecord) -> bool {
+    let same_value = |x: &OwnedValue, y: &OwnedValue| match (x, y) {
+        (OwnedValue::F64(x), OwnedValue::F64(y)) => {
+            x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan())
+        }
+        _ => x == y,
+    };
+    (a.timestamp_ns, a.level, &a.message, a.thread_id)
+        == (b.timestamp_ns, b.level, &b.message, b.thread_id)
+        && a.fields.len() == b.fields.len()
+        && a.fields
+            .iter()
+            .zip(&b.fields)
+            .all(|((ka, va), (kb, vb))| ka == kb && same_value(va, vb))
 }
 
 /// Target `parquet_round_trip`: a batch written through the Parquet sink (journal on, default

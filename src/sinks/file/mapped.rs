@@ -227,6 +227,17 @@ impl MappedFile {
         debug_assert!(self.len <= self.allocated);
     }
 
+    /// Whether the file's last directory entry is gone (`rm`, or its directory removed) while
+    /// it is open: writes still succeed, into an inode nobody can open again.
+    pub(crate) fn is_removed(&self) -> Result<bool, SinkError> {
+        use std::os::unix::fs::MetadataExt;
+        let meta = self
+            .file
+            .metadata()
+            .map_err(|e| io_error(format!("reading metadata of {}", self.path.display()), e))?;
+        Ok(meta.nlink() == 0)
+    }
+
     /// Writes dirty pages and the size to the device (`fdatasync`, which is what `msync`
     /// does for a shared file mapping on Linux, but covers pages of earlier windows too).
     pub(crate) fn sync(&self) -> Result<(), SinkError> {

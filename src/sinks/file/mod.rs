@@ -22,6 +22,18 @@
 //! worker finished, then at most one torn line, then zeros: [`read_jsonl`] returns the
 //! records and reports the tail, and reopening the file trims the tail and appends after the
 //! last complete line.
+//!
+//! # When the file or its directory is removed
+//! An open file outlives its directory entry (`rm app.log`, `rm -rf logs/`), so writes keep
+//! succeeding into an inode nobody can open again. The sink checks for that (one `fstat`) at
+//! every `flush` — explicit, periodic (`Config::flush_interval`) and the final one of `close` —
+//! and when rotation finds the file gone. Then the flush (or `close`) fails with an
+//! [`SinkError::Io`] of kind `NotFound` naming the path and counting the records this sink had
+//! written into the removed file, which are gone with it; the sink lets the file go, and its
+//! next batch recreates the directory and a new file at the same path (rotation starts the new
+//! file at once). If the directory cannot be recreated, batches fail with an error naming it,
+//! and are retried and reported to `on_batch_failed` like any failed write. A file moved
+//! rather than deleted is not an error: its records are where it was moved to.
 
 mod mapped;
 mod reader;
@@ -189,6 +201,8 @@ struct Active {
     started_ns: i64,
     /// When time rotation next applies.
     next_rotation_ns: Option<i64>,
+    /// Records this sink has written into the file (what is lost if it is removed).
+    records: u64,
 }
 
 /// Writes records as JSON lines into a memory-mapped file (the reference's `NewFileSink`).
@@ -332,6 +346,7 @@ impl FileSink {
             file,
             started_ns,
             next_rotation_ns: self.rotation.next_boundary(started_ns),
+            records: 0,
         });
         Ok(recovery)
     }
@@ -362,8 +377,14 @@ impl FileSink {
                 self.last_stamp = Some(stamp);
                 self.rotations += 1;
             }
-            // Someone deleted or moved the active file: nothing to rename, start a new one.
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            // Someone deleted or moved the active file: nothing to rename, start a new one, and
+            // report the records that went with a deleted one.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                if active.file.is_removed().unwrap_or(false) {
+                    let lost = self.removed_error(active.records);
+                    self.defer(lost);
+                }
+            }
             Err(e) => {
                 return Err(SinkError::io(
                     format!(
@@ -406,6 +427,33 @@ impl FileSink {
             .map_err(|(path, e)| {
                 SinkError::io(format!("deleting old log file {}", path.display()), e)
             })
+    }
+
+    /// If the active file has been removed (it or its directory deleted), lets it go and
+    /// returns the error to report; the next write starts a new file at the path.
+    fn take_removed(&mut self) -> Option<SinkError> {
+        let active = self.active.as_ref()?;
+        match active.file.is_removed() {
+            Ok(false) => None,
+            Ok(true) => {
+                let error = self.removed_error(active.records);
+                // Dropping it unmaps and closes the file, which frees its blocks.
+                self.active = None;
+                Some(error)
+            }
+            Err(e) => Some(e),
+        }
+    }
+
+    fn removed_error(&self, records: u64) -> SinkError {
+        SinkError::io(
+            format!(
+                "log file {} was removed while open: the {records} records this sink wrote \
+                 into it are gone with it; the next batch starts a new file there",
+                self.path.display()
+            ),
+            std::io::Error::new(std::io::ErrorKind::NotFound, "no directory entry left"),
+        )
     }
 
     fn defer(&mut self, error: SinkError) {
@@ -466,6 +514,7 @@ impl Sink for FileSink {
             )));
         }
         active.file.commit(written);
+        active.records += batch.len() as u64;
         self.bytes_written += written as u64;
         if let SyncPolicy::EveryBatches(n) = self.sync {
             self.batches_since_sync += 1;
@@ -483,6 +532,10 @@ impl Sink for FileSink {
     }
 
     fn flush(&mut self) -> Result<(), SinkError> {
+        // A removed file first (an earlier deferred error waits for the next flush).
+        if let Some(error) = self.take_removed() {
+            return Err(error);
+        }
         if self.sync == SyncPolicy::OnFlush {
             if let Some(active) = &self.active {
                 active.file.sync()?;
@@ -496,10 +549,11 @@ impl Sink for FileSink {
             return Ok(());
         }
         self.closed = true;
+        let removed = self.take_removed();
         if let Some(active) = self.active.take() {
             active.file.finish(self.sync != SyncPolicy::Never)?;
         }
-        self.deferred.take().map_or(Ok(()), Err)
+        removed.or(self.deferred.take()).map_or(Ok(()), Err)
     }
 }
 
