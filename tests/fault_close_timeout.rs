@@ -6,8 +6,8 @@
 #[path = "common/sinks.rs"]
 mod sinks;
 
-use asynclog::{Batch, Error, Logger, Sink, SinkError, Value};
-use sinks::{config_with, wait_until, CollectSink, Gate};
+use asynclog::{Batch, Error, Logger, Sink, SinkError};
+use sinks::{config_with, index, wait_until, CollectSink, Gate};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -32,13 +32,6 @@ impl Sink for StuckSink {
 
     fn close(&mut self) -> Result<(), SinkError> {
         Ok(())
-    }
-}
-
-fn index(record: &asynclog::RecordView<'_>) -> u64 {
-    match record.fields.clone().next() {
-        Some(("i", Value::U64(i))) => i,
-        other => panic!("unexpected field {other:?}"),
     }
 }
 

@@ -15,8 +15,8 @@
 #[path = "common/sinks.rs"]
 mod sinks;
 
-use asynclog::{Batch, Logger, Sink, SinkError, Value};
-use sinks::{config_with, wait_until, CollectSink};
+use asynclog::{Batch, Logger, Sink, SinkError};
+use sinks::{config_with, index, wait_until, CollectSink};
 use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -55,13 +55,6 @@ impl Sink for HangingSink {
 
     fn close(&mut self) -> Result<(), SinkError> {
         Ok(())
-    }
-}
-
-fn index(record: &asynclog::RecordView<'_>) -> u64 {
-    match record.fields.clone().next() {
-        Some(("i", Value::U64(i))) => i,
-        other => panic!("unexpected field {other:?}"),
     }
 }
 

@@ -70,6 +70,14 @@ pub fn owned(record: &RecordView<'_>) -> Owned {
     }
 }
 
+/// A `CollectSink` map for records logged with `i = <index>` as their first field.
+pub fn index(record: &RecordView<'_>) -> u64 {
+    match record.fields.clone().next() {
+        Some(("i", Value::U64(i))) => i,
+        other => panic!("record without an i field: {other:?}"),
+    }
+}
+
 /// A `CollectSink` map for records logged with `t = <thread index>, seq = <sequence>` as their
 /// first two fields.
 pub fn thread_and_seq(record: &RecordView<'_>) -> (u64, u64) {
