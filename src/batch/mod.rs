@@ -9,6 +9,7 @@
 //! wrap the columns as Arrow buffers.
 
 mod arena;
+pub mod fields;
 
 use crate::ring::callsite::Callsite;
 use crate::ring::record::{self, EncodeError, FieldIter};
@@ -230,7 +231,8 @@ impl Batch {
         &self.cols().field_offsets
     }
 
-    /// Every record's encoded field region, back to back; iterate one with [`FieldIter::new`].
+    /// Every record's encoded field region, back to back; iterate one with [`FieldIter::new`]
+    /// (`&str` items) or [`fields::RawFields::new`] (byte items, no UTF-8 check).
     pub fn field_bytes(&self) -> &[u8] {
         &self.cols().field_bytes
     }
