@@ -48,15 +48,9 @@ impl<'a> From<crate::value::Value<'a>> for RawValue<'a> {
     }
 }
 
-// The tags of `ring::record`'s field layout (private there). The batch format is fixed; the
-// test `raw_fields_agree_with_field_iter` encodes every kind with the ring's encoder and reads it
-// back here, so a change on either side fails it.
-const TAG_NULL: u8 = 0;
-const TAG_I64: u8 = 1;
-const TAG_U64: u8 = 2;
-const TAG_F64: u8 = 3;
-const TAG_BOOL: u8 = 4;
-const TAG_STR: u8 = 5;
+// The tags of `ring::record`'s field layout; the test `raw_fields_agree_with_field_iter`
+// encodes every kind with the ring's encoder and reads it back here.
+use crate::ring::record::{TAG_BOOL, TAG_F64, TAG_I64, TAG_NULL, TAG_STR, TAG_U64};
 
 /// Iterates an encoded field region as `(key bytes, value)` pairs, in logged order, without
 /// validating UTF-8. See the [module docs](self).

@@ -51,12 +51,12 @@ pub const MAX_KEY_LEN: usize = u16::MAX as usize;
 /// The most fields one record may carry.
 pub const MAX_FIELDS: usize = u16::MAX as usize;
 
-const TAG_NULL: u8 = 0;
-const TAG_I64: u8 = 1;
-const TAG_U64: u8 = 2;
-const TAG_F64: u8 = 3;
-const TAG_BOOL: u8 = 4;
-const TAG_STR: u8 = 5;
+pub(crate) const TAG_NULL: u8 = 0;
+pub(crate) const TAG_I64: u8 = 1;
+pub(crate) const TAG_U64: u8 = 2;
+pub(crate) const TAG_F64: u8 = 3;
+pub(crate) const TAG_BOOL: u8 = 4;
+pub(crate) const TAG_STR: u8 = 5;
 
 /// Why a record cannot be encoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
