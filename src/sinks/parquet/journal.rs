@@ -4,8 +4,10 @@
 //! lose the whole file. An Arrow IPC *stream* has no footer: every complete message stands on its
 //! own. While a Parquet file is open, every record batch written to it is first appended here,
 //! from the same Arrow buffers; when the Parquet footer is on disk and the file renamed, the
-//! journal is deleted. A later `ParquetSink::new` turns a leftover journal back into a Parquet
-//! file ([`read_committed`]).
+//! journal is emptied (a commit of zero bytes) and reused, renamed, for the sink's next file
+//! ([`Journal::recycle`]: its pages are already allocated, so the next file's journal writes take
+//! no allocating page faults); `close` deletes it. A later `ParquetSink::new` turns a leftover
+//! journal back into a Parquet file ([`read_committed`]); an emptied one is just removed.
 //!
 //! File layout:
 //!
