@@ -1,5 +1,4 @@
-//! Allocations per batch in steady state, counted by a global allocator on every thread (the sink
-//! encodes `fields_json` on a second thread); this file holds one test, so nothing else runs.
+//! Allocations per batch in steady state, counted by a global allocator on the writing thread.
 //! The column buffers are reused (one miss per file with the journal on), and the rest — Arrow's array and RecordBatch
 //! wrappers, the parquet encoders' per-batch work, the journal's IPC framing — stays a small,
 //! small number of allocations that grows with the pages the writer finishes, not with records. Run with `--nocapture`
@@ -10,16 +9,17 @@ mod common;
 
 use asynclog::{ParquetSink, ParquetSinkConfig, Sink};
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::cell::Cell;
 
 struct Counting;
 
-static ON: AtomicBool = AtomicBool::new(false);
-static ALLOCS: AtomicU64 = AtomicU64::new(0);
-static BYTES: AtomicU64 = AtomicU64::new(0);
+thread_local! {
+    static ON: Cell<bool> = const { Cell::new(false) };
+    static COUNT: Cell<(u64, u64)> = const { Cell::new((0, 0)) };
+}
 
-// SAFETY: every call is forwarded to `System` unchanged; counting only touches atomics, which
-// never allocate.
+// SAFETY: every call is forwarded to `System` unchanged; counting only touches const-initialised
+// thread-locals, which never allocate.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         count(layout.size());
@@ -38,10 +38,14 @@ unsafe impl GlobalAlloc for Counting {
 }
 
 fn count(bytes: usize) {
-    if ON.load(Relaxed) {
-        ALLOCS.fetch_add(1, Relaxed);
-        BYTES.fetch_add(bytes as u64, Relaxed);
-    }
+    let _ = ON.try_with(|on| {
+        if on.get() {
+            let _ = COUNT.try_with(|c| {
+                let (n, b) = c.get();
+                c.set((n + 1, b + bytes as u64));
+            });
+        }
+    });
 }
 
 #[global_allocator]
@@ -67,12 +71,11 @@ fn measure(journal: bool, per_batch: usize) -> ((u64, u64), u64) {
     }
     let mut samples = Vec::new();
     for batch in &batches[20..] {
-        ALLOCS.store(0, Relaxed);
-        BYTES.store(0, Relaxed);
-        ON.store(true, Relaxed);
+        COUNT.with(|c| c.set((0, 0)));
+        ON.with(|on| on.set(true));
         sink.write_batch(batch).unwrap();
-        ON.store(false, Relaxed);
-        samples.push((ALLOCS.load(Relaxed), BYTES.load(Relaxed)));
+        ON.with(|on| on.set(false));
+        samples.push(COUNT.with(|c| c.get()));
     }
     samples.sort();
     let misses = sink.buffer_reuse_misses();

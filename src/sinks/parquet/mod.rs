@@ -35,7 +35,6 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-mod encoder;
 mod files;
 mod journal;
 pub mod schema;
@@ -45,7 +44,6 @@ pub use schema::{arrow_schema, TimestampUnit, META_SCHEMA_VERSION, META_VERSION,
 use crate::batch::Batch;
 use crate::error::{Error, SinkError};
 use crate::sinks::Sink;
-use encoder::Encoder;
 use files::{FileName, Namer};
 use journal::Journal;
 use parquet::arrow::ArrowWriter;
@@ -215,7 +213,7 @@ pub enum RecoveryOutcome {
 /// A file being written.
 struct OpenFile {
     name: FileName,
-    writer: Encoder,
+    writer: ArrowWriter<File>,
     journal: Option<Journal>,
     opened_at: SystemTime,
 }
@@ -497,8 +495,11 @@ impl ParquetSink {
                 return Err(SinkError::io(format!("creating {}", temp.display()), e));
             }
         };
-        let writer = match Encoder::try_new(file, self.columns.schema().clone(), self.props.clone())
-        {
+        let writer = match ArrowWriter::try_new(
+            file,
+            self.columns.schema().clone(),
+            Some(self.props.clone()),
+        ) {
             Ok(writer) => writer,
             Err(e) => {
                 let _ = fs::remove_file(&temp);
@@ -695,34 +696,27 @@ impl ParquetSink {
             SinkError::Encode(format!("sink `{}`: building Arrow arrays: {e}", self.name))
         })?;
         let open = self.open.as_mut().expect("a file is open");
-        // The journal takes the batch while the encoder's second thread encodes `fields_json`.
-        let OpenFile {
-            name,
-            writer,
-            journal,
-            ..
-        } = open;
-        let (journaled, written) = writer.write(&record_batch, || match journal.as_mut() {
-            Some(journal) => journal.append(&record_batch),
-            None => Ok(()),
-        });
-        let written = written
-            .map_err(|e| parquet_error(format!("writing {}", name.in_progress().display()), e));
+        let mut result = Ok(());
+        if let Some(journal) = open.journal.as_mut() {
+            result = journal.append(&record_batch);
+        }
+        let journal_failed = result.is_err();
+        if result.is_ok() {
+            result = open.writer.write(&record_batch).map_err(|e| {
+                parquet_error(format!("writing {}", open.name.in_progress().display()), e)
+            });
+        }
         drop(record_batch);
         self.columns.reclaim(lent);
-        let error = match (journaled, written) {
-            (Ok(()), Ok(())) => return Ok(()),
-            (Ok(()), Err(error)) => error,
-            (Err(error), _) => {
-                // The journal did not commit the batch (it may hold a partial message past its
-                // commit), but the Parquet writer may hold part or all of it: the file is lost.
-                // Rebuild it from the journal, which holds exactly the batches before this one;
-                // the retry writes this batch to a new file.
-                let open = self.open.take().expect("a file is open");
-                drop(open.writer);
-                return Err(self.salvage(open.name, open.journal, error));
+        let Err(error) = result else { return Ok(()) };
+        if journal_failed {
+            // The Parquet file did not get the batch and is fine; the journal may hold a partial
+            // message, so end this file here and let the retry start a new one.
+            if let Err(finish) = self.finish_open() {
+                self.deferred = Some(finish);
             }
-        };
+            return Err(error);
+        }
         // The Parquet writer may hold part of the batch: the file is lost. Take the batch out of
         // the journal and rebuild the file from it; the retry writes the batch to a new file.
         let open = self.open.take().expect("a file is open");
