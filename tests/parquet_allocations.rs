@@ -101,7 +101,9 @@ fn allocations_per_batch_are_few_and_independent_of_batch_size() {
             (expected, expected),
             "column buffers were not reused"
         );
-        assert!(large.0 < 150, "{} allocations per batch", large.0);
+        // 128 KiB data pages: an 8192-record batch finishes about four pages, each a few
+        // allocations (page buffer, compressed copy, header).
+        assert!(large.0 < 200, "{} allocations per batch", large.0);
         // Nothing allocates per record: 8x the records, well under 8x the allocations (what
         // grows is the number of parquet pages finished per batch).
         assert!(large.0 < 3 * small.0, "{} vs {}", large.0, small.0);

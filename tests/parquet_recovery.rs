@@ -185,3 +185,43 @@ fn a_journal_killed_before_its_header_was_written_counts_as_empty() {
     ));
     assert!(journal.exists());
 }
+
+/// A finished file's journal is emptied and reused for the next file; a crash in the next file
+/// recovers exactly that file's rows, never the finished file's again.
+#[test]
+fn a_reused_journal_recovers_only_the_open_files_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = common::ManualClock::new(1_795_780_800);
+    let make = || {
+        ParquetSink::new(ParquetSinkConfig {
+            rotate_time: std::time::Duration::from_secs(60),
+            clock: clock.clock(),
+            ..config(dir.path(), true)
+        })
+        .unwrap()
+    };
+    let mut sink = make();
+    sink.write_batch(&common::batches::three_field_batch(0, 700))
+        .unwrap();
+    clock.advance(61);
+    sink.flush().unwrap(); // finishes the first file by time; its journal is kept, emptied
+    assert_eq!(sink.files_finished(), 1);
+    sink.write_batch(&common::batches::three_field_batch(700, 300))
+        .unwrap();
+    let journals = common::files_with_suffix(dir.path(), ".journal");
+    assert_eq!(journals.len(), 1, "one journal: {journals:?}");
+    let open = sink.open_file().unwrap();
+    assert_eq!(journals[0], open.with_extension("journal"));
+    std::mem::forget(sink); // dies with the second file open
+
+    let sink = make();
+    assert_eq!(sink.recoveries().len(), 1);
+    assert_eq!(sink.recoveries()[0].outcome, RecoveryOutcome::Rebuilt);
+    assert_eq!(sink.recovered_rows(), 300);
+    assert!(common::files_with_suffix(dir.path(), ".journal").is_empty());
+    let seqs: Vec<u64> = common::read_all(dir.path())
+        .iter()
+        .map(|row| common::seq_of(row).unwrap())
+        .collect();
+    assert_eq!(seqs, (0..1000).collect::<Vec<u64>>());
+}

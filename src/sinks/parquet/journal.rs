@@ -4,8 +4,10 @@
 //! lose the whole file. An Arrow IPC *stream* has no footer: every complete message stands on its
 //! own. While a Parquet file is open, every record batch written to it is first appended here,
 //! from the same Arrow buffers; when the Parquet footer is on disk and the file renamed, the
-//! journal is deleted. A later `ParquetSink::new` turns a leftover journal back into a Parquet
-//! file ([`read_committed`]).
+//! journal is emptied (a commit of zero bytes) and reused, renamed, for the sink's next file
+//! ([`Journal::recycle`]: its pages are already allocated, so the next file's journal writes take
+//! no allocating page faults); `close` deletes it. A later `ParquetSink::new` turns a leftover
+//! journal back into a Parquet file ([`read_committed`]); an emptied one is just removed.
 //!
 //! File layout:
 //!
@@ -46,26 +48,44 @@ pub(crate) const HEADER_LEN: usize = 64;
 const INITIAL_LEN: usize = 4 << 20;
 /// Largest single growth step.
 const MAX_GROWTH: usize = 256 << 20;
+/// Address space mapped for a new journal (not memory: only pages written are backed). A journal
+/// that grows past it is remapped.
+const RESERVE: usize = 1 << 30;
 
 /// Writes the IPC stream into the map, growing the file as needed.
+///
+/// The map covers [`RESERVE`] bytes of address space from the start, more than the file holds:
+/// growing the file then needs no new map (remapping faulted every page in again), and only
+/// bytes below `file_len` are ever touched.
 struct MapWriter {
     file: File,
     map: MmapMut,
+    /// The file's length (allocated on disk); at most `map.len()`.
+    file_len: usize,
     /// Next write offset (absolute, so `>= HEADER_LEN`).
     pos: usize,
 }
 
 impl MapWriter {
+    #[inline]
     fn ensure(&mut self, needed: usize) -> io::Result<()> {
-        if needed <= self.map.len() {
+        if needed <= self.file_len {
             return Ok(());
         }
-        let grow = self.map.len().clamp(INITIAL_LEN, MAX_GROWTH);
-        let new_len = needed.max(self.map.len() + grow);
+        self.grow(needed)
+    }
+
+    #[cold]
+    fn grow(&mut self, needed: usize) -> io::Result<()> {
+        let grow = self.file_len.clamp(INITIAL_LEN, MAX_GROWTH);
+        let new_len = needed.max(self.file_len + grow);
         allocate(&self.file, new_len as u64)?;
-        // SAFETY: as in `Journal::create`: the file is ours (created with `create_new`) and only
-        // this writer changes its length, so the map stays within the file.
-        self.map = unsafe { map(&self.file)? };
+        self.file_len = new_len;
+        if new_len > self.map.len() {
+            // SAFETY: as in `Journal::create`; the file now holds `new_len` bytes, and only the
+            // first `file_len` bytes of the map are accessed.
+            self.map = unsafe { map(&self.file, new_len.max(2 * self.map.len()))? };
+        }
         Ok(())
     }
 }
@@ -74,6 +94,7 @@ impl Write for MapWriter {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let end = self.pos + buf.len();
         self.ensure(end)?;
+        debug_assert!(end <= self.file_len && self.file_len <= self.map.len());
         self.map[self.pos..end].copy_from_slice(buf);
         self.pos = end;
         Ok(buf.len())
@@ -84,14 +105,18 @@ impl Write for MapWriter {
     }
 }
 
-/// Maps the whole file, faulting its pages in up front (`MAP_POPULATE`) rather than one by one
-/// as the stream reaches them.
+/// Maps `len` bytes of the file, which may be longer than the file: pages past its end must not
+/// be touched until the file has grown over them.
+// NB: an earlier version mapped exactly the file with `MAP_POPULATE` and remapped on every
+// growth; remapping and populating were 8% of `perf` samples of the default sink in
+// benches/parquet_sink.rs, on top of the write faults populating does not save on a shared map.
 ///
 /// # Safety
-/// Nothing may shrink the file while the map lives (accesses past its end raise SIGBUS).
-unsafe fn map(file: &File) -> io::Result<MmapMut> {
-    // SAFETY: the caller keeps the file at least as long as the map.
-    unsafe { MmapOptions::new().populate().map_mut(file) }
+/// Nothing may shrink the file while the map lives, and only the part within the file may be
+/// accessed (accesses past its end raise SIGBUS).
+unsafe fn map(file: &File, len: usize) -> io::Result<MmapMut> {
+    // SAFETY: the caller keeps the file at least as long as the map and stays within it.
+    unsafe { MmapOptions::new().len(len).map_mut(file) }
 }
 
 /// Reserves `len` bytes of real disk space (a sparse file would SIGBUS on a full disk).
@@ -147,11 +172,12 @@ impl Journal {
             // SAFETY: the file was just created by us (`create_new`) and is only resized by this
             // journal; another process truncating it would be a misuse we cannot guard against
             // (it would turn accesses past the new end into SIGBUS).
-            let mut map = unsafe { map(&file)? };
+            let mut map = unsafe { map(&file, RESERVE)? };
             map[..8].copy_from_slice(MAGIC);
             Ok(MapWriter {
                 file,
                 map,
+                file_len: INITIAL_LEN,
                 pos: HEADER_LEN,
             })
         })();
@@ -220,6 +246,55 @@ impl Journal {
         map[slot..slot + 24].copy_from_slice(&record);
     }
 
+    /// Empties the journal (its file was finished): commits zero bytes, so a recovery finds
+    /// nothing in it, and keeps file and map for [`recycle`](Self::recycle).
+    pub(crate) fn reset(&mut self) {
+        self.write_commit(0);
+        self.previous = 0;
+    }
+
+    /// Reuses an emptied ([`reset`](Self::reset)) journal for the next file: renames it to
+    /// `path` (which must not exist) and writes the schema over the old stream. The file's pages
+    /// are already allocated and mapped, so the next file's journal writes take no page faults
+    /// that allocate (the first file's journal takes one per 4 KiB page).
+    pub(crate) fn recycle(self, path: PathBuf, schema: &SchemaRef) -> Result<Journal, SinkError> {
+        debug_assert_eq!(self.committed, 0, "recycling a journal that was not reset");
+        let Journal {
+            path: old,
+            stream,
+            seq,
+            ..
+        } = self;
+        // Ends the old stream (an end-of-stream marker past the commit, never read).
+        let mut writer = stream
+            .into_inner()
+            .map_err(|e| io_error(&old, "recycling", e))?;
+        if let Err(e) = super::files::rename_no_replace(&old, &path) {
+            let _ = std::fs::remove_file(&old);
+            return Err(SinkError::io(
+                format!("renaming journal {} to {}", old.display(), path.display()),
+                e,
+            ));
+        }
+        writer.pos = HEADER_LEN;
+        let stream = match StreamWriter::try_new(writer, schema) {
+            Ok(stream) => stream,
+            Err(e) => {
+                let _ = std::fs::remove_file(&path);
+                return Err(io_error(&path, "recycling", e));
+            }
+        };
+        let mut journal = Journal {
+            path,
+            stream,
+            seq,
+            committed: 0,
+            previous: 0,
+        };
+        journal.commit();
+        Ok(journal)
+    }
+
     /// Unmaps and deletes the journal file.
     pub(crate) fn delete(self) -> Result<(), SinkError> {
         let path = self.path;
@@ -284,7 +359,8 @@ pub(crate) fn read_committed(path: &Path) -> Result<Committed, String> {
         .max()
         .map(|(_, len)| len as usize);
     // Killed after the magic, before the first commit (the schema's): nothing was committed.
-    let Some(committed) = committed else {
+    // A reset journal (its file was finished) commits nothing.
+    let Some(committed) = committed.filter(|&len| len > 0) else {
         return Ok(Committed {
             schema: None,
             batches: Vec::new(),

@@ -9,7 +9,7 @@
 //! | `fields_json` | `Utf8`                                      | `BYTE_ARRAY STRING`                            | yes      |
 //!
 //! `fields_json` is the record's fields as one JSON object, written by the same serializer as the
-//! JSON-lines output ([`write_fields_object`]); it is null when the record has no fields. Every
+//! JSON-lines output ([`write_fields_object`](crate::sinks::json::write_fields_object)); it is null when the record has no fields. Every
 //! file carries the key-value metadata [`META_VERSION`] (the asynclog version) and
 //! [`META_SCHEMA_VERSION`] ([`SCHEMA_VERSION`]).
 //!
@@ -20,7 +20,7 @@
 
 use crate::batch::Batch;
 use crate::ring::record::FieldIter;
-use crate::sinks::json::write_fields_object;
+use crate::sinks::json::{write_fields_object_to, JsonOut, SliceWriter};
 use crate::value::Level;
 use arrow_array::types::{Int8Type, UInt64Type};
 use arrow_array::{
@@ -34,6 +34,10 @@ use std::sync::Arc;
 
 /// Version of the column layout above; bumped whenever a column is added, removed or retyped.
 pub const SCHEMA_VERSION: &str = "1";
+/// Room reserved for `fields_json` per record and per byte of encoded fields (a guess: a record
+/// that does not fit grows the buffer).
+const FIELDS_ROOM_PER_RECORD: usize = 2;
+const FIELDS_ROOM_PER_BYTE: usize = 3;
 /// Key-value metadata key holding the asynclog crate version that wrote the file.
 pub const META_VERSION: &str = "asynclog.version";
 /// Key-value metadata key holding [`SCHEMA_VERSION`].
@@ -184,27 +188,42 @@ impl ColumnBuffers {
         let mut fields_bytes = std::mem::take(&mut self.fields_bytes);
         let mut fields_valid = std::mem::take(&mut self.fields_valid);
         fields_offsets.clear();
-        fields_bytes.clear();
         fields_valid.clear();
         fields_valid.resize(n.div_ceil(8), 0);
         fields_offsets.push(0);
-        let mut nulls = 0usize;
         let field_offsets = batch.field_offsets();
         let field_bytes = batch.field_bytes();
+        // The objects are written through the file sink's `SliceWriter` into `fields_bytes`,
+        // whose length is its usable room (kept between batches, so it is zeroed only when it
+        // grows). A record that does not fit grows it and is written again.
+        let room = FIELDS_ROOM_PER_RECORD * n + FIELDS_ROOM_PER_BYTE * field_bytes.len();
+        if fields_bytes.len() < room {
+            fields_bytes.resize(room, 0);
+        }
+        let mut nulls = 0usize;
+        let mut end = 0usize;
         for i in 0..n {
             let region = &field_bytes[field_offsets[i] as usize..field_offsets[i + 1] as usize];
             if region.is_empty() {
                 nulls += 1;
             } else {
-                write_fields_object(&mut fields_bytes, FieldIter::new(region));
+                loop {
+                    let mut out = SliceWriter::new(&mut fields_bytes[end..]);
+                    if write_fields_object_to(&mut out, FieldIter::new(region)).is_ok() {
+                        end += out.position();
+                        break;
+                    }
+                    let grown = (fields_bytes.len() * 2).max(end + 1024);
+                    fields_bytes.resize(grown, 0);
+                }
                 fields_valid[i / 8] |= 1 << (i % 8);
             }
-            let end = i32::try_from(fields_bytes.len()).map_err(|_| {
+            let offset = i32::try_from(end).map_err(|_| {
                 ArrowError::InvalidArgumentError(
                     "a batch's fields_json column passed 2 GiB; lower max_batch_records".into(),
                 )
             })?;
-            fields_offsets.push(end);
+            fields_offsets.push(offset);
         }
 
         let lent = Lent {
@@ -247,7 +266,7 @@ impl ColumnBuffers {
         let validity = (nulls > 0).then(|| NullBuffer::new(BooleanBuffer::new(f_valid, 0, n)));
         let fields_json: ArrayRef = Arc::new(StringArray::try_new(
             OffsetBuffer::new(ScalarBuffer::new(f_off, 0, n + 1)),
-            f_bytes,
+            f_bytes.slice_with_length(0, end),
             validity,
         )?);
         let record_batch = RecordBatch::try_new(
