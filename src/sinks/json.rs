@@ -403,6 +403,14 @@ pub fn write_fields_object(out: &mut Vec<u8>, fields: FieldIter<'_>) {
     out.push(b'}');
 }
 
+/// [`write_fields_object`] for an encoded field region from a batch, into any [`JsonOut`]
+/// (the Parquet sink's `fields_json` column): the fields are read as bytes, like the file sink's.
+pub(crate) fn write_fields_object_to<W: JsonOut>(out: &mut W, region: &[u8]) -> io::Result<()> {
+    out.write_all(b"{")?;
+    write_members(out, RawFields::new(region))?;
+    out.write_all(b"}")
+}
+
 /// A `FieldIter` item as a `RawFields` one.
 #[inline(always)]
 fn raw_field<'a>((key, value): (&'a str, Value<'a>)) -> (&'a [u8], RawValue<'a>) {

@@ -19,7 +19,6 @@
 //! [`ColumnBuffers::reclaim`]).
 
 use crate::batch::Batch;
-use crate::ring::record::FieldIter;
 use crate::sinks::json::{write_fields_object_to, JsonOut, SliceWriter};
 use crate::value::Level;
 use arrow_array::types::{Int8Type, UInt64Type};
@@ -209,7 +208,7 @@ impl ColumnBuffers {
             } else {
                 loop {
                     let mut out = SliceWriter::new(&mut fields_bytes[end..]);
-                    if write_fields_object_to(&mut out, FieldIter::new(region)).is_ok() {
+                    if write_fields_object_to(&mut out, region).is_ok() {
                         end += out.position();
                         break;
                     }
