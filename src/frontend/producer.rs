@@ -284,8 +284,9 @@ impl Producer {
         let (first, second) = chunk.as_mut_slices();
         let next_calls = first.as_ptr().wrapping_add(PREFETCH_AHEAD);
         record.encode_into(first, second);
-        // SAFETY: `EncodeRecord::encode_into` writes every byte of both slices, which together
-        // are the `len` bytes of the chunk.
+        // SAFETY: `record` is a `GeneralRecord` or a `CallsiteRecord` (this private function's
+        // only callers), whose `encode_into` writes every byte of both slices, which together are
+        // the `len` bytes of the chunk; `len` is that record's `encoded_len`.
         unsafe { chunk.commit_all() };
         prefetch_for_write(next_calls);
         self.after_commit()
