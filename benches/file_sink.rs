@@ -48,6 +48,25 @@ fn report_size(once: &Once, who: &str, path: &Path) {
     });
 }
 
+/// Logs `RECORDS` benchmark calls through one producer of `logger` and returns the time from
+/// the first call to `flush` returning.
+fn log_and_flush(logger: &Logger) -> Duration {
+    let mut producer = logger.producer().expect("a producer");
+    let start = Instant::now();
+    for i in 0..RECORDS {
+        asynclog::info!(
+            producer,
+            "order filled",
+            order_id = i,
+            price = 101.25,
+            symbol = "AAPL"
+        )
+        .expect("logging");
+    }
+    logger.flush().expect("flushing");
+    start.elapsed()
+}
+
 /// One iteration of asynclog: returns the time from the first log call to `flush` returning.
 fn asynclog_once(dir: &Path, config: impl Fn() -> Config) -> (Duration, PathBuf) {
     let path = dir.join("asynclog.log");
@@ -57,62 +76,18 @@ fn asynclog_once(dir: &Path, config: impl Fn() -> Config) -> (Duration, PathBuf)
         FileSink::new(&path).expect("creating the file sink"),
     ));
     let logger = Logger::new(config).expect("starting the logger");
-    let mut producer = logger.producer().expect("a producer");
-    let start = Instant::now();
-    for i in 0..RECORDS {
-        asynclog::info!(
-            producer,
-            "order filled",
-            order_id = i,
-            price = 101.25,
-            symbol = "AAPL"
-        )
-        .expect("logging");
-    }
-    logger.flush().expect("flushing");
-    let took = start.elapsed();
+    let took = log_and_flush(&logger);
     logger.close().expect("closing");
     (took, path)
 }
 
-/// A sink that only counts: the engine's own ceiling (log calls, rings, drain, batches).
-struct NullSink(u64);
-
-impl Sink for NullSink {
-    fn name(&self) -> &str {
-        "null"
-    }
-    fn write_batch(&mut self, batch: &Batch) -> Result<(), asynclog::SinkError> {
-        self.0 += black_box(batch.len()) as u64;
-        Ok(())
-    }
-    fn flush(&mut self) -> Result<(), asynclog::SinkError> {
-        Ok(())
-    }
-    fn close(&mut self) -> Result<(), asynclog::SinkError> {
-        Ok(())
-    }
-}
-
-/// One iteration through the engine into [`NullSink`].
+/// One iteration through the engine into a sink that writes nothing: the engine's own ceiling
+/// (log calls, rings, drain, batches).
 fn null_once() -> Duration {
     let mut config = Config::default();
-    config.sinks.push(Box::new(NullSink(0)));
+    config.sinks.push(Box::new(asynclog::NullSink));
     let logger = Logger::new(config).expect("starting the logger");
-    let mut producer = logger.producer().expect("a producer");
-    let start = Instant::now();
-    for i in 0..RECORDS {
-        asynclog::info!(
-            producer,
-            "order filled",
-            order_id = i,
-            price = 101.25,
-            symbol = "AAPL"
-        )
-        .expect("logging");
-    }
-    logger.flush().expect("flushing");
-    let took = start.elapsed();
+    let took = log_and_flush(&logger);
     assert_eq!(logger.stats().sinks[0].written_records, RECORDS);
     logger.close().expect("closing");
     took
