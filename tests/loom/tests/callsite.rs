@@ -3,15 +3,12 @@
 //! use the same id, and the drain, which learns the id only from a record in a ring, must find
 //! the call site in the table.
 //!
-//! Run: `RUSTFLAGS="--cfg loom" cargo test --release --test loom_callsite`. Without `--cfg loom`
-//! this file is empty.
+//! Run: `cargo test --release --manifest-path tests/loom/Cargo.toml`.
 //!
 //! A faithful model of the logic in `src/ring/callsite.rs` rather than that code itself (it uses
 //! std atomics in statics, which loom cannot explore): the same orderings, the table slot stored
 //! before the id is published, the id taken with a compare-exchange. `id_published_before_the_slot`
 //! shows that loom catches the slip of publishing the id before the table slot is filled.
-
-#![cfg(loom)]
 
 use loom::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use loom::sync::Arc;

@@ -1,9 +1,7 @@
 //! Loom model of the close protocol: a log call that returns `Ok` is delivered, even when it races
 //! with `close` (including a thread's first log call, which registers its ring).
 //!
-//! Run: `RUSTFLAGS="--cfg loom" cargo test --release --test loom_close` (with
-//! `CARGO_TARGET_DIR` pointing somewhere else than the normal build, as the flag rebuilds every
-//! dependency). Without `--cfg loom` this file is empty.
+//! Run: `cargo test --release --manifest-path tests/loom/Cargo.toml`.
 //!
 //! # What is modelled
 //! This is a faithful model of the logic, not the real code: loom can only explore code written
@@ -31,8 +29,6 @@
 //!
 //! `producer_without_the_light_fence_loses_records` shows the model is not vacuous: drop the
 //! producer's fence and loom finds an execution where a call returns `Ok` and its record is lost.
-
-#![cfg(loom)]
 
 use loom::cell::UnsafeCell;
 use loom::sync::atomic::{fence, AtomicBool, AtomicUsize, Ordering};

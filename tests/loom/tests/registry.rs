@@ -3,16 +3,13 @@
 //! happens after a registration (say, one answering a `flush` requested after the producer's
 //! first log call) adopts that ring.
 //!
-//! Run: `RUSTFLAGS="--cfg loom" cargo test --release --test loom_registry`. Without `--cfg loom`
-//! this file is empty.
+//! Run: `cargo test --release --manifest-path tests/loom/Cargo.toml`.
 //!
 //! This is a faithful model of the logic in `src/ring/mod.rs` rather than that code itself (the
 //! registry holds `rtrb` consumers and uses std's mutex, which loom cannot explore); the model
 //! keeps its orderings and the fact that `register` sets the flag while still holding the lock.
 //! `flag_set_before_the_push_loses_a_ring` shows that loom catches the obvious slip of setting
 //! the flag before the ring is in the list.
-
-#![cfg(loom)]
 
 use loom::sync::atomic::{AtomicBool, Ordering};
 use loom::sync::{Arc, Mutex};
