@@ -155,3 +155,31 @@ fn a_call_site_after_close_reports_closed() {
     ));
     assert_eq!(collector.len(), 1);
 }
+
+#[test]
+fn a_hand_made_call_site_with_the_wrong_number_of_values_takes_the_general_record() {
+    use asynclog::ring::callsite::Callsite;
+    use asynclog::Value;
+    static SITE: Callsite = Callsite::new("hand made", &["a"]);
+    let collector = Collector::default();
+    let logger = Logger::new(config_with(&collector)).unwrap();
+    logger
+        .log_callsite(Level::Info, &SITE, [Value::U64(1), Value::U64(2)])
+        .unwrap();
+    logger
+        .log_callsite(Level::Info, &SITE, [Value::U64(3)])
+        .unwrap();
+    logger.flush().unwrap();
+    let seen = collector.records();
+    assert_eq!(seen.len(), 2, "neither record was lost");
+    assert_eq!(seen[0].message, "hand made");
+    // The value without a key gets the empty key.
+    assert_eq!(
+        seen[0].fields,
+        [
+            ("a".to_owned(), OwnedValue::U64(1)),
+            (String::new(), OwnedValue::U64(2))
+        ]
+    );
+    assert_eq!(seen[1].fields, [("a".to_owned(), OwnedValue::U64(3))]);
+}
