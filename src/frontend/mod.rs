@@ -163,17 +163,12 @@ impl Logger {
         callsite: &'static Callsite,
         values: [Value<'_>; N],
     ) -> Result<(), LogError> {
-        // The macro always passes one value per key; a hand-made call that does not gets the
-        // general record, which carries its own keys, rather than a record the drain rejects.
-        let id = match callsite.id() {
-            Some(id) if callsite.keys().len() == N => id,
-            _ => {
-                return self.log(
-                    level,
-                    callsite.message(),
-                    &callsite_fields(callsite, &values),
-                );
-            }
+        let Some(id) = callsite.id_for(N) else {
+            return self.log(
+                level,
+                callsite.message(),
+                &callsite_fields(callsite, &values),
+            );
         };
         let result = self.with_local_producer(move |p| p.write_callsite_now(level, id, values));
         self.shared

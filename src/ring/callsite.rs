@@ -86,6 +86,14 @@ impl Callsite {
         }
     }
 
+    /// [`id`](Self::id) for a call passing `values` values: `None` as well when that is not
+    /// one per key (only a hand-made call can do that), so such a call takes the general record,
+    /// which carries its own keys, rather than making one the drain rejects.
+    #[inline(always)]
+    pub fn id_for(&'static self, values: usize) -> Option<u32> {
+        self.id().filter(|_| self.keys.len() == values)
+    }
+
     #[cold]
     #[inline(never)]
     fn register(&'static self) -> Option<u32> {
