@@ -155,6 +155,15 @@ pub struct Header {
 /// record that wraps around the end of the ring.
 trait Out {
     fn put(&mut self, bytes: &[u8]);
+
+    /// Puts a one-byte tag and then `payload`, as two stores into the output. Gluing them into
+    /// one array first would make the CPU load that array back from the stack across two
+    /// differently sized stores, which store forwarding cannot serve (a stall per field).
+    #[inline(always)]
+    fn put_tagged<const P: usize>(&mut self, tag: u8, payload: [u8; P]) {
+        self.put(&[tag]);
+        self.put(&payload);
+    }
 }
 
 /// A cursor over one contiguous slice. `split_at_mut` with the (usually constant) length lets
@@ -421,14 +430,12 @@ fn fixed_header(
 #[inline(always)]
 fn put_value(out: &mut impl Out, value: &Value<'_>) {
     match *value {
-        Value::I64(v) => out.put(&tagged_word(TAG_I64, v.to_le_bytes())),
-        Value::U64(v) => out.put(&tagged_word(TAG_U64, v.to_le_bytes())),
-        Value::F64(v) => out.put(&tagged_word(TAG_F64, v.to_bits().to_le_bytes())),
-        Value::Bool(v) => out.put(&[TAG_BOOL, v as u8]),
+        Value::I64(v) => out.put_tagged(TAG_I64, v.to_le_bytes()),
+        Value::U64(v) => out.put_tagged(TAG_U64, v.to_le_bytes()),
+        Value::F64(v) => out.put_tagged(TAG_F64, v.to_bits().to_le_bytes()),
+        Value::Bool(v) => out.put_tagged(TAG_BOOL, [v as u8]),
         Value::Str(s) => {
-            let mut head = [TAG_STR, 0, 0, 0, 0];
-            head[1..].copy_from_slice(&(s.len() as u32).to_le_bytes());
-            out.put(&head);
+            out.put_tagged(TAG_STR, (s.len() as u32).to_le_bytes());
             out.put(s.as_bytes());
         }
         Value::Null => out.put(&[TAG_NULL]),
@@ -476,13 +483,6 @@ fn encode_with(
         out.put(field.key.as_bytes());
         put_value(out, &field.value);
     }
-}
-
-#[inline(always)]
-fn tagged_word(tag: u8, word: [u8; 8]) -> [u8; 9] {
-    let mut out = [tag, 0, 0, 0, 0, 0, 0, 0, 0];
-    out[1..].copy_from_slice(&word);
-    out
 }
 
 /// Encodes a record into a fresh vector (tests, fuzzing, and off-hot-path callers).
