@@ -119,6 +119,11 @@ struct Ring {
     thread_id: u64,
     /// Bytes this pass may still take (what was there when the pass began).
     budget: usize,
+    /// The converted time of the last clock-stamped record taken from this ring. Ticks from one
+    /// producer only grow, but re-anchoring the conversion to the wall clock (every 50 ms) can
+    /// map a later tick a little before an earlier one; clamping to this keeps each producer's
+    /// timestamps in order.
+    last_tick_ns: i64,
 }
 
 /// The header of a ring's next record, read without consuming it.
@@ -211,6 +216,7 @@ impl Drain {
                 counters: handle.counters,
                 thread_id: handle.thread_id,
                 budget: 0,
+                last_tick_ns: i64::MIN,
             });
         }
     }
@@ -268,7 +274,9 @@ impl Drain {
         let timestamp_ns = if header[5] & FLAG_WALL_CLOCK != 0 {
             raw as i64
         } else {
-            self.converter.to_wall_ns(raw)
+            let ns = self.converter.to_wall_ns(raw).max(ring.last_tick_ns);
+            ring.last_tick_ns = ns;
+            ns
         };
         Some(Peeked { len, timestamp_ns })
     }
