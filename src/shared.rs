@@ -8,6 +8,7 @@ use crate::ring::Registry;
 use crate::telemetry::{call_hook, Hooks, SinkCounters, Stats};
 use crate::value::{Field, Level, MessageRef, Value};
 use crossbeam_utils::sync::Unparker;
+use crossbeam_utils::CachePadded;
 use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering::Relaxed};
 use std::sync::mpsc::{sync_channel, Sender, SyncSender};
@@ -42,10 +43,13 @@ pub struct Shared {
     /// Stamp records with TSC ticks (else wall-clock ns).
     pub use_tsc: bool,
     pub hooks: Hooks,
-    pub registry: Registry,
+    /// Written when threads start and stop logging: kept off the cache line of the fields above,
+    /// which every log call reads.
+    pub registry: CachePadded<Registry>,
     pub commands: Sender<Command>,
     pub drain_waker: Unparker,
-    pub counters: EngineCounters,
+    /// Written by the drain at every batch: on a cache line of its own, for the same reason.
+    pub counters: CachePadded<EngineCounters>,
 }
 
 thread_local! {

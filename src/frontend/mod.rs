@@ -5,6 +5,7 @@ mod producer;
 
 pub(crate) use producer::callsite_fields;
 pub use producer::Producer;
+use producer::Refused;
 
 use crate::config::Config;
 use crate::error::{Error, LogError};
@@ -13,6 +14,7 @@ use crate::ring::{barrier, clock};
 use crate::shared::{on_internal_thread, Command, EngineCounters, Shared};
 use crate::telemetry::{SinkCounters, Stats};
 use crate::value::{Field, Level, LogMessage, Value};
+use crossbeam_utils::CachePadded;
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
@@ -93,7 +95,7 @@ impl Logger {
             registry: Default::default(),
             commands,
             drain_waker: parker.unparker().clone(),
-            counters,
+            counters: CachePadded::new(counters),
         });
         let settings = crate::drain::Settings {
             max_workers: config.max_workers,
@@ -148,7 +150,9 @@ impl Logger {
         if !self.enabled(level) {
             return Ok(());
         }
-        let result = self.with_local_producer(|p| p.write_now(level, message, fields));
+        let result = self
+            .with_local_producer(|p| p.write_now(level, message, fields))
+            .map_err(|r| r.into_log_error(self.shared.ring_bytes, fields));
         self.shared.after_log(&result, level, message, fields);
         result
     }
@@ -170,7 +174,12 @@ impl Logger {
                 &callsite_fields(callsite, &values),
             );
         };
-        let result = self.with_local_producer(move |p| p.write_callsite_now(level, id, values));
+        let result = self
+            .with_local_producer(
+                #[inline(always)]
+                move |p| p.write_callsite_now(level, id, values),
+            )
+            .map_err(|r| r.into_log_error(self.shared.ring_bytes, &[]));
         self.shared
             .after_log_callsite(&result, level, callsite, &values);
         result
@@ -218,9 +227,11 @@ impl Logger {
             return Ok(());
         }
         let fields = message.borrowed_fields();
-        let result = self.with_local_producer(|p| {
-            p.write_at(message.level, message.timestamp, &message.message, &fields)
-        });
+        let result = self
+            .with_local_producer(|p| {
+                p.write_at(message.level, message.timestamp, &message.message, &fields)
+            })
+            .map_err(|r| r.into_log_error(self.shared.ring_bytes, &fields));
         self.shared
             .after_log(&result, message.level, &message.message, &fields);
         result
@@ -309,19 +320,26 @@ impl Logger {
     #[inline(always)]
     fn with_local_producer(
         &self,
-        f: impl FnOnce(&mut Producer) -> Result<(), LogError>,
-    ) -> Result<(), LogError> {
-        LOCAL_PRODUCERS
-            .try_with(|cell| {
-                let Ok(mut local) = cell.try_borrow_mut() else {
-                    return Err(LogError::Reentrant);
-                };
-                match &mut local.first {
-                    Some(producer) if producer.logger_id() == self.shared.id => f(producer),
-                    _ => f(self.other_local_producer(&mut local)?),
-                }
-            })
-            .unwrap_or(Err(LogError::ThreadExiting))
+        f: impl FnOnce(&mut Producer) -> Result<(), Refused>,
+    ) -> Result<(), Refused> {
+        // Only the cell's address comes out of `try_with`: a closure that did the whole call made
+        // `try_with` a big generic function that the compiler sometimes declined to inline,
+        // which cost ~10 ns per call (examples/callcost, hot_path bench).
+        let Ok(cell) = LOCAL_PRODUCERS.try_with(|cell| cell as *const RefCell<LocalProducers>)
+        else {
+            return Err(Refused::ThreadExiting);
+        };
+        // SAFETY: a thread-local lives until this thread runs its destructors at exit, and this
+        // call returns before then (`try_with` succeeding means they have not started), so the
+        // pointer is valid for the whole call. The `RefCell` still guards against re-entry.
+        let cell = unsafe { &*cell };
+        let Ok(mut local) = cell.try_borrow_mut() else {
+            return Err(Refused::Reentrant);
+        };
+        match &mut local.first {
+            Some(producer) if producer.logger_id() == self.shared.id => f(producer),
+            _ => f(self.other_local_producer(&mut local)?),
+        }
     }
 
     /// This thread's producer for this logger when it is not in `first`; creates it if needed.
@@ -330,13 +348,13 @@ impl Logger {
     fn other_local_producer<'a>(
         &self,
         local: &'a mut LocalProducers,
-    ) -> Result<&'a mut Producer, LogError> {
+    ) -> Result<&'a mut Producer, Refused> {
         let id = self.shared.id;
         if let Some(index) = local.others.iter().position(|p| p.logger_id() == id) {
             return Ok(&mut local.others[index]);
         }
         if self.is_closed() {
-            return Err(LogError::Closed);
+            return Err(Refused::Closed);
         }
         // Producers of closed loggers are dead weight; dropping them frees their rings.
         local.others.retain(|p| !p.logger_closed());

@@ -98,7 +98,9 @@ impl Producer {
         if !self.enabled(level) {
             return Ok(());
         }
-        let result = self.write_now(level, message, fields);
+        let result = self
+            .write_now(level, message, fields)
+            .map_err(|r| r.into_log_error(self.capacity, fields));
         self.shared.after_log(&result, level, message, fields);
         result
     }
@@ -120,7 +122,9 @@ impl Producer {
                 &callsite_fields(callsite, &values),
             );
         };
-        let result = self.write_callsite_now(level, id, values);
+        let result = self
+            .write_callsite_now(level, id, values)
+            .map_err(|r| r.into_log_error(self.capacity, &[]));
         self.shared
             .after_log_callsite(&result, level, callsite, &values);
         result
@@ -163,7 +167,9 @@ impl Producer {
             return Ok(());
         }
         let fields = message.borrowed_fields();
-        let result = self.write_at(message.level, message.timestamp, &message.message, &fields);
+        let result = self
+            .write_at(message.level, message.timestamp, &message.message, &fields)
+            .map_err(|r| r.into_log_error(self.capacity, &fields));
         self.shared
             .after_log(&result, message.level, &message.message, &fields);
         result
@@ -176,7 +182,7 @@ impl Producer {
         timestamp: SystemTime,
         message: &str,
         fields: &[Field<'_>],
-    ) -> Result<(), LogError> {
+    ) -> Result<(), Refused> {
         let header = Header {
             level,
             flags: FLAG_WALL_CLOCK,
@@ -215,7 +221,7 @@ impl Producer {
         level: Level,
         message: &str,
         fields: &[Field<'_>],
-    ) -> Result<(), LogError> {
+    ) -> Result<(), Refused> {
         let header = self.header_now(level);
         self.write(header, message, fields)
     }
@@ -227,7 +233,7 @@ impl Producer {
         level: Level,
         callsite_id: u32,
         values: [Value<'_>; N],
-    ) -> Result<(), LogError> {
+    ) -> Result<(), Refused> {
         // `values` is taken by value: a private copy whose address never escapes, so the
         // compiler can keep the (constant) variants in registers across the stores into the
         // ring instead of reloading them after each one.
@@ -237,8 +243,8 @@ impl Producer {
             values,
         };
         match record.encoded_len() {
-            Ok(len) => self.commit_record(len, record),
-            Err(e) => Err(self.refuse(e, &[])),
+            Ok(len) => self.commit_record(len, &record),
+            Err(e) => Err(self.refuse(e)),
         }
     }
 
@@ -249,25 +255,25 @@ impl Producer {
         header: Header,
         message: &str,
         fields: &[Field<'_>],
-    ) -> Result<(), LogError> {
+    ) -> Result<(), Refused> {
         let record = GeneralRecord {
             header,
             message,
             fields,
         };
         match record.encoded_len() {
-            Ok(len) => self.commit_record(len, record),
-            Err(e) => Err(self.refuse(e, fields)),
+            Ok(len) => self.commit_record(len, &record),
+            Err(e) => Err(self.refuse(e)),
         }
     }
 
     /// The hot path: reserve `len` bytes, encode, commit. No allocation, no lock, no syscall
     /// unless the ring is full under `Block`.
     #[inline(always)]
-    fn commit_record(&mut self, len: usize, record: impl EncodeRecord) -> Result<(), LogError> {
+    fn commit_record(&mut self, len: usize, record: &impl EncodeRecord) -> Result<(), Refused> {
         // 1. A closed logger's drain is gone: refuse before touching the ring.
         if self.shared.closed.load(Relaxed) {
-            return Err(LogError::Closed);
+            return Err(Refused::Closed);
         }
         // 2. Reserve, usually against the cached head index (no shared cache line); `make_room`
         //    refreshes it, and blocks or drops when the ring really is full.
@@ -296,20 +302,89 @@ impl Producer {
     /// `ring::barrier`): if close began, the drain may already have made its last pass and this
     /// record may be lost.
     #[inline(always)]
-    fn after_commit(&self) -> Result<(), LogError> {
+    fn after_commit(&self) -> Result<(), Refused> {
         self.counters.add_buffered();
         barrier::light();
         if self.shared.closed.load(Relaxed) {
-            return Err(LogError::Closed);
+            return Err(Refused::Closed);
         }
         Ok(())
     }
 
     #[cold]
-    fn refuse(&self, error: EncodeError, fields: &[Field<'_>]) -> LogError {
+    fn refuse(&self, error: EncodeError) -> Refused {
         self.counters.add_dropped();
         match error {
-            EncodeError::KeyTooLong => {
+            EncodeError::KeyTooLong => Refused::KeyTooLong,
+            EncodeError::TooManyFields => Refused::TooManyFields,
+            EncodeError::TooLong => Refused::TooLarge { size: usize::MAX },
+        }
+    }
+
+    /// The ring lacks `len` free bytes: apply the backpressure strategy.
+    #[cold]
+    #[inline(never)]
+    fn make_room(&mut self, len: usize) -> Result<(), Refused> {
+        if len > self.capacity {
+            self.counters.add_dropped();
+            return Err(Refused::TooLarge { size: len });
+        }
+        match self.shared.backpressure {
+            Backpressure::Drop => {
+                self.counters.add_dropped();
+                Err(Refused::Dropped)
+            }
+            Backpressure::Block => {
+                let backoff = Backoff::new();
+                loop {
+                    if self.ring.slots() >= len {
+                        return Ok(());
+                    }
+                    if self.shared.closed.load(Relaxed) {
+                        return Err(Refused::Closed);
+                    }
+                    if backoff.is_completed() {
+                        std::thread::park_timeout(BLOCKED_SLEEP);
+                    } else {
+                        backoff.snooze();
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Why the hot path refused a record. At 16 bytes a `Result<(), Refused>` comes back in two
+/// registers; a `Result<(), LogError>` is 24 bytes and went through the stack, where copying it
+/// cost a failed store forward on every call (see `benches/hot_path.rs` in the README).
+/// [`Refused::into_log_error`] makes the public error, off the hot path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Refused {
+    Closed,
+    Dropped,
+    /// `size` is `usize::MAX` for a record longer than the encoding allows.
+    TooLarge {
+        size: usize,
+    },
+    KeyTooLong,
+    TooManyFields,
+    Reentrant,
+    ThreadExiting,
+}
+
+impl Refused {
+    /// The public error; `fields` are the call's (to name the over-long key).
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn into_log_error(self, ring_bytes: usize, fields: &[Field<'_>]) -> LogError {
+        match self {
+            Refused::Closed => LogError::Closed,
+            Refused::Dropped => LogError::Dropped,
+            Refused::TooLarge { size } => LogError::TooLarge {
+                size,
+                capacity: ring_bytes,
+            },
+            Refused::KeyTooLong => {
                 let key = fields
                     .iter()
                     .map(|f| f.key)
@@ -323,48 +398,11 @@ impl Producer {
                     key_prefix: key[..end].to_owned(),
                 }
             }
-            EncodeError::TooManyFields => LogError::TooManyFields {
+            Refused::TooManyFields => LogError::TooManyFields {
                 count: fields.len(),
             },
-            EncodeError::TooLong => LogError::TooLarge {
-                size: usize::MAX,
-                capacity: self.capacity,
-            },
-        }
-    }
-
-    /// The ring lacks `len` free bytes: apply the backpressure strategy.
-    #[cold]
-    #[inline(never)]
-    fn make_room(&mut self, len: usize) -> Result<(), LogError> {
-        if len > self.capacity {
-            self.counters.add_dropped();
-            return Err(LogError::TooLarge {
-                size: len,
-                capacity: self.capacity,
-            });
-        }
-        match self.shared.backpressure {
-            Backpressure::Drop => {
-                self.counters.add_dropped();
-                Err(LogError::Dropped)
-            }
-            Backpressure::Block => {
-                let backoff = Backoff::new();
-                loop {
-                    if self.ring.slots() >= len {
-                        return Ok(());
-                    }
-                    if self.shared.closed.load(Relaxed) {
-                        return Err(LogError::Closed);
-                    }
-                    if backoff.is_completed() {
-                        std::thread::park_timeout(BLOCKED_SLEEP);
-                    } else {
-                        backoff.snooze();
-                    }
-                }
-            }
+            Refused::Reentrant => LogError::Reentrant,
+            Refused::ThreadExiting => LogError::ThreadExiting,
         }
     }
 }
@@ -384,7 +422,11 @@ fn prefetch_for_write(at: *const MaybeUninit<u8>) {
     // SAFETY: a prefetch is only a hint: it never faults and is not a memory access in Rust's
     // abstract machine. `at` may lie past the ring's end, which only makes the hint useless.
     unsafe {
-        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_ET0 }>(at.cast::<i8>());
+        // `_mm_prefetch::<_MM_HINT_ET0>` compiles to a plain read prefetch (`prefetcht0`) unless
+        // the build enables the `prfchw` target feature, and a line fetched for reading still
+        // needs an ownership round trip at the first store. `prefetchw` itself decodes on every
+        // x86-64 (a no-op where unsupported).
+        std::arch::asm!("prefetchw [{at}]", at = in(reg) at, options(nostack, preserves_flags, readonly));
     }
     #[cfg(not(target_arch = "x86_64"))]
     let _ = at;

@@ -282,7 +282,7 @@ impl EncodeRecord for GeneralRecord<'_> {
 
     #[inline(always)]
     fn encode_into(&self, first: &mut [MaybeUninit<u8>], second: &mut [MaybeUninit<u8>]) {
-        encode_into(first, second, self.header, self.message, self.fields)
+        encode_into(first, second, &self.header, self.message, self.fields)
     }
 }
 
@@ -305,7 +305,7 @@ impl<const N: usize> EncodeRecord for CallsiteRecord<'_, N> {
 
     #[inline(always)]
     fn encode_into(&self, first: &mut [MaybeUninit<u8>], second: &mut [MaybeUninit<u8>]) {
-        encode_callsite_into(first, second, self.header, self.callsite_id, &self.values)
+        encode_callsite_into(first, second, &self.header, self.callsite_id, &self.values)
     }
 }
 
@@ -319,7 +319,7 @@ impl<const N: usize> EncodeRecord for CallsiteRecord<'_, N> {
 pub fn encode_into(
     first: &mut [MaybeUninit<u8>],
     second: &mut [MaybeUninit<u8>],
-    header: Header,
+    header: &Header,
     message: &str,
     fields: &[Field<'_>],
 ) {
@@ -346,7 +346,7 @@ pub fn encode_into(
 pub fn encode_callsite_into<const N: usize>(
     first: &mut [MaybeUninit<u8>],
     second: &mut [MaybeUninit<u8>],
-    header: Header,
+    header: &Header,
     callsite_id: u32,
     values: &[Value<'_>; N],
 ) {
@@ -370,7 +370,7 @@ fn encode_callsite_wrapped<const N: usize>(
     first: &mut [MaybeUninit<u8>],
     second: &mut [MaybeUninit<u8>],
     total: usize,
-    header: Header,
+    header: &Header,
     callsite_id: u32,
     values: &[Value<'_>; N],
 ) {
@@ -390,7 +390,7 @@ fn encode_callsite_wrapped<const N: usize>(
 fn encode_callsite_with<const N: usize>(
     out: &mut impl Out,
     total: usize,
-    header: Header,
+    header: &Header,
     callsite_id: u32,
     values: &[Value<'_>; N],
 ) {
@@ -448,7 +448,7 @@ fn encode_wrapped(
     first: &mut [MaybeUninit<u8>],
     second: &mut [MaybeUninit<u8>],
     total: usize,
-    header: Header,
+    header: &Header,
     message: &str,
     fields: &[Field<'_>],
 ) {
@@ -465,7 +465,7 @@ fn encode_wrapped(
 fn encode_with(
     out: &mut impl Out,
     total: usize,
-    header: Header,
+    header: &Header,
     message: &str,
     fields: &[Field<'_>],
 ) {
@@ -840,7 +840,7 @@ mod tests {
         for split in 0..=want.len() {
             let mut first = vec![MaybeUninit::uninit(); split];
             let mut second = vec![MaybeUninit::uninit(); want.len() - split];
-            encode_into(&mut first, &mut second, header, "msg", &fields);
+            encode_into(&mut first, &mut second, &header, "msg", &fields);
             // SAFETY: encode_into initialised every byte of both slices.
             let got: Vec<u8> = first
                 .iter()
@@ -876,7 +876,7 @@ mod tests {
         for split in 0..=len {
             let mut first = vec![MaybeUninit::uninit(); split];
             let mut second = vec![MaybeUninit::uninit(); len - split];
-            encode_callsite_into(&mut first, &mut second, header, id, &values);
+            encode_callsite_into(&mut first, &mut second, &header, id, &values);
             // SAFETY: encode_callsite_into initialised every byte of both slices.
             let bytes: Vec<u8> = first
                 .iter()
@@ -917,7 +917,7 @@ mod tests {
             timestamp: 1,
         };
         let mut out = vec![MaybeUninit::uninit(); callsite_record_len(&good).unwrap()];
-        encode_callsite_into(&mut out, &mut [], header, 1, &good);
+        encode_callsite_into(&mut out, &mut [], &header, 1, &good);
         // SAFETY: encode_callsite_into initialised every byte.
         let bytes: Vec<u8> = out.iter().map(|b| unsafe { b.assume_init() }).collect();
         let values = &bytes[HEADER_LEN..];

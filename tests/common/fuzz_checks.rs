@@ -164,7 +164,7 @@ pub fn ring_round_trip(data: &[u8]) {
     let split = input.split as usize % (len + 1);
     let mut first = vec![MaybeUninit::new(0xA5u8); split];
     let mut second = vec![MaybeUninit::new(0x5Au8); len - split];
-    encode_into(&mut first, &mut second, header, &rec.message, &fields);
+    encode_into(&mut first, &mut second, &header, &rec.message, &fields);
     let wrapped: Vec<u8> = first
         .iter()
         .chain(&second)
