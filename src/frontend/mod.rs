@@ -5,7 +5,7 @@ mod producer;
 
 pub(crate) use producer::callsite_fields;
 pub use producer::Producer;
-use producer::Refused;
+pub(crate) use producer::Refused;
 
 use crate::config::Config;
 use crate::error::{Error, LogError};
@@ -150,11 +150,11 @@ impl Logger {
         if !self.enabled(level) {
             return Ok(());
         }
-        let result = self
-            .with_local_producer(|p| p.write_now(level, message, fields))
-            .map_err(|r| r.into_log_error(self.shared.ring_bytes, fields));
-        self.shared.after_log(&result, level, message, fields);
-        result
+        let refused = self.with_local_producer(|p| p.write_now(level, message, fields));
+        if refused.is_ok() && !self.shared.wants_buffered_hook() {
+            return Ok(());
+        }
+        self.shared.finish_log(refused, level, message, fields)
     }
 
     /// The macros' path for a literal message: see [`Callsite`]. The macro has already checked
@@ -174,15 +174,15 @@ impl Logger {
                 &callsite_fields(callsite, &values),
             );
         };
-        let result = self
-            .with_local_producer(
-                #[inline(always)]
-                move |p| p.write_callsite_now(level, id, values),
-            )
-            .map_err(|r| r.into_log_error(self.shared.ring_bytes, &[]));
+        let refused = self.with_local_producer(
+            #[inline(always)]
+            move |p| p.write_callsite_now(level, id, values),
+        );
+        if refused.is_ok() && !self.shared.wants_buffered_hook() {
+            return Ok(());
+        }
         self.shared
-            .after_log_callsite(&result, level, callsite, &values);
-        result
+            .finish_log_callsite(refused, level, callsite, values)
     }
 
     /// Logs at [`Level::Trace`].

@@ -98,11 +98,11 @@ impl Producer {
         if !self.enabled(level) {
             return Ok(());
         }
-        let result = self
-            .write_now(level, message, fields)
-            .map_err(|r| r.into_log_error(self.capacity, fields));
-        self.shared.after_log(&result, level, message, fields);
-        result
+        let refused = self.write_now(level, message, fields);
+        if refused.is_ok() && !self.shared.wants_buffered_hook() {
+            return Ok(());
+        }
+        self.shared.finish_log(refused, level, message, fields)
     }
 
     /// The macros' path for a literal message: see [`Callsite`]. The macro has already checked
@@ -122,12 +122,12 @@ impl Producer {
                 &callsite_fields(callsite, &values),
             );
         };
-        let result = self
-            .write_callsite_now(level, id, values)
-            .map_err(|r| r.into_log_error(self.capacity, &[]));
+        let refused = self.write_callsite_now(level, id, values);
+        if refused.is_ok() && !self.shared.wants_buffered_hook() {
+            return Ok(());
+        }
         self.shared
-            .after_log_callsite(&result, level, callsite, &values);
-        result
+            .finish_log_callsite(refused, level, callsite, values)
     }
 
     /// Logs at [`Level::Trace`].
