@@ -289,7 +289,13 @@ impl Producer {
         // 3. Encode straight into the ring (two slices when the record wraps).
         let (first, second) = chunk.as_mut_slices();
         let next_calls = first.as_ptr().wrapping_add(PREFETCH_AHEAD);
-        record.encode_into(first, second);
+        if second.is_empty() {
+            // Re-sliced to `len`, which is a constant for most call sites, so the compiler can
+            // drop the encoder's bounds check at every field.
+            record.encode_into(&mut first[..len], second);
+        } else {
+            record.encode_into(first, second);
+        }
         // SAFETY: `record` is a `GeneralRecord` or a `CallsiteRecord` (this private function's
         // only callers), whose `encode_into` writes every byte of both slices, which together are
         // the `len` bytes of the chunk; `len` is that record's `encoded_len`.

@@ -360,7 +360,9 @@ pub fn encode_callsite_into<const N: usize>(
             values,
         );
     } else {
-        encode_callsite_wrapped(first, second, total, header, callsite_id, values);
+        // By value: a reference here, even on this cold path, keeps the header and values in
+        // memory on the hot one.
+        encode_callsite_wrapped(first, second, total, *header, callsite_id, *values);
     }
 }
 
@@ -370,16 +372,16 @@ fn encode_callsite_wrapped<const N: usize>(
     first: &mut [MaybeUninit<u8>],
     second: &mut [MaybeUninit<u8>],
     total: usize,
-    header: &Header,
+    header: Header,
     callsite_id: u32,
-    values: &[Value<'_>; N],
+    values: [Value<'_>; N],
 ) {
     let mut out = Split {
         first,
         second,
         pos: 0,
     };
-    encode_callsite_with(&mut out, total, header, callsite_id, values);
+    encode_callsite_with(&mut out, total, &header, callsite_id, &values);
     debug_assert_eq!(
         out.pos, total,
         "callsite_record_len and the encoder disagree"
