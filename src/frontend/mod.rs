@@ -15,7 +15,7 @@ use crate::shared::{on_internal_thread, Command, EngineCounters, Shared};
 use crate::telemetry::{SinkCounters, Stats};
 use crate::value::{Field, Level, LogMessage, Value};
 use crossbeam_utils::CachePadded;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::thread::JoinHandle;
@@ -26,6 +26,33 @@ thread_local! {
     static LOCAL_PRODUCERS: RefCell<LocalProducers> = const {
         RefCell::new(LocalProducers { first: None, others: Vec::new() })
     };
+
+    /// The log call's shortcut to `LOCAL_PRODUCERS.first`. Without a destructor, reading it is a
+    /// plain thread-local load, with none of the checks `LOCAL_PRODUCERS` needs on every access
+    /// (destructor state, `RefCell` borrow flag, `Option`). See [`FirstProducer`] for when it is
+    /// set.
+    static FIRST: Cell<FirstProducer> = const { Cell::new(FirstProducer::NONE) };
+}
+
+/// The logger id of the producer in `LOCAL_PRODUCERS.first` and the address of that field, or
+/// [`FirstProducer::NONE`]. Invariant: when `logger_id` is not 0, `slot` is
+/// `addr_of_mut!((*LOCAL_PRODUCERS.as_ptr()).first)` (derived from the cell's raw pointer, never
+/// from a reference), `first` holds that logger's producer, and no reference into
+/// `LOCAL_PRODUCERS` is live. It is cleared while the slow path borrows `LOCAL_PRODUCERS` (which
+/// may replace `first`), while a log call uses the producer, and when `LOCAL_PRODUCERS` is
+/// destroyed at thread exit.
+#[derive(Clone, Copy)]
+struct FirstProducer {
+    logger_id: u64,
+    slot: *mut Option<Producer>,
+}
+
+impl FirstProducer {
+    /// Logger ids start at 1, so this matches no logger.
+    const NONE: FirstProducer = FirstProducer {
+        logger_id: 0,
+        slot: std::ptr::null_mut(),
+    };
 }
 
 /// A thread's producers. Most programs have one logger, whose producer sits in `first`, so the
@@ -33,6 +60,14 @@ thread_local! {
 struct LocalProducers {
     first: Option<Producer>,
     others: Vec<Producer>,
+}
+
+impl Drop for LocalProducers {
+    fn drop(&mut self) {
+        // `first` is about to go: the shortcut must not outlive it (a destructor of another
+        // thread-local may still log on this thread).
+        FIRST.set(FirstProducer::NONE);
+    }
 }
 
 static NEXT_LOGGER_ID: AtomicU64 = AtomicU64::new(1);
@@ -316,56 +351,90 @@ impl Logger {
         self.shared.registry.live_rings()
     }
 
-    /// Runs `f` on this thread's producer for this logger, creating it on first use.
+    /// Runs `f` on this thread's producer for this logger, creating it on first use. `f` must
+    /// not log (ours only encode a record).
     #[inline(always)]
     fn with_local_producer(
         &self,
         f: impl FnOnce(&mut Producer) -> Result<(), Refused>,
     ) -> Result<(), Refused> {
-        // Only the cell's address comes out of `try_with`: a closure that did the whole call made
-        // `try_with` a big generic function that the compiler sometimes declined to inline,
-        // which cost ~10 ns per call (examples/callcost, hot_path bench).
+        let mut first = FIRST.get();
+        if first.logger_id != self.shared.id {
+            // Out of line and without `f`: handing `f` (which holds the record's values) to a
+            // function that is not inlined would put the values in memory on the hot path too.
+            first = self.make_local_producer_first()?;
+        }
+        // Cleared while in use: a log call reaching here again (it cannot: `f` does not log, and
+        // nothing else runs meanwhile) would take the slow path and meet the `RefCell`.
+        FIRST.set(FirstProducer::NONE);
+        // SAFETY: `first.logger_id` is this logger's (not 0), so by `FirstProducer`'s invariant
+        // `slot` points to `LOCAL_PRODUCERS.first`, which is alive (this thread is not past its
+        // destructor, which clears `FIRST`), and no reference into `LOCAL_PRODUCERS` exists:
+        // only `make_local_producer_first` makes one, it has returned, and `f` does not log.
+        let result = match unsafe { (*first.slot).as_mut() } {
+            Some(producer) => f(producer),
+            None => Err(Refused::ThreadExiting), // unreachable by the invariant
+        };
+        FIRST.set(first);
+        result
+    }
+
+    /// Finds or creates this thread's producer for this logger, moves it into
+    /// `LOCAL_PRODUCERS.first` (one logger per thread is the common case; a thread alternating
+    /// between loggers comes here on each switch), and returns the matching `FIRST`.
+    #[cold]
+    #[inline(never)]
+    fn make_local_producer_first(&self) -> Result<FirstProducer, Refused> {
         let Ok(cell) = LOCAL_PRODUCERS.try_with(|cell| cell as *const RefCell<LocalProducers>)
         else {
             return Err(Refused::ThreadExiting);
         };
         // SAFETY: a thread-local lives until this thread runs its destructors at exit, and this
         // call returns before then (`try_with` succeeding means they have not started), so the
-        // pointer is valid for the whole call. The `RefCell` still guards against re-entry.
+        // pointer is valid for the whole call.
         let cell = unsafe { &*cell };
         let Ok(mut local) = cell.try_borrow_mut() else {
             return Err(Refused::Reentrant);
         };
-        match &mut local.first {
-            Some(producer) if producer.logger_id() == self.shared.id => f(producer),
-            _ => f(self.other_local_producer(&mut local)?),
-        }
+        // `first` may be replaced below.
+        FIRST.set(FirstProducer::NONE);
+        self.move_into_first(&mut local)?;
+        drop(local);
+        let first = FirstProducer {
+            logger_id: self.shared.id,
+            // SAFETY: only the address of a field is computed (no reference is made), through
+            // the cell's pointer, which is valid (see above).
+            slot: unsafe { std::ptr::addr_of_mut!((*cell.as_ptr()).first) },
+        };
+        FIRST.set(first);
+        Ok(first)
     }
 
-    /// This thread's producer for this logger when it is not in `first`; creates it if needed.
-    #[cold]
-    #[inline(never)]
-    fn other_local_producer<'a>(
-        &self,
-        local: &'a mut LocalProducers,
-    ) -> Result<&'a mut Producer, Refused> {
+    /// Puts this logger's producer in `local.first`, taking it from `others` or creating it.
+    fn move_into_first(&self, local: &mut LocalProducers) -> Result<(), Refused> {
         let id = self.shared.id;
-        if let Some(index) = local.others.iter().position(|p| p.logger_id() == id) {
-            return Ok(&mut local.others[index]);
+        if local.first.as_ref().is_some_and(|p| p.logger_id() == id) {
+            return Ok(());
         }
-        if self.is_closed() {
-            return Err(Refused::Closed);
-        }
-        // Producers of closed loggers are dead weight; dropping them frees their rings.
-        local.others.retain(|p| !p.logger_closed());
-        let producer = Producer::register(&self.shared);
-        match &local.first {
-            Some(first) if !first.logger_closed() => {
-                local.others.push(producer);
-                Ok(local.others.last_mut().expect("just pushed"))
+        let producer = match local.others.iter().position(|p| p.logger_id() == id) {
+            Some(index) => local.others.swap_remove(index),
+            None => {
+                if self.is_closed() {
+                    return Err(Refused::Closed);
+                }
+                // Producers of closed loggers are dead weight; dropping them frees their rings.
+                local.others.retain(|p| !p.logger_closed());
+                Producer::register(&self.shared)
             }
-            _ => Ok(local.first.insert(producer)),
+        };
+        if let Some(previous) = local.first.replace(producer) {
+            if !previous.logger_closed() {
+                // After a `swap_remove`, this reuses the freed place: switching between loggers
+                // does not allocate.
+                local.others.push(previous);
+            }
         }
+        Ok(())
     }
 }
 
