@@ -261,34 +261,42 @@ fn check_decode_is_canonical(bytes: &[u8]) {
     );
 }
 
-/// Target `json_lines`: every record of a batch serializes to one line that simd-json parses,
-/// and the parsed object equals the record under the mapping documented in `sinks::json`.
-pub fn json_lines(data: &[u8]) {
+/// A batch of the records `data` describes (those `Batch::push` accepts), with each accepted
+/// record and its timestamp in batch order; `None` when `data` describes no input.
+fn batch_of_arbitrary_records(data: &[u8]) -> Option<(Batch, Vec<(i64, ArbRecord)>)> {
     #[derive(Debug, Arbitrary)]
     struct Input {
         records: Vec<(i64, ArbRecord)>,
     }
-    let Ok(input) = Input::arbitrary_take_rest(Unstructured::new(data)) else {
-        return;
-    };
+    let input = Input::arbitrary_take_rest(Unstructured::new(data)).ok()?;
     let mut batch = Batch::new();
     let mut pushed = Vec::new();
-    for (timestamp_ns, rec) in &input.records {
+    for (timestamp_ns, rec) in input.records {
         let fields = rec.fields();
-        if batch
+        let accepted = batch
             .push(
-                *timestamp_ns,
+                timestamp_ns,
                 rec.level(),
                 rec.thread_id,
                 &rec.message,
                 &fields,
             )
-            .is_ok()
-        {
-            pushed.push((*timestamp_ns, rec));
+            .is_ok();
+        drop(fields);
+        if accepted {
+            pushed.push((timestamp_ns, rec));
         }
     }
     assert_eq!(batch.len(), pushed.len());
+    Some((batch, pushed))
+}
+
+/// Target `json_lines`: every record of a batch serializes to one line that simd-json parses,
+/// and the parsed object equals the record under the mapping documented in `sinks::json`.
+pub fn json_lines(data: &[u8]) {
+    let Some((batch, pushed)) = batch_of_arbitrary_records(data) else {
+        return;
+    };
 
     let mut all = Vec::new();
     for (view, (timestamp_ns, rec)) in batch.iter().zip(&pushed) {
@@ -562,28 +570,9 @@ fn same_record(a: &JsonlRecord, b: &JsonlRecord) -> bool {
 /// to the nanosecond, level, message, thread id, and `fields_json` equal to the fields under the
 /// JSON mapping (null when a record has none).
 pub fn parquet_round_trip(data: &[u8]) {
-    #[derive(Debug, Arbitrary)]
-    struct Input {
-        records: Vec<(i64, ArbRecord)>,
-    }
-    let Ok(input) = Input::arbitrary_take_rest(Unstructured::new(data)) else {
+    let Some((batch, pushed)) = batch_of_arbitrary_records(data) else {
         return;
     };
-    let mut batch = Batch::new();
-    let mut pushed = Vec::new();
-    for (timestamp_ns, rec) in &input.records {
-        let fields = rec.fields();
-        let ok = batch.push(
-            *timestamp_ns,
-            rec.level(),
-            rec.thread_id,
-            &rec.message,
-            &fields,
-        );
-        if ok.is_ok() {
-            pushed.push((*timestamp_ns, rec));
-        }
-    }
     if batch.is_empty() {
         return; // the drain never hands a sink an empty batch
     }
