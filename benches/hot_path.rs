@@ -4,15 +4,15 @@
 //! between bursts the benchmark waits (untimed) for the drain to empty the rings, so the numbers
 //! are the hot path itself and not backpressure. Criterion reports time per call.
 //!
-//! After the criterion groups, the same call is timed one call at a time to print per-call
-//! percentiles (the median the hot-path target is about; criterion's figure is a mean per call
-//! that includes the tail).
+//! Criterion samples are flat (each the same number of calls); after the groups the bench prints
+//! criterion's mean and median per call for each (the median is the hot-path target's figure).
+//! Then the same call is timed one call at a time to print per-call percentiles.
 //!
 //! Run: `cargo bench --bench hot_path`
 
 use asynclog::ring::clock::read_tsc;
 use asynclog::{info, Logger, NullSink};
-use criterion::{criterion_group, Bencher, Criterion, Throughput};
+use criterion::{criterion_group, Bencher, Criterion, SamplingMode, Throughput};
 use hdrhistogram::Histogram;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -51,6 +51,10 @@ fn hot_path(c: &mut Criterion) {
     let mut group = c.benchmark_group("hot_path");
     group.throughput(Throughput::Elements(1));
     group.measurement_time(Duration::from_secs(3));
+    // Every sample the same size (many bursts each), so criterion's median of the samples is a
+    // median of like with like; with the default linear sampling the small early samples, a
+    // fraction of one burst, skewed it.
+    group.sampling_mode(SamplingMode::Flat);
 
     let logger = logger();
     group.bench_function("macro: msg + 3 fields (u64, f64, str)", |b| {
@@ -170,8 +174,38 @@ fn per_call_percentiles() {
 
 criterion_group!(benches, hot_path);
 
+/// Prints the mean and median per call of each criterion benchmark above, from the estimates
+/// criterion saved (its summary line shows only the mean); with flat sampling each sample is a
+/// mean over the same number of calls.
+fn print_criterion_medians() {
+    let target = std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".into());
+    let dir = std::path::Path::new(&target).join("criterion/hot_path");
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return; // not run through cargo bench, or filtered out
+    };
+    let mut rows: Vec<_> = entries.flatten().map(|e| e.path()).collect();
+    rows.sort();
+    for bench in rows {
+        let Ok(mut json) = std::fs::read(bench.join("new/estimates.json")) else {
+            continue;
+        };
+        let Ok(value) = simd_json::to_owned_value(&mut json) else {
+            continue;
+        };
+        use simd_json::prelude::*;
+        let estimate = |name: &str| value.get(name)?.get("point_estimate")?.as_f64();
+        if let (Some(mean), Some(median)) = (estimate("mean"), estimate("median")) {
+            let name = bench.file_name().unwrap_or_default().to_string_lossy();
+            println!(
+                "hot_path criterion {name}: mean {mean:.1} ns, median {median:.1} ns per call"
+            );
+        }
+    }
+}
+
 fn main() {
     benches();
+    print_criterion_medians();
     per_call_percentiles();
     Criterion::default().configure_from_args().final_summary();
 }
