@@ -4,6 +4,9 @@
 //! - **Schema**: one, in [`schema`] (timestamp, level, message, thread_id, fields_json).
 //! - **From Arrow buffers**: each batch's columns become Arrow arrays in bulk, in buffers the sink
 //!   keeps between batches, written with the parquet crate's `ArrowWriter`.
+//! - **Encoder thread**: Parquet encoding and compression run on a thread of the sink's own
+//!   (see [`ParquetSinkConfig::encode_thread`]), while the calling thread builds and journals
+//!   the next batch.
 //! - **Row groups** end every [`ParquetSinkConfig::row_group_rows`] rows and on every `flush()`
 //!   (so on `Logger::flush` and every `flush_interval`).
 //! - **Files**: `{file_path}_{YYYYMMDD_HHMMSS}_{NNN}.parquet` (UTC), written as
@@ -70,10 +73,10 @@ pub const DEFAULT_NAME: &str = "parquet";
 pub const DEFAULT_ROW_GROUP_ROWS: usize = 64 * 1024;
 /// Default [`ParquetSinkConfig::compression`]: LZ4 (`LZ4_RAW`). In `benches/parquet_sink.rs`
 /// (8192-record batches, message + 3 fields, journal and encoder thread on) it wrote 15.4 bytes
-/// per record, 9% of the JSON-lines file's, at 1.00-1.09x the JSON-lines sink's records/s in
-/// three runs of one sitting, where zstd(1) wrote 10.1 bytes at 0.72-0.97x and zstd(-1) 12.2
-/// bytes at about zstd(1)'s speed. The throughput target needs the cheaper codec; the size
-/// target (at most 1/4 of JSON lines) is met either way. See the README's Sinks section.
+/// per record, 9% of the JSON-lines file's, at 1.26x and 0.98x the JSON-lines sink's records/s
+/// in two runs at load 1.4, where zstd(1) wrote 10.1 bytes at 0.89x and 0.83x; zstd(-1) wrote
+/// 12.2 bytes for about zstd(1)'s CPU. The encoder thread is the slower half of the sink, and
+/// LZ4 costs it 14-17% less CPU per record than zstd(1). See the README's Sinks section.
 pub const DEFAULT_COMPRESSION: ParquetCompression = ParquetCompression::Lz4;
 /// Target size of a data page before compression (the parquet crate's default is 1 MiB).
 // NB: 128 KiB pages keep the writer's page buffers and compression input in cache and under
@@ -966,7 +969,7 @@ fn writer_properties(compression: ParquetCompression, row_group_rows: usize) -> 
         // and of `level` and `thread_id` nearly every row group holds the whole range, while the
         // writer pays a comparison per value (a byte-string comparison per row for `level`).
         // NB: throwaway harness on benches/parquet_sink.rs's workload (LZ4, calling thread only,
-        // rounds interleaved, two runs at load 3.7-4.1): 5-9% less CPU per record without the
+        // rounds interleaved, two runs at load 3.9-4.2): 5-9% less CPU per record without the
         // `level` and `thread_id` statistics (best round 226.6-232.1 against 238.4-250.1 ns).
         .set_statistics_enabled(EnabledStatistics::None)
         .set_column_statistics_enabled(col("timestamp"), EnabledStatistics::Page)
