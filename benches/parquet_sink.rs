@@ -10,7 +10,8 @@
 //! the data stays in the page cache (files growing for gigabytes are throttled to the disk's
 //! write-back speed, which is not what this measures).
 //!
-//! Parquet variants: the default (zstd level 1, journal on), journal off (the journal's cost),
+//! Parquet variants: the default (LZ4, journal on, encoder thread on), the same on the calling
+//! thread alone (`one_thread`: the encoder thread's gain), journal off (the journal's cost),
 //! and the other compressions (the choice of default). Bytes per record are measured first from
 //! the files on disk after writing 100 batches (819,200 records) and closing the sink, and printed
 //! as `bytes/record` lines.
@@ -21,7 +22,7 @@
 mod batches;
 
 use asynclog::sinks::file::FileSinkConfig;
-use asynclog::sinks::parquet::ParquetCompression;
+use asynclog::sinks::parquet::{ParquetCompression, DEFAULT_COMPRESSION};
 use asynclog::{Batch, ParquetSink, ParquetSinkConfig, Sink};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::path::Path;
@@ -32,35 +33,39 @@ const BATCHES_PER_FLUSH: usize = 8;
 const ITERATIONS_PER_CLEANUP: u64 = 4;
 const JSON_FILE: &str = "bench.jsonl";
 
-fn variants() -> Vec<(&'static str, ParquetCompression, bool)> {
+/// (name, compression, journal, encoder thread)
+fn variants() -> Vec<(&'static str, ParquetCompression, bool, bool)> {
+    use ParquetCompression::*;
     vec![
         (
-            "parquet_zstd1_journal(default)",
-            ParquetCompression::Zstd(1),
+            "parquet_lz4_journal(default)",
+            DEFAULT_COMPRESSION,
+            true,
             true,
         ),
-        (
-            "parquet_zstd1_no_journal",
-            ParquetCompression::Zstd(1),
-            false,
-        ),
-        ("parquet_zstd3_journal", ParquetCompression::Zstd(3), true),
-        ("parquet_snappy_journal", ParquetCompression::Snappy, true),
-        ("parquet_lz4_journal", ParquetCompression::Lz4, true),
-        (
-            "parquet_uncompressed_journal",
-            ParquetCompression::Uncompressed,
-            true,
-        ),
+        ("parquet_lz4_journal_one_thread", Lz4, true, false),
+        ("parquet_lz4_no_journal", Lz4, false, true),
+        ("parquet_zstd1_journal", Zstd(1), true, true),
+        ("parquet_zstd1_journal_one_thread", Zstd(1), true, false),
+        ("parquet_zstd3_journal", Zstd(3), true, true),
+        ("parquet_zstd-1_journal", Zstd(-1), true, true),
+        ("parquet_snappy_journal", Snappy, true, true),
+        ("parquet_uncompressed_journal", Uncompressed, true, true),
     ]
 }
 
-fn parquet(dir: &Path, compression: ParquetCompression, journal: bool) -> Box<dyn Sink> {
+fn parquet(
+    dir: &Path,
+    compression: ParquetCompression,
+    journal: bool,
+    encode_thread: bool,
+) -> Box<dyn Sink> {
     Box::new(
         ParquetSink::new(ParquetSinkConfig {
             file_path: dir.join("bench"),
             compression,
             journal,
+            encode_thread,
             ..Default::default()
         })
         .expect("creating the Parquet sink"),
@@ -148,8 +153,10 @@ fn bench(c: &mut Criterion) {
         "bytes/record json_lines_file_sink: {:.2}",
         bytes_per_record(&batches, &json_lines)
     );
-    for (name, compression, journal) in variants() {
-        let bytes = bytes_per_record(&batches, &|dir: &Path| parquet(dir, compression, journal));
+    for (name, compression, journal, thread) in variants() {
+        let bytes = bytes_per_record(&batches, &|dir: &Path| {
+            parquet(dir, compression, journal, thread)
+        });
         println!("bytes/record {name}: {bytes:.2}");
     }
 
@@ -157,9 +164,9 @@ fn bench(c: &mut Criterion) {
     group.throughput(Throughput::Elements((PER_BATCH * BATCHES_PER_FLUSH) as u64));
     group.sample_size(20);
     bench_sink(&mut group, "json_lines_file_sink", &batches, &json_lines);
-    for (name, compression, journal) in variants() {
+    for (name, compression, journal, thread) in variants() {
         bench_sink(&mut group, name, &batches, &|dir: &Path| {
-            parquet(dir, compression, journal)
+            parquet(dir, compression, journal, thread)
         });
     }
     group.finish();

@@ -4,6 +4,9 @@
 //! - **Schema**: one, in [`schema`] (timestamp, level, message, thread_id, fields_json).
 //! - **From Arrow buffers**: each batch's columns become Arrow arrays in bulk, in buffers the sink
 //!   keeps between batches, written with the parquet crate's `ArrowWriter`.
+//! - **Encoder thread**: Parquet encoding and compression run on a thread of the sink's own
+//!   (see [`ParquetSinkConfig::encode_thread`]), while the calling thread builds and journals
+//!   the next batch.
 //! - **Row groups** end every [`ParquetSinkConfig::row_group_rows`] rows and on every `flush()`
 //!   (so on `Logger::flush` and every `flush_interval`).
 //! - **Files**: `{file_path}_{YYYYMMDD_HHMMSS}_{NNN}.parquet` (UTC), written as
@@ -35,6 +38,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod encoder;
 mod files;
 mod journal;
 pub mod schema;
@@ -44,6 +48,8 @@ pub use schema::{arrow_schema, TimestampUnit, META_SCHEMA_VERSION, META_VERSION,
 use crate::batch::Batch;
 use crate::error::{Error, SinkError};
 use crate::sinks::Sink;
+use arrow_array::RecordBatch;
+use encoder::EncoderThread;
 use files::{FileName, Namer};
 use journal::Journal;
 use parquet::arrow::ArrowWriter;
@@ -65,11 +71,13 @@ use std::time::{Duration, SystemTime};
 pub const DEFAULT_NAME: &str = "parquet";
 /// Default [`ParquetSinkConfig::row_group_rows`].
 pub const DEFAULT_ROW_GROUP_ROWS: usize = 64 * 1024;
-/// Default [`ParquetSinkConfig::compression`]: zstd level 1. In `benches/parquet_sink.rs`
-/// (8192-record batches, message + 3 fields, journal on) it wrote 10.1 bytes per record at
-/// 2.76 M records/s, against snappy's 15.8 at 3.11 M/s and LZ4's 15.4 at 3.07 M/s; level 3
-/// wrote 10.7 at 2.61 M/s. The smallest files for 11-13% less throughput.
-pub const DEFAULT_COMPRESSION: ParquetCompression = ParquetCompression::Zstd(1);
+/// Default [`ParquetSinkConfig::compression`]: LZ4 (`LZ4_RAW`). In `benches/parquet_sink.rs`
+/// (8192-record batches, message + 3 fields, journal and encoder thread on) it wrote 15.4 bytes
+/// per record, 9% of the JSON-lines file's, at 1.26x and 0.98x the JSON-lines sink's records/s
+/// in two runs at load 1.4, where zstd(1) wrote 10.1 bytes at 0.89x and 0.83x; zstd(-1) wrote
+/// 12.2 bytes for about zstd(1)'s CPU. The encoder thread is the slower half of the sink, and
+/// LZ4 costs it 14-17% less CPU per record than zstd(1). See the README's Sinks section.
+pub const DEFAULT_COMPRESSION: ParquetCompression = ParquetCompression::Lz4;
 /// Target size of a data page before compression (the parquet crate's default is 1 MiB).
 // NB: 128 KiB pages keep the writer's page buffers and compression input in cache and under
 // malloc's mmap threshold; the default sink's CPU time per record fell about 10% against 1 MiB
@@ -91,7 +99,8 @@ pub type RecoveryHook = Arc<dyn Fn(&Recovery) + Send + Sync>;
 /// Page compression.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ParquetCompression {
-    /// Zstandard at the given level (1..=22).
+    /// Zstandard at the given level: 1..=22, or negative "fast" levels (down to -131072), which
+    /// trade size for speed.
     Zstd(i32),
     /// Snappy.
     Snappy,
@@ -134,6 +143,13 @@ pub struct ParquetSinkConfig {
     /// journal's disk use and the time a recovery takes. 0 = no limit. Default
     /// [`DEFAULT_JOURNAL_LIMIT`].
     pub journal_limit: u64,
+    /// Encode and compress on a thread of the sink's own (`asynclog-parquet-{name}`), while
+    /// the calling thread builds and journals the next batch. `write_batch` still journals each
+    /// batch before it returns, so a returned `flush` covers it; an error of that thread is
+    /// reported by the next `write_batch`, `flush` or `close`, after the file is rebuilt from
+    /// the journal (no batch that was accepted is lost). Off, everything runs on the calling
+    /// thread. Default on.
+    pub encode_thread: bool,
     /// Where time comes from, for names and `rotate_time`. Default `SystemTime::now`.
     pub clock: Clock,
     /// Told about every recovery; also see [`ParquetSink::recoveries`]. Default none.
@@ -152,6 +168,7 @@ impl Default for ParquetSinkConfig {
             timestamp_unit: TimestampUnit::default(),
             journal: true,
             journal_limit: DEFAULT_JOURNAL_LIMIT,
+            encode_thread: true,
             clock: Arc::new(SystemTime::now),
             on_recovery: None,
         }
@@ -170,6 +187,7 @@ impl fmt::Debug for ParquetSinkConfig {
             .field("timestamp_unit", &self.timestamp_unit)
             .field("journal", &self.journal)
             .field("journal_limit", &self.journal_limit)
+            .field("encode_thread", &self.encode_thread)
             .field("on_recovery", &self.on_recovery.is_some())
             .finish_non_exhaustive()
     }
@@ -213,7 +231,8 @@ pub enum RecoveryOutcome {
 /// A file being written.
 struct OpenFile {
     name: FileName,
-    writer: ArrowWriter<File>,
+    /// `None` while the encoder thread has it.
+    writer: Option<ArrowWriter<File>>,
     journal: Option<Journal>,
     opened_at: SystemTime,
 }
@@ -237,6 +256,9 @@ pub struct ParquetSink {
     on_recovery: Option<RecoveryHook>,
     props: WriterProperties,
     columns: ColumnBuffers,
+    encode_thread: bool,
+    /// Started by the first batch when `encode_thread` is on.
+    encoder: Option<EncoderThread>,
     open: Option<OpenFile>,
     unrenamed: Option<Unrenamed>,
     /// The journal of the last finished file, emptied, kept for the next file (see
@@ -301,6 +323,8 @@ impl ParquetSink {
             on_recovery: config.on_recovery,
             props: writer_properties(config.compression, config.row_group_rows),
             columns: ColumnBuffers::new(config.timestamp_unit),
+            encode_thread: config.encode_thread,
+            encoder: None,
             open: None,
             unrenamed: None,
             spare_journal: None,
@@ -511,7 +535,7 @@ impl ParquetSink {
         };
         self.open = Some(OpenFile {
             name,
-            writer,
+            writer: Some(writer),
             journal,
             opened_at,
         });
@@ -523,6 +547,9 @@ impl ParquetSink {
     fn settle(&mut self) -> Result<(), SinkError> {
         if let Some(error) = self.deferred.take() {
             return Err(error);
+        }
+        if self.encoder.as_ref().is_some_and(|e| e.failed()) {
+            self.writer_home()?;
         }
         if let Some(pending) = self.unrenamed.take() {
             self.rename_finished(pending)?;
@@ -547,15 +574,17 @@ impl ParquetSink {
 
     /// Writes the footer of the open file, renames it and empties its journal for the next.
     fn finish_open(&mut self) -> Result<(), SinkError> {
+        self.writer_home()?;
         let Some(open) = self.open.take() else {
             return Ok(());
         };
         let OpenFile {
             name,
-            mut writer,
+            writer,
             journal,
             ..
         } = open;
+        let mut writer = writer.expect("the writer is home");
         let temp = name.in_progress();
         if let Err(e) = writer.finish() {
             drop(writer);
@@ -642,10 +671,12 @@ impl ParquetSink {
 
     /// Ends the open file's row group.
     fn end_row_group(&mut self) -> Result<(), SinkError> {
+        self.writer_home()?;
         let Some(open) = self.open.as_mut() else {
             return Ok(());
         };
-        if let Err(e) = open.writer.flush() {
+        let writer = open.writer.as_mut().expect("the writer is home");
+        if let Err(e) = writer.flush() {
             let open = self.open.take().expect("checked above");
             let context = format!(
                 "writing a row group to {}",
@@ -676,7 +707,12 @@ impl ParquetSink {
         // is an upper bound: a file never passes `rotate_size` by more than one batch. Ending the
         // row group makes the size exact; a file that then turns out smaller stays open, and
         // the next crossing ends another (smaller) row group.
-        let estimate = (open.writer.bytes_written() + open.writer.in_progress_size()) as u64;
+        let estimate = match (&open.writer, self.encoder.as_mut()) {
+            (Some(writer), _) => (writer.bytes_written() + writer.in_progress_size()) as u64,
+            // Batches still queued count with their Arrow size, more than they will take.
+            (None, Some(encoder)) => encoder.size_estimate(),
+            (None, None) => unreachable!("a writer away means an encoder thread"),
+        };
         if estimate < self.rotate_size {
             return Ok(());
         }
@@ -684,7 +720,11 @@ impl ParquetSink {
         let Some(open) = self.open.as_mut() else {
             return Ok(());
         };
-        let exact = open.writer.bytes_written() as u64;
+        let exact = open
+            .writer
+            .as_ref()
+            .expect("end_row_group brought the writer home")
+            .bytes_written() as u64;
         if exact * 100 >= self.rotate_size * ROTATE_SIZE_FLOOR_PERCENT {
             self.finish_open()?;
         }
@@ -692,31 +732,36 @@ impl ParquetSink {
     }
 
     fn write_open(&mut self, batch: &Batch) -> Result<(), SinkError> {
+        self.reclaim_returned();
         let (record_batch, lent) = self.columns.build(batch).map_err(|e| {
             SinkError::Encode(format!("sink `{}`: building Arrow arrays: {e}", self.name))
         })?;
         let open = self.open.as_mut().expect("a file is open");
-        let mut result = Ok(());
         if let Some(journal) = open.journal.as_mut() {
-            result = journal.append(&record_batch);
+            if let Err(error) = journal.append(&record_batch) {
+                drop(record_batch);
+                self.columns.reclaim(lent);
+                // The Parquet file did not get the batch and is fine; the journal may hold a
+                // partial message, so end this file here and let the retry start a new one.
+                if let Err(finish) = self.finish_open() {
+                    self.deferred = Some(finish);
+                }
+                return Err(error);
+            }
         }
-        let journal_failed = result.is_err();
-        if result.is_ok() {
-            result = open.writer.write(&record_batch).map_err(|e| {
-                parquet_error(format!("writing {}", open.name.in_progress().display()), e)
-            });
+        if self.encode_thread {
+            return self.queue(record_batch, lent);
         }
+        let writer = open
+            .writer
+            .as_mut()
+            .expect("without an encoder thread the writer is home");
+        let result = writer.write(&record_batch).map_err(|e| {
+            parquet_error(format!("writing {}", open.name.in_progress().display()), e)
+        });
         drop(record_batch);
         self.columns.reclaim(lent);
         let Err(error) = result else { return Ok(()) };
-        if journal_failed {
-            // The Parquet file did not get the batch and is fine; the journal may hold a partial
-            // message, so end this file here and let the retry start a new one.
-            if let Err(finish) = self.finish_open() {
-                self.deferred = Some(finish);
-            }
-            return Err(error);
-        }
         // The Parquet writer may hold part of the batch: the file is lost. Take the batch out of
         // the journal and rebuild the file from it; the retry writes the batch to a new file.
         let open = self.open.take().expect("a file is open");
@@ -726,6 +771,105 @@ impl ParquetSink {
         }
         drop(open.writer);
         Err(self.salvage(open.name, journal, error))
+    }
+
+    /// Hands a built (and journaled) batch to the encoder thread, starting the thread and giving
+    /// it the open file's writer if needed.
+    fn queue(&mut self, record_batch: RecordBatch, lent: schema::Lent) -> Result<(), SinkError> {
+        if self.encoder.is_none() {
+            match EncoderThread::spawn(&self.name) {
+                Ok(encoder) => self.encoder = Some(encoder),
+                Err(e) => {
+                    drop(record_batch);
+                    self.columns.reclaim(lent);
+                    return Err(self.drop_last_batch(SinkError::io(
+                        format!("starting the encoder thread of sink `{}`", self.name),
+                        e,
+                    )));
+                }
+            }
+        }
+        let encoder = self.encoder.as_mut().expect("started above");
+        let open = self.open.as_mut().expect("a file is open");
+        if let Some(writer) = open.writer.take() {
+            if let Err(writer) = encoder.start(writer) {
+                open.writer = Some(*writer);
+                self.encoder = None;
+                drop(record_batch);
+                self.columns.reclaim(lent);
+                return Err(self.drop_last_batch(self.thread_gone()));
+            }
+        }
+        let estimate = lent.bytes;
+        if encoder.write(record_batch, lent, estimate).is_err() {
+            // The thread is gone and the writer with it: rebuild the file from the journal
+            // without this batch, which the retry writes to a new file.
+            self.encoder = None;
+            let error = self.thread_gone();
+            let open = self.open.take().expect("a file is open");
+            let mut journal = open.journal;
+            if let Some(journal) = journal.as_mut() {
+                journal.rollback_last();
+            }
+            return Err(self.salvage(open.name, journal, error));
+        }
+        Ok(())
+    }
+
+    /// The batch just journaled was not written: take it out of the journal so the file stays
+    /// consistent (the retry writes it again), and return `error`.
+    fn drop_last_batch(&mut self, error: SinkError) -> SinkError {
+        if let Some(journal) = self.open.as_mut().and_then(|o| o.journal.as_mut()) {
+            journal.rollback_last();
+        }
+        error
+    }
+
+    fn thread_gone(&self) -> SinkError {
+        SinkError::Other(format!("the encoder thread of sink `{}` ended", self.name).into())
+    }
+
+    /// Reuses the column buffers the encoder thread is done with.
+    fn reclaim_returned(&mut self) {
+        if let Some(encoder) = self.encoder.as_mut() {
+            for lent in encoder.returned() {
+                self.columns.reclaim(lent);
+            }
+        }
+    }
+
+    /// Brings the open file's writer back from the encoder thread, waiting for the batches queued
+    /// there. If a write failed there, the file is unusable: it is rebuilt from the journal,
+    /// which holds every batch queued (all of them accepted by `write_batch`, so none is
+    /// retried), and the error is returned.
+    fn writer_home(&mut self) -> Result<(), SinkError> {
+        let Some(open) = self.open.as_mut() else {
+            return Ok(());
+        };
+        if open.writer.is_some() {
+            return Ok(());
+        }
+        let encoder = self
+            .encoder
+            .as_mut()
+            .expect("a writer away means an encoder thread");
+        let cause = match encoder.take_back() {
+            Ok((Some(writer), None)) => {
+                open.writer = Some(writer);
+                self.reclaim_returned();
+                return Ok(());
+            }
+            Ok((_, Some(e))) => {
+                parquet_error(format!("writing {}", open.name.in_progress().display()), e)
+            }
+            Ok((None, None)) | Err(encoder::ThreadGone) => {
+                self.encoder = None;
+                self.thread_gone()
+            }
+        };
+        self.reclaim_returned();
+        let open = self.open.take().expect("checked above");
+        Err(self.salvage(open.name, open.journal, cause))
     }
 }
 
@@ -763,7 +907,11 @@ impl Sink for ParquetSink {
         let Some(open) = self.open.as_mut() else {
             return Ok(());
         };
-        if let Err(e) = open.writer.sync() {
+        let writer = open
+            .writer
+            .as_mut()
+            .expect("end_row_group brought the writer home");
+        if let Err(e) = writer.sync() {
             let open = self.open.take().expect("checked above");
             let context = format!("writing {}", open.name.in_progress().display());
             return Err(self.salvage(open.name, open.journal, SinkError::io(context, e)));
@@ -817,12 +965,14 @@ fn writer_properties(compression: ParquetCompression, row_group_rows: usize) -> 
         .set_column_dictionary_enabled(col("timestamp"), false)
         .set_column_dictionary_enabled(col("fields_json"), false)
         // Page statistics (and so the column index) on timestamp let readers skip row groups
-        // and pages by time; min/max of free text is of little use and costs a comparison per
-        // value.
-        .set_statistics_enabled(EnabledStatistics::Chunk)
+        // and pages by time. No other column keeps min/max: of free text it is of little use,
+        // and of `level` and `thread_id` nearly every row group holds the whole range, while the
+        // writer pays a comparison per value (a byte-string comparison per row for `level`).
+        // NB: throwaway harness on benches/parquet_sink.rs's workload (LZ4, calling thread only,
+        // rounds interleaved, two runs at load 3.9-4.2): 5-9% less CPU per record without the
+        // `level` and `thread_id` statistics (best round 226.6-232.1 against 238.4-250.1 ns).
+        .set_statistics_enabled(EnabledStatistics::None)
         .set_column_statistics_enabled(col("timestamp"), EnabledStatistics::Page)
-        .set_column_statistics_enabled(col("message"), EnabledStatistics::None)
-        .set_column_statistics_enabled(col("fields_json"), EnabledStatistics::None)
         .set_key_value_metadata(Some(
             schema::key_value_metadata()
                 .into_iter()

@@ -105,12 +105,21 @@ fn level_dictionary() -> ArrayRef {
     ))
 }
 
-/// Column buffers kept between batches. Each is lent to Arrow for one batch and taken back.
+/// Column buffers kept between batches. Each set is lent to Arrow for one batch and taken back;
+/// with the encoder thread a few sets are in flight at once.
 pub(crate) struct ColumnBuffers {
     schema: SchemaRef,
     unit: TimestampUnit,
     /// Shared by every batch, so the IPC journal writes the dictionary once per file.
     levels_dict: ArrayRef,
+    spare: Vec<Vecs>,
+    /// Vecs that could not be taken back because something still held the buffer.
+    pub(crate) lost: u64,
+}
+
+/// One batch's column buffers.
+#[derive(Default)]
+struct Vecs {
     timestamps: Vec<i64>,
     level_keys: Vec<i8>,
     thread_ids: Vec<u64>,
@@ -119,13 +128,14 @@ pub(crate) struct ColumnBuffers {
     fields_offsets: Vec<i32>,
     fields_bytes: Vec<u8>,
     fields_valid: Vec<u8>,
-    /// Vecs that could not be taken back because something still held the buffer.
-    pub(crate) lost: u64,
 }
 
 /// The buffers of one built batch, held so they can be taken back once Arrow lets go.
 pub(crate) struct Lent {
     buffers: [Buffer; 8],
+    /// The batch's Arrow bytes: more than its encoded Parquet size (see
+    /// [`ColumnBuffers::build`]).
+    pub(crate) bytes: u64,
 }
 
 impl ColumnBuffers {
@@ -134,14 +144,7 @@ impl ColumnBuffers {
             schema: arrow_schema(unit),
             unit,
             levels_dict: level_dictionary(),
-            timestamps: Vec::new(),
-            level_keys: Vec::new(),
-            thread_ids: Vec::new(),
-            message_offsets: Vec::new(),
-            message_bytes: Vec::new(),
-            fields_offsets: Vec::new(),
-            fields_bytes: Vec::new(),
-            fields_valid: Vec::new(),
+            spare: Vec::new(),
             lost: 0,
         }
     }
@@ -154,10 +157,19 @@ impl ColumnBuffers {
     /// [`reclaim`](Self::reclaim) after the record batch is dropped.
     pub(crate) fn build(&mut self, batch: &Batch) -> Result<(RecordBatch, Lent), ArrowError> {
         let n = batch.len();
+        let Vecs {
+            mut timestamps,
+            mut level_keys,
+            mut thread_ids,
+            mut message_offsets,
+            mut message_bytes,
+            mut fields_offsets,
+            mut fields_bytes,
+            mut fields_valid,
+        } = self.spare.pop().unwrap_or_default();
 
         // Fixed-width columns: straight copies of the batch's slices (a memcpy each; micros is
         // one vectorised division).
-        let mut timestamps = std::mem::take(&mut self.timestamps);
         timestamps.clear();
         match self.unit {
             TimestampUnit::Nanos => timestamps.extend_from_slice(batch.timestamps()),
@@ -165,27 +177,20 @@ impl ColumnBuffers {
                 timestamps.extend(batch.timestamps().iter().map(|&ns| ns.div_euclid(1_000)))
             }
         }
-        let mut thread_ids = std::mem::take(&mut self.thread_ids);
         thread_ids.clear();
         thread_ids.extend_from_slice(batch.thread_ids());
         // `Level` is `repr(u8)` with values 0..=5: its discriminant is the dictionary key.
-        let mut level_keys = std::mem::take(&mut self.level_keys);
         level_keys.clear();
         level_keys.extend(batch.levels().iter().map(|&level| level as u8 as i8));
 
         // `message`: the batch already has Arrow's StringArray layout (offsets from 0).
-        let mut message_offsets = std::mem::take(&mut self.message_offsets);
         message_offsets.clear();
         message_offsets.extend_from_slice(batch.message_offsets());
-        let mut message_bytes = std::mem::take(&mut self.message_bytes);
         message_bytes.clear();
         message_bytes.extend_from_slice(batch.message_bytes());
 
         // `fields_json`: the one column that needs per-record work (JSON serialisation); null when
         // the record has no fields.
-        let mut fields_offsets = std::mem::take(&mut self.fields_offsets);
-        let mut fields_bytes = std::mem::take(&mut self.fields_bytes);
-        let mut fields_valid = std::mem::take(&mut self.fields_valid);
         fields_offsets.clear();
         fields_valid.clear();
         fields_valid.resize(n.div_ceil(8), 0);
@@ -225,7 +230,13 @@ impl ColumnBuffers {
             fields_offsets.push(offset);
         }
 
+        // What the batch adds to the file at most: its Arrow bytes (Parquet's plain encoding of
+        // a string is its bytes and a 4-byte length, as Arrow's offset; dictionaries,
+        // bit-packing and compression only shrink that).
+        let bytes =
+            (n * (8 + 1 + 8 + 4 + 4) + message_bytes.len() + end + fields_valid.len()) as u64;
         let lent = Lent {
+            bytes,
             buffers: [
                 Buffer::from_vec(timestamps),
                 Buffer::from_vec(level_keys),
@@ -287,13 +298,15 @@ impl ColumnBuffers {
                 Vec::new()
             })
         }
-        self.timestamps = back(ts, lost);
-        self.level_keys = back(keys, lost);
-        self.thread_ids = back(tids, lost);
-        self.message_offsets = back(m_off, lost);
-        self.message_bytes = back(m_bytes, lost);
-        self.fields_offsets = back(f_off, lost);
-        self.fields_bytes = back(f_bytes, lost);
-        self.fields_valid = back(f_valid, lost);
+        self.spare.push(Vecs {
+            timestamps: back(ts, lost),
+            level_keys: back(keys, lost),
+            thread_ids: back(tids, lost),
+            message_offsets: back(m_off, lost),
+            message_bytes: back(m_bytes, lost),
+            fields_offsets: back(f_off, lost),
+            fields_bytes: back(f_bytes, lost),
+            fields_valid: back(f_valid, lost),
+        });
     }
 }
