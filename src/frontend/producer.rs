@@ -341,9 +341,13 @@ impl Producer {
                 Err(Refused::Dropped)
             }
             Backpressure::Block => {
+                // Wait for a quarter of the ring, not just this record: resuming as soon as one
+                // record fits keeps this thread writing the lines the drain has just read, one
+                // record behind it, which slowed the drain (and so every blocked caller).
+                let wanted = len.max(self.capacity / 4);
                 let backoff = Backoff::new();
                 loop {
-                    if self.ring.slots() >= len {
+                    if self.ring.slots() >= wanted {
                         return Ok(());
                     }
                     if self.shared.closed.load(Relaxed) {
