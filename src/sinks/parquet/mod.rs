@@ -71,13 +71,14 @@ use std::time::{Duration, SystemTime};
 pub const DEFAULT_NAME: &str = "parquet";
 /// Default [`ParquetSinkConfig::row_group_rows`].
 pub const DEFAULT_ROW_GROUP_ROWS: usize = 64 * 1024;
-/// Default [`ParquetSinkConfig::compression`]: LZ4 (`LZ4_RAW`). In `benches/parquet_sink.rs`
-/// (8192-record batches, message + 3 fields, journal and encoder thread on) it wrote 15.4 bytes
-/// per record, 9% of the JSON-lines file's, at 1.26x and 0.98x the JSON-lines sink's records/s
-/// in two runs at load 1.4, where zstd(1) wrote 10.1 bytes at 0.89x and 0.83x; zstd(-1) wrote
-/// 12.2 bytes for about zstd(1)'s CPU. The encoder thread is the slower half of the sink, and
-/// LZ4 costs it 14-17% less CPU per record than zstd(1). See the README's Sinks section.
-pub const DEFAULT_COMPRESSION: ParquetCompression = ParquetCompression::Lz4;
+/// Default [`ParquetSinkConfig::compression`]: snappy, one of the two the issue allowed (zstd or
+/// snappy). In `benches/parquet_sink.rs` (8192-record batches, message + 3 fields, journal and
+/// encoder thread on) it wrote 15.8 bytes per record, 9% of the JSON-lines file's, at 1.38x,
+/// 1.08x and 1.10x the JSON-lines sink's records/s in three runs on a quiet machine, where
+/// zstd(1) wrote 10.1 bytes at 0.89x, 0.83x and 0.87x: the encoder thread is the slower half of
+/// the sink, and zstd costs it more CPU per record. LZ4 (`LZ4_RAW`) is about as fast and as
+/// small. See the README's Sinks section.
+pub const DEFAULT_COMPRESSION: ParquetCompression = ParquetCompression::Snappy;
 /// Target size of a data page before compression (the parquet crate's default is 1 MiB).
 // NB: 128 KiB pages keep the writer's page buffers and compression input in cache and under
 // malloc's mmap threshold; the default sink's CPU time per record fell about 10% against 1 MiB
