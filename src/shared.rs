@@ -123,19 +123,45 @@ impl Shared {
         }
     }
 
-    /// Whether a log call that was accepted needs [`finish_log`](Self::finish_log) (a hook to
-    /// run). The hot path's only look at the hooks.
+    /// The end of every log call: `Ok(())` when the record was accepted and no hook wants to
+    /// see it (the hot path: one look at the hooks, and a constant result the caller's code
+    /// folds), else [`finish_log_slow`](Self::finish_log_slow).
     #[inline(always)]
-    pub fn wants_buffered_hook(&self) -> bool {
-        self.hooks.on_message_buffered.is_some()
+    pub fn finish_log(
+        &self,
+        refused: Result<(), Refused>,
+        level: Level,
+        message: &str,
+        fields: &[Field<'_>],
+    ) -> Result<(), LogError> {
+        if refused.is_ok() && self.hooks.on_message_buffered.is_none() {
+            return Ok(());
+        }
+        self.finish_log_slow(refused, level, message, fields)
     }
 
-    /// The end of a log call that was refused or has a hook to run: makes the public error and
-    /// calls the hook. Out of line, so the hot path's result stays a constant `Ok(())` that the
-    /// caller's code folds, instead of a 24-byte value copied through the stack.
+    /// [`finish_log`](Self::finish_log) for a call-site record. `values` goes on by value: taking
+    /// its address on the hot path would keep the compiler from folding the values' variants
+    /// into the encoder (measured: 152 -> 216 instructions per call).
+    #[inline(always)]
+    pub fn finish_log_callsite<const N: usize>(
+        &self,
+        refused: Result<(), Refused>,
+        level: Level,
+        callsite: &'static Callsite,
+        values: [Value<'_>; N],
+    ) -> Result<(), LogError> {
+        if refused.is_ok() && self.hooks.on_message_buffered.is_none() {
+            return Ok(());
+        }
+        self.finish_log_callsite_slow(refused, level, callsite, values)
+    }
+
+    /// A refused record or a hook to run: makes the public error and calls the hook. Out of
+    /// line, so the 24-byte `Result<(), LogError>` is built only here.
     #[cold]
     #[inline(never)]
-    pub fn finish_log(
+    fn finish_log_slow(
         &self,
         refused: Result<(), Refused>,
         level: Level,
@@ -147,19 +173,16 @@ impl Shared {
         result
     }
 
-    /// [`finish_log`](Self::finish_log) for a call-site record. `values` comes by value: taking
-    /// its address on the hot path would keep the compiler from folding the values' variants
-    /// into the encoder (measured: 152 -> 216 instructions per call).
     #[cold]
     #[inline(never)]
-    pub fn finish_log_callsite<const N: usize>(
+    fn finish_log_callsite_slow<const N: usize>(
         &self,
         refused: Result<(), Refused>,
         level: Level,
         callsite: &'static Callsite,
         values: [Value<'_>; N],
     ) -> Result<(), LogError> {
-        self.finish_log(
+        self.finish_log_slow(
             refused,
             level,
             callsite.message(),

@@ -186,9 +186,6 @@ impl Logger {
             return Ok(());
         }
         let refused = self.with_local_producer(|p| p.write_now(level, message, fields));
-        if refused.is_ok() && !self.shared.wants_buffered_hook() {
-            return Ok(());
-        }
         self.shared.finish_log(refused, level, message, fields)
     }
 
@@ -213,9 +210,6 @@ impl Logger {
             #[inline(always)]
             move |p| p.write_callsite_now(level, id, values),
         );
-        if refused.is_ok() && !self.shared.wants_buffered_hook() {
-            return Ok(());
-        }
         self.shared
             .finish_log_callsite(refused, level, callsite, values)
     }

@@ -99,9 +99,6 @@ impl Producer {
             return Ok(());
         }
         let refused = self.write_now(level, message, fields);
-        if refused.is_ok() && !self.shared.wants_buffered_hook() {
-            return Ok(());
-        }
         self.shared.finish_log(refused, level, message, fields)
     }
 
@@ -123,9 +120,6 @@ impl Producer {
             );
         };
         let refused = self.write_callsite_now(level, id, values);
-        if refused.is_ok() && !self.shared.wants_buffered_hook() {
-            return Ok(());
-        }
         self.shared
             .finish_log_callsite(refused, level, callsite, values)
     }
