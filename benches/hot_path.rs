@@ -209,8 +209,8 @@ fn print_criterion_medians() {
 /// Whether the physical core is ours alone: a throughput-bound loop with no memory access (six
 /// independent chains of ALU operations), about 25 µs. Its time per iteration sits at a floor
 /// (1.14 ns on the dev VM) while nothing else runs on the core and grows, up to 2.7 ns there,
-/// when the host runs something on the core's other hyperthread. A dependent chain of multiplies
-/// (latency-bound) measured beside it stayed within 4.0-4.5 ns per four, so the clock is not
+/// when the host runs something on the core's other hyperthread. A dependent chain of four
+/// multiplies (latency-bound) measured beside it stayed within 4.0-4.5 ns, so the clock is not
 /// what changes. Nanoseconds per iteration.
 #[cfg(target_arch = "x86_64")]
 fn core_share_probe() -> f64 {
