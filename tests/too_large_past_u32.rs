@@ -27,3 +27,23 @@ fn a_record_past_four_gib_reports_its_real_size() {
     assert!(error.to_string().contains(&expected.to_string()), "{error}");
     assert_eq!(logger.stats().dropped, 1);
 }
+
+#[test]
+fn a_call_site_record_past_four_gib_reports_its_real_size() {
+    static SITE: asynclog::ring::callsite::Callsite =
+        asynclog::ring::callsite::Callsite::new("m", &["k"; 65]);
+    let c = Collector::default();
+    let logger = Logger::new(config_with(&c)).unwrap();
+    let blob = "x".repeat(64 << 20);
+    // A call-site record: header 20, then per value (tag, u32 string length, string).
+    let expected = 20 + 65 * (1 + 4 + blob.len());
+    assert!(expected > u32::MAX as usize);
+    let values = [asynclog::Value::Str(blob.as_str()); 65];
+    match logger.log_callsite(asynclog::Level::Info, &SITE, values) {
+        Err(LogError::TooLarge { size, capacity }) => {
+            assert_eq!((size, capacity), (expected, 128_000));
+        }
+        other => panic!("expected TooLarge, got {other:?}"),
+    }
+    assert_eq!(logger.stats().dropped, 1);
+}
