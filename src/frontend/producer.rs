@@ -163,7 +163,7 @@ impl Producer {
         let fields = message.borrowed_fields();
         let result = self
             .write_at(message.level, message.timestamp, &message.message, &fields)
-            .map_err(|r| r.into_log_error(self.capacity, &fields));
+            .map_err(|r| r.into_log_error(self.capacity, &message.message, &fields));
         self.shared
             .after_log(&result, message.level, &message.message, &fields);
         result
@@ -377,15 +377,26 @@ pub(crate) enum Refused {
 }
 
 impl Refused {
-    /// The public error; `fields` are the call's (to name the over-long key).
+    /// The public error; `message` and `fields` are the call's (to name the over-long key and
+    /// size a record past the format's limit).
     #[cold]
     #[inline(never)]
-    pub(crate) fn into_log_error(self, ring_bytes: usize, fields: &[Field<'_>]) -> LogError {
+    pub(crate) fn into_log_error(
+        self,
+        ring_bytes: usize,
+        message: &str,
+        fields: &[Field<'_>],
+    ) -> LogError {
         match self {
             Refused::Closed => LogError::Closed,
             Refused::Dropped => LogError::Dropped,
             Refused::TooLarge { size } => LogError::TooLarge {
-                size,
+                size: if size == usize::MAX {
+                    // Past `u32::MAX` bytes: the encoder could not say how big; the error should.
+                    record::record_size(message, fields)
+                } else {
+                    size
+                },
                 capacity: ring_bytes,
             },
             Refused::KeyTooLong => {

@@ -140,6 +140,26 @@ pub fn callsite_record_len<const N: usize>(values: &[Value<'_>; N]) -> Result<us
     Ok(len)
 }
 
+/// The size a general record of `message` and `fields` would have, past the format's limits too
+/// (for the error that refuses it; saturating, so it cannot overflow).
+#[cold]
+pub fn record_size(message: &str, fields: &[Field<'_>]) -> usize {
+    fields
+        .iter()
+        .fold(HEADER_LEN.saturating_add(message.len()), |len, field| {
+            len.saturating_add(2 + field.key.len() + 1)
+                .saturating_add(value_len(&field.value))
+        })
+}
+
+/// The size a call-site record carrying `values` would have, past the format's limit too.
+#[cold]
+pub fn callsite_record_size(values: &[Value<'_>]) -> usize {
+    values.iter().fold(HEADER_LEN, |len, value| {
+        len.saturating_add(1 + value_len(value))
+    })
+}
+
 /// The part of a record that is not the message or the fields.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Header {
