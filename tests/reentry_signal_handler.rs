@@ -26,7 +26,10 @@ extern "C" fn on_sigusr1(_: libc::c_int) {
     match logger.log(
         Level::Info,
         "from the handler",
-        &[Field::new("seq", seq), Field::new("pad", "0123456789abcdef")],
+        &[
+            Field::new("seq", seq),
+            Field::new("pad", "0123456789abcdef"),
+        ],
     ) {
         Ok(()) => {
             SIG_OK.fetch_add(1, Ordering::Relaxed);
@@ -84,7 +87,10 @@ fn a_log_call_from_a_signal_handler_is_refused_or_delivered_never_corrupts() {
         let result = logger.log(
             Level::Info,
             "from the loop",
-            &[Field::new("seq", seq), Field::new("pad", "0123456789abcdef")],
+            &[
+                Field::new("seq", seq),
+                Field::new("pad", "0123456789abcdef"),
+            ],
         );
         match result {
             Ok(()) => main_ok.push(seq),
