@@ -462,7 +462,8 @@ impl Drain {
 
     /// Drains every ring to empty, flushes and closes the sinks, joins the workers.
     fn close(mut self) -> Result<(), Error> {
-        let deadline = Instant::now() + self.settings.close_timeout;
+        // `None`: a timeout too long to be an `Instant` (`Duration::MAX`) means no deadline.
+        let deadline = Instant::now().checked_add(self.settings.close_timeout);
         self.settings.closing = true;
         loop {
             self.adopt_new_rings();
@@ -496,7 +497,10 @@ impl Drain {
         // worker that has not by the deadline is left behind (its thread is detached).
         let mut late = Vec::new();
         for (worker, answer) in self.workers.drain(..).zip(answers) {
-            let wait = deadline.saturating_duration_since(Instant::now());
+            // `recv_timeout` waits without limit when the wait is too long for an `Instant`.
+            let wait = deadline.map_or(Duration::MAX, |d| {
+                d.saturating_duration_since(Instant::now())
+            });
             match answer.recv_timeout(wait) {
                 Ok(worker_errors) => {
                     errors.extend(worker_errors);
