@@ -25,7 +25,11 @@ fn call_sites_past_the_full_table_fall_back_to_the_general_record() {
         }
     }
     let last = last.expect("the table had room");
-    assert_eq!(last as usize, MAX_CALLSITES - 1, "the last slot was handed out");
+    assert_eq!(
+        last as usize,
+        MAX_CALLSITES - 1,
+        "the last slot was handed out"
+    );
     let overflow: &'static Callsite = Box::leak(Box::new(Callsite::new("overflow", &["x"])));
     assert_eq!(overflow.id(), None, "a full table refuses new call sites");
     assert_eq!(
@@ -42,7 +46,13 @@ fn call_sites_past_the_full_table_fall_back_to_the_general_record() {
     let seen = collector.records();
     let summary: Vec<(String, u64, Option<OwnedValue>)> = seen
         .iter()
-        .map(|r| (r.message.clone(), r.u64_field("seq"), r.field("tag").cloned()))
+        .map(|r| {
+            (
+                r.message.clone(),
+                r.u64_field("seq"),
+                r.field("tag").cloned(),
+            )
+        })
         .collect();
     let e = |seq| ("early".to_owned(), seq, Some(OwnedValue::Str("e".into())));
     let l = |seq| ("late".to_owned(), seq, Some(OwnedValue::Str("l".into())));

@@ -22,5 +22,9 @@ fn close_with_an_unbounded_timeout_delivers_everything_and_closes_the_sinks() {
     let seen = collector.records();
     assert_eq!(seen.len(), 100);
     assert_per_producer_order(&seen);
-    assert_eq!(collector.closes.load(Ordering::SeqCst), 1, "the sink was closed");
+    assert_eq!(
+        collector.closes.load(Ordering::SeqCst),
+        1,
+        "the sink was closed"
+    );
 }
