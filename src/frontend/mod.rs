@@ -303,15 +303,16 @@ impl Logger {
     /// Idempotent: later calls, and concurrent ones once the first finishes, return `Ok(())`.
     /// Log calls made after `close` began return [`LogError::Closed`].
     ///
-    /// `close` has no timeout: it returns once every sink has taken every record and its final
-    /// flush and close have returned. A sink that hangs holds `close` (and `Drop`) for as long
-    /// as it hangs; the other sinks are flushed and closed without waiting for it. A sink that
-    /// fails or panics does not hold it: its error is returned.
+    /// `close` returns once every sink has taken every record and its final flush and close
+    /// have returned, or once [`Config::close_timeout`] has passed: a sink that hangs holds
+    /// `close` (and `Drop`) that long and is then abandoned; the other sinks are flushed and
+    /// closed without waiting for it. A sink that fails or panics does not hold it: its error
+    /// is returned.
     ///
     /// # Errors
-    /// [`Error::Sink`] naming the first sink whose final flush or close failed;
-    /// [`Error::CalledFromWorker`] from a hook or sink; [`Error::ThreadDied`] if the drain
-    /// thread panicked.
+    /// [`Error::CloseTimedOut`] naming the sinks still busy at the timeout; [`Error::Sink`]
+    /// naming the first sink whose final flush or close failed; [`Error::CalledFromWorker`]
+    /// from a hook or sink; [`Error::ThreadDied`] if the drain thread panicked.
     pub fn close(&self) -> Result<(), Error> {
         if on_internal_thread() {
             return Err(Error::CalledFromWorker("close"));
