@@ -143,7 +143,7 @@ pub fn callsite_record_len<const N: usize>(values: &[Value<'_>; N]) -> Result<us
 /// The size a general record of `message` and `fields` would have, past the format's limits too
 /// (for the error that refuses it; saturating, so it cannot overflow).
 #[cold]
-pub fn record_size(message: &str, fields: &[Field<'_>]) -> usize {
+pub(crate) fn record_size(message: &str, fields: &[Field<'_>]) -> usize {
     fields
         .iter()
         .fold(HEADER_LEN.saturating_add(message.len()), |len, field| {
@@ -154,7 +154,7 @@ pub fn record_size(message: &str, fields: &[Field<'_>]) -> usize {
 
 /// The size a call-site record carrying `values` would have, past the format's limit too.
 #[cold]
-pub fn callsite_record_size(values: &[Value<'_>]) -> usize {
+pub(crate) fn callsite_record_size(values: &[Value<'_>]) -> usize {
     values.iter().fold(HEADER_LEN, |len, value| {
         len.saturating_add(1 + value_len(value))
     })
