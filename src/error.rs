@@ -153,8 +153,9 @@ pub enum LogError {
     /// Use an explicit [`Producer`](crate::Producer) there.
     #[error("this thread's asynclog producer is already destroyed (thread exiting); use Logger::producer()")]
     ThreadExiting,
-    /// A log call was made while this thread was already inside one (from an allocator or a
-    /// signal handler); the record was not written.
+    /// A log call was made while this thread was inside the logger's own bookkeeping (its first
+    /// call to a logger, or a switch between loggers: an allocator that logs, for instance); the
+    /// record was not written. Signal handlers must not log at all (see [`Logger`](crate::Logger)).
     #[error("log call re-entered on the same thread; the record was not written")]
     Reentrant,
     /// `fatal` logged its record, but the flush after it failed.

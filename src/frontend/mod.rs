@@ -78,6 +78,9 @@ static NEXT_LOGGER_ID: AtomicU64 = AtomicU64::new(1);
 /// `Logger` is `Send + Sync`: share it by reference or in an `Arc`. Dropping it closes it
 /// (drains every ring, flushes and closes every sink), so bind it to a named variable, not `_`.
 ///
+/// A log call is not async-signal-safe: do not log from a signal handler (one that interrupts a
+/// log call on the same thread would write into the ring that call is writing).
+///
 /// ```
 /// let mut config = asynclog::Config::default();
 /// config.sinks.push(Box::new(asynclog::ConsoleSink::new(false)));
@@ -326,7 +329,9 @@ impl Logger {
         // drain's last pass.
         self.shared.closed.store(true, Ordering::SeqCst);
         barrier::heavy();
-        self.shared.send(Command::Close)?;
+        // A drain that has died (it cannot, short of a bug) has dropped its end of the channel;
+        // the join below then reports its panic rather than a misleading `Closed`.
+        let _ = self.shared.send(Command::Close);
         handle.join().unwrap_or_else(|_| {
             Err(Error::ThreadDied(
                 "the asynclog drain thread panicked".into(),
@@ -364,7 +369,10 @@ impl Logger {
         // destructor, which clears `FIRST`), and no reference into `LOCAL_PRODUCERS` exists:
         // only `make_local_producer_first` makes one, it has returned, and nothing can make
         // another while `f` runs, since `f` does not log (our callers' `f` only encode a record:
-        // no hook, no allocation, no user code). `FIRST` is deliberately not cleared meanwhile:
+        // no hook, no allocation, no user code; a full ring under `Block` spins, yields and
+        // sleeps, none of which allocates). A signal handler could interrupt `f` and log: a log
+        // call is not async-signal-safe (see `Logger`), and a handler's own safety contract
+        // allows only async-signal-safe calls. `FIRST` is deliberately not cleared meanwhile:
         // a store to it on every call put a store-to-load forward on the chain from one call to
         // the next (~3 ns per call, examples/callcost and the hot_path bench).
         match unsafe { (*first.slot).as_mut() } {

@@ -348,7 +348,10 @@ impl Producer {
                         return Err(Refused::Closed);
                     }
                     if backoff.is_completed() {
-                        std::thread::park_timeout(BLOCKED_SLEEP);
+                        // A plain sleep, not `park_timeout`: nothing unparks a blocked producer,
+                        // and `park` looks up `thread::current()`, which allocates on a thread std
+                        // did not start; an allocator that logs would then re-enter this call.
+                        std::thread::sleep(BLOCKED_SLEEP);
                     } else {
                         backoff.snooze();
                     }
