@@ -687,6 +687,9 @@ impl ParquetSink {
                 "writing a row group to {}",
                 open.name.in_progress().display()
             );
+            // Dropped before the rebuild: dropping flushes the writer's buffer into the file,
+            // which the rebuild then truncates; after it, into the rebuilt file.
+            drop(open.writer);
             return Err(self.salvage(open.name, open.journal, parquet_error(context, e)));
         }
         Ok(())
@@ -926,6 +929,8 @@ impl Sink for ParquetSink {
         if let Err(e) = writer.sync() {
             let open = self.open.take().expect("checked above");
             let context = format!("writing {}", open.name.in_progress().display());
+            // As in `end_row_group`: the writer's buffer must not land in the rebuilt file.
+            drop(open.writer);
             return Err(self.salvage(open.name, open.journal, SinkError::io(context, e)));
         }
         Ok(())
