@@ -832,10 +832,15 @@ impl ParquetSink {
     }
 
     /// The batch just journaled was not written: take it out of the journal so the file stays
-    /// consistent (the retry writes it again), and return `error`.
+    /// consistent, end the file (the journal's stream still holds the batch past its commit,
+    /// and the next append would commit it again), and return `error`; the retry writes the
+    /// batch to a new file.
     fn drop_last_batch(&mut self, error: SinkError) -> SinkError {
         if let Some(journal) = self.open.as_mut().and_then(|o| o.journal.as_mut()) {
             journal.rollback_last();
+        }
+        if let Err(finish) = self.finish_open() {
+            self.deferred = Some(finish);
         }
         error
     }
