@@ -38,9 +38,6 @@ fn drain(fd: RawFd, out: &mut Vec<u8>) {
 }
 
 #[test]
-#[ignore = "defect, not fixed: ConsoleSink::write_batch fails midway on a full non-blocking \
-            stream (WouldBlock after a partial write) and its retry writes the whole batch \
-            again, duplicating the lines already written"]
 fn a_retried_batch_reaches_a_full_nonblocking_stdout_once() {
     let mut batch = Batch::new();
     for seq in 0..RECORDS {
