@@ -53,9 +53,10 @@ fn a_retried_batch_reaches_a_full_nonblocking_stdout_once() {
     let [read_end, write_end] = fds;
     set_nonblocking(read_end);
     set_nonblocking(write_end);
-    // SAFETY: dup/dup2/close on descriptors of this process; stdout is restored below.
+    // SAFETY: dup on a descriptor of this process.
     let saved = unsafe { libc::dup(1) };
     assert!(saved >= 0);
+    // SAFETY: dup2 between descriptors of this process; stdout is restored below.
     assert!(unsafe { libc::dup2(write_end, 1) } >= 0);
 
     // Someone else's output fills the pipe, and the reader has taken only `ROOM` bytes of it.
@@ -107,7 +108,7 @@ fn a_retried_batch_reaches_a_full_nonblocking_stdout_once() {
     done.store(true, SeqCst);
     let out = reader.join().unwrap();
 
-    // SAFETY: as above.
+    // SAFETY: dup2 and close on descriptors this test opened; stdout gets its own back.
     unsafe {
         assert!(libc::dup2(saved, 1) >= 0);
         libc::close(saved);
