@@ -5,7 +5,8 @@ use crate::error::SinkError;
 use crate::sinks::format::write_human_line;
 use crate::sinks::json::write_record_line;
 use crate::sinks::Sink;
-use std::io::Write;
+use std::io::{ErrorKind, Write};
+use std::time::Duration;
 
 /// Writes records to stdout or stderr, one human-readable line each
 /// (`2026-11-27T12:00:00.123456789Z INFO order filled order_id=42`), or with
@@ -77,9 +78,39 @@ impl ConsoleSink {
 
     fn write_buf(&self, buf: &[u8]) -> std::io::Result<()> {
         if self.stderr {
-            std::io::stderr().lock().write_all(buf)
+            write_all_waiting(&mut std::io::stderr().lock(), buf)
         } else {
-            std::io::stdout().lock().write_all(buf)
+            write_all_waiting(&mut std::io::stdout().lock(), buf)
+        }
+    }
+}
+
+/// How long to wait before writing again to a full non-blocking stream.
+const FULL_STREAM_PAUSE: Duration = Duration::from_millis(1);
+
+/// `write_all`, except that a full non-blocking stream (`WouldBlock`) is waited for, as a
+/// blocking one would be, instead of failing midway: a failed batch is written again whole, so
+/// failing after part of it would write those lines twice
+/// (tests/console_partial_write_retry.rs).
+fn write_all_waiting(out: &mut impl Write, mut buf: &[u8]) -> std::io::Result<()> {
+    while !buf.is_empty() {
+        match out.write(buf) {
+            Ok(0) => return Err(ErrorKind::WriteZero.into()),
+            Ok(n) => buf = &buf[n..],
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(e) if e.kind() == ErrorKind::WouldBlock => std::thread::sleep(FULL_STREAM_PAUSE),
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// `flush`, waiting out a full non-blocking stream like [`write_all_waiting`].
+fn flush_waiting(out: &mut impl Write) -> std::io::Result<()> {
+    loop {
+        match out.flush() {
+            Err(e) if e.kind() == ErrorKind::WouldBlock => std::thread::sleep(FULL_STREAM_PAUSE),
+            other => return other,
         }
     }
 }
@@ -108,9 +139,9 @@ impl Sink for ConsoleSink {
 
     fn flush(&mut self) -> Result<(), SinkError> {
         let result = if self.stderr {
-            std::io::stderr().flush()
+            flush_waiting(&mut std::io::stderr())
         } else {
-            std::io::stdout().flush()
+            flush_waiting(&mut std::io::stdout())
         };
         result.map_err(|e| SinkError::io(format!("flushing {}", self.stream_name()), e))
     }

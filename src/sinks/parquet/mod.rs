@@ -687,6 +687,9 @@ impl ParquetSink {
                 "writing a row group to {}",
                 open.name.in_progress().display()
             );
+            // Dropped before the rebuild: dropping flushes the writer's buffer into the file,
+            // which the rebuild then truncates; after it, into the rebuilt file.
+            drop(open.writer);
             return Err(self.salvage(open.name, open.journal, parquet_error(context, e)));
         }
         Ok(())
@@ -829,10 +832,15 @@ impl ParquetSink {
     }
 
     /// The batch just journaled was not written: take it out of the journal so the file stays
-    /// consistent (the retry writes it again), and return `error`.
+    /// consistent, end the file (the journal's stream still holds the batch past its commit,
+    /// and the next append would commit it again), and return `error`; the retry writes the
+    /// batch to a new file.
     fn drop_last_batch(&mut self, error: SinkError) -> SinkError {
         if let Some(journal) = self.open.as_mut().and_then(|o| o.journal.as_mut()) {
             journal.rollback_last();
+        }
+        if let Err(finish) = self.finish_open() {
+            self.deferred = Some(finish);
         }
         error
     }
@@ -926,6 +934,8 @@ impl Sink for ParquetSink {
         if let Err(e) = writer.sync() {
             let open = self.open.take().expect("checked above");
             let context = format!("writing {}", open.name.in_progress().display());
+            // As in `end_row_group`: the writer's buffer must not land in the rebuilt file.
+            drop(open.writer);
             return Err(self.salvage(open.name, open.journal, SinkError::io(context, e)));
         }
         Ok(())
@@ -1043,5 +1053,58 @@ fn recover_orphan(name: &FileName) -> Recovery {
         rows: 0,
         outcome: RecoveryOutcome::NoJournal,
         damage: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::value::{Field, Level};
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+
+    fn batch(first: u64, n: u64) -> Batch {
+        let mut batch = Batch::new();
+        for seq in first..first + n {
+            let ts = 1_795_780_800_000_000_000 + seq as i64;
+            batch
+                .push(ts, Level::Info, 1, "m", &[Field::new("seq", seq)])
+                .unwrap();
+        }
+        batch
+    }
+
+    /// The encoder thread could not be started (`queue`): the batch just journaled is taken
+    /// back, and the worker's retry of it must not leave it in the journal twice.
+    #[test]
+    fn a_batch_taken_back_from_the_journal_is_recovered_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = ParquetSinkConfig {
+            file_path: dir.path().join("app"),
+            encode_thread: false,
+            ..Default::default()
+        };
+        let mut sink = ParquetSink::new(config.clone()).unwrap();
+        sink.write_batch(&batch(0, 10)).unwrap();
+        // What `queue` does when the thread cannot start: journaled, then taken back.
+        let second = batch(10, 10);
+        let (record_batch, lent) = sink.columns.build(&second).unwrap();
+        let journal = sink.open.as_mut().unwrap().journal.as_mut().unwrap();
+        journal.append(&record_batch).unwrap();
+        drop(record_batch);
+        sink.columns.reclaim(lent);
+        let _ = sink.drop_last_batch(SinkError::Other("the thread did not start".into()));
+        // The worker's retry, then a crash: the journal is all that is left of the open file.
+        sink.write_batch(&second).unwrap();
+        std::mem::forget(sink);
+        drop(ParquetSink::new(config).unwrap());
+
+        let mut rows = 0;
+        for entry in fs::read_dir(dir.path()).unwrap() {
+            let path = entry.unwrap().path();
+            assert!(path.extension().is_some_and(|e| e == "parquet"), "{path:?}");
+            let reader = SerializedFileReader::new(File::open(&path).unwrap()).unwrap();
+            rows += reader.metadata().file_metadata().num_rows();
+        }
+        assert_eq!(rows, 20, "each record once");
     }
 }
