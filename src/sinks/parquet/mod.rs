@@ -268,8 +268,8 @@ pub struct ParquetSink {
     /// The journal of the last finished file, emptied, kept for the next file (see
     /// `Journal::recycle`); deleted by `close`.
     spare_journal: Option<Journal>,
-    /// An error from finishing a file after a batch was already written; reported by the next
-    /// call, which must not fail the batch that caused it.
+    /// The first error from finishing a file after a batch was already written; reported by the
+    /// next `flush` or `close` (a later batch has nothing to do with it, see `settle_for_write`).
     deferred: Option<SinkError>,
     recoveries: Vec<Recovery>,
     files_finished: u64,
@@ -547,12 +547,20 @@ impl ParquetSink {
         Ok(())
     }
 
-    /// Reports a deferred error and retries a failed rename. Until they succeed nothing else is
-    /// written, so a batch that fails here left no output.
+    /// Reports a deferred error (for `flush` and `close`), then does what a write needs first.
     fn settle(&mut self) -> Result<(), SinkError> {
         if let Some(error) = self.deferred.take() {
             return Err(error);
         }
+        self.settle_for_write()
+    }
+
+    /// Brings back a failed encoder thread's writer (rebuilding its file) and retries a failed
+    /// rename. Until they succeed nothing else is written, so a batch that fails here left no
+    /// output. A deferred error waits for the next `flush`: it belongs to an earlier batch, which
+    /// was written, and failing this one for it would only make the worker retry it (or lose it
+    /// under `max_retries = 0`).
+    fn settle_for_write(&mut self) -> Result<(), SinkError> {
         if self.encoder.as_ref().is_some_and(|e| e.failed()) {
             self.writer_home()?;
         }
@@ -759,7 +767,7 @@ impl ParquetSink {
                 // The Parquet file did not get the batch and is fine; the journal may hold a
                 // partial message, so end this file here and let the retry start a new one.
                 if let Err(finish) = self.finish_open() {
-                    self.deferred = Some(finish);
+                    self.deferred.get_or_insert(finish);
                 }
                 return Err(error);
             }
@@ -840,7 +848,7 @@ impl ParquetSink {
             journal.rollback_last();
         }
         if let Err(finish) = self.finish_open() {
-            self.deferred = Some(finish);
+            self.deferred.get_or_insert(finish);
         }
         error
     }
@@ -902,7 +910,7 @@ impl Sink for ParquetSink {
         if batch.is_empty() {
             return Ok(());
         }
-        self.settle()?;
+        self.settle_for_write()?;
         if self.rotation_due_by_time() {
             self.finish_open()?;
         }
@@ -911,9 +919,9 @@ impl Sink for ParquetSink {
         }
         self.write_open(batch)?;
         // The batch is written (and journaled): a failure to finish the file now must not make
-        // the worker retry it, so it is reported by the next call instead.
+        // the worker retry it, so it is reported by the next flush instead.
         if let Err(error) = self.maybe_rotate_by_size() {
-            self.deferred = Some(error);
+            self.deferred.get_or_insert(error);
         }
         Ok(())
     }
@@ -1106,5 +1114,34 @@ mod tests {
             rows += reader.metadata().file_metadata().num_rows();
         }
         assert_eq!(rows, 20, "each record once");
+    }
+
+    /// An error left over from finishing a file after an earlier batch was written (`deferred`)
+    /// is not the next batch's: failing that batch would make the worker retry it for nothing,
+    /// and lose it under `max_retries = 0`. The batch is written; the next flush reports it.
+    #[test]
+    fn a_deferred_error_is_reported_by_flush_not_by_the_next_batch() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = ParquetSinkConfig {
+            file_path: dir.path().join("app"),
+            ..Default::default()
+        };
+        let mut sink = ParquetSink::new(config).unwrap();
+        sink.write_batch(&batch(0, 10)).unwrap();
+        // What `write_batch` keeps when finishing the file after a batch fails.
+        sink.deferred = Some(SinkError::Other("finishing app_1.parquet failed".into()));
+        sink.write_batch(&batch(10, 10)).unwrap();
+        let error = sink.flush().unwrap_err();
+        assert!(error.to_string().contains("app_1.parquet"), "{error}");
+        sink.flush().unwrap();
+        sink.close().unwrap();
+
+        let mut rows = 0;
+        for entry in fs::read_dir(dir.path()).unwrap() {
+            let path = entry.unwrap().path();
+            let reader = SerializedFileReader::new(File::open(&path).unwrap()).unwrap();
+            rows += reader.metadata().file_metadata().num_rows();
+        }
+        assert_eq!(rows, 20, "both batches written, each once");
     }
 }
