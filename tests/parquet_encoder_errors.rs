@@ -14,21 +14,6 @@ use asynclog::{ParquetSink, ParquetSinkConfig, Sink};
 
 const PER_BATCH: usize = 1024;
 
-fn set_file_size_limit(bytes: libc::rlim_t) {
-    let mut limit = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: `limit` is a valid out-pointer for the call.
-    assert_eq!(
-        unsafe { libc::getrlimit(libc::RLIMIT_FSIZE, &mut limit) },
-        0
-    );
-    limit.rlim_cur = bytes.min(limit.rlim_max);
-    // SAFETY: `limit` is a valid, initialised rlimit.
-    assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_FSIZE, &limit) }, 0);
-}
-
 #[test]
 fn an_encoder_write_error_is_reported_next_and_loses_nothing_accepted() {
     // SAFETY: ignoring a signal changes no memory; without it, passing the limit kills us.
@@ -56,7 +41,7 @@ fn an_encoder_write_error_is_reported_next_and_loses_nothing_accepted() {
     let size = std::fs::metadata(&open).unwrap().len();
     // Room for about one more row group; the journal (4 MiB allocated, ~1 MiB used) has room
     // for all the batches below without growing.
-    set_file_size_limit(size + 48 * 1024);
+    common::set_file_size_limit(size + 48 * 1024);
 
     let mut error = None;
     for _ in 0..8 {
@@ -69,7 +54,7 @@ fn an_encoder_write_error_is_reported_next_and_loses_nothing_accepted() {
         }
         next += PER_BATCH as u64;
     }
-    set_file_size_limit(libc::RLIM_INFINITY);
+    common::set_file_size_limit(libc::RLIM_INFINITY);
     let error = error.expect("a write past the file size limit failed");
     let text = error.to_string();
     eprintln!("reported: {text}");

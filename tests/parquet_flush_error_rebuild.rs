@@ -20,21 +20,6 @@ use std::sync::Arc;
 const PER_BATCH: usize = 20;
 const FLUSHED_BATCHES: u64 = 40;
 
-fn set_file_size_limit(bytes: libc::rlim_t) {
-    let mut limit = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: `limit` is a valid out-pointer for the call.
-    assert_eq!(
-        unsafe { libc::getrlimit(libc::RLIMIT_FSIZE, &mut limit) },
-        0
-    );
-    limit.rlim_cur = bytes.min(limit.rlim_max);
-    // SAFETY: `limit` is a valid, initialised rlimit.
-    assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_FSIZE, &limit) }, 0);
-}
-
 #[test]
 fn a_failed_flush_leaves_a_valid_rebuilt_file() {
     // SAFETY: ignoring a signal changes no memory; without it, passing the limit kills us.
@@ -44,7 +29,9 @@ fn a_failed_flush_leaves_a_valid_rebuilt_file() {
         file_path: dir.path().join("app"),
         compression: ParquetCompression::Uncompressed,
         // The failure has passed once the file is rebuilt.
-        on_recovery: Some(Arc::new(|_| set_file_size_limit(libc::RLIM_INFINITY))),
+        on_recovery: Some(Arc::new(|_| {
+            common::set_file_size_limit(libc::RLIM_INFINITY)
+        })),
         ..Default::default()
     })
     .unwrap();
@@ -66,9 +53,9 @@ fn a_failed_flush_leaves_a_valid_rebuilt_file() {
     sink.write_batch(&common::batches::varied_batch(next, PER_BATCH))
         .unwrap();
     next += PER_BATCH as u64;
-    set_file_size_limit(size);
+    common::set_file_size_limit(size);
     let error = sink.flush().expect_err("the row group cannot be written");
-    set_file_size_limit(libc::RLIM_INFINITY);
+    common::set_file_size_limit(libc::RLIM_INFINITY);
     let text = error.to_string();
     assert!(text.contains(open.to_str().unwrap()), "{text}");
     let recovery = sink.recoveries().last().expect("the file was rebuilt");

@@ -81,6 +81,24 @@ pub fn parse_json(text: &str) -> simd_json::OwnedValue {
 
 pub mod batches;
 
+/// Sets this process's `RLIMIT_FSIZE` soft limit (capped at the hard limit): a write past it
+/// fails with `EFBIG` once `SIGXFSZ` is ignored. Per process, so a test file using it holds one
+/// test.
+pub fn set_file_size_limit(bytes: libc::rlim_t) {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: `limit` is a valid out-pointer for the call.
+    assert_eq!(
+        unsafe { libc::getrlimit(libc::RLIMIT_FSIZE, &mut limit) },
+        0
+    );
+    limit.rlim_cur = bytes.min(limit.rlim_max);
+    // SAFETY: `limit` is a valid, initialised rlimit.
+    assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_FSIZE, &limit) }, 0);
+}
+
 /// A clock tests move by hand: seconds since the epoch.
 pub struct ManualClock(pub std::sync::atomic::AtomicU64);
 
