@@ -168,7 +168,7 @@ impl Shared {
         message: &str,
         fields: &[Field<'_>],
     ) -> Result<(), LogError> {
-        let result = refused.map_err(|r| r.into_log_error(self.ring_bytes, message, fields));
+        let result = refused.map_err(|r| r.into_log_error(self.ring_bytes, fields));
         self.after_log(&result, level, message, fields);
         result
     }
@@ -182,14 +182,6 @@ impl Shared {
         callsite: &'static Callsite,
         values: [Value<'_>; N],
     ) -> Result<(), LogError> {
-        let refused = match refused {
-            // Past `u32::MAX` bytes: size the compact record that was refused, not the general one
-            // `finish_log_slow` would.
-            Err(Refused::TooLarge { size: usize::MAX }) => Err(Refused::TooLarge {
-                size: crate::ring::record::callsite_record_size(&values),
-            }),
-            other => other,
-        };
         self.finish_log_slow(
             refused,
             level,

@@ -263,7 +263,7 @@ impl Logger {
             .with_local_producer(|p| {
                 p.write_at(message.level, message.timestamp, &message.message, &fields)
             })
-            .map_err(|r| r.into_log_error(self.shared.ring_bytes, &message.message, &fields));
+            .map_err(|r| r.into_log_error(self.shared.ring_bytes, &fields));
         self.shared
             .after_log(&result, message.level, &message.message, &fields);
         result

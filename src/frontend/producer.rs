@@ -163,7 +163,7 @@ impl Producer {
         let fields = message.borrowed_fields();
         let result = self
             .write_at(message.level, message.timestamp, &message.message, &fields)
-            .map_err(|r| r.into_log_error(self.capacity, &message.message, &fields));
+            .map_err(|r| r.into_log_error(self.capacity, &fields));
         self.shared
             .after_log(&result, message.level, &message.message, &fields);
         result
@@ -317,7 +317,7 @@ impl Producer {
         match error {
             EncodeError::KeyTooLong => Refused::KeyTooLong,
             EncodeError::TooManyFields => Refused::TooManyFields,
-            EncodeError::TooLong => Refused::TooLarge { size: usize::MAX },
+            EncodeError::TooLong { size } => Refused::TooLarge { size },
         }
     }
 
@@ -369,10 +369,7 @@ impl Producer {
 pub(crate) enum Refused {
     Closed,
     Dropped,
-    /// `size` is `usize::MAX` for a record longer than the encoding allows.
-    TooLarge {
-        size: usize,
-    },
+    TooLarge { size: usize },
     KeyTooLong,
     TooManyFields,
     Reentrant,
@@ -380,26 +377,15 @@ pub(crate) enum Refused {
 }
 
 impl Refused {
-    /// The public error; `message` and `fields` are the call's (to name the over-long key and
-    /// size a record past the format's limit).
+    /// The public error; `fields` are the call's (to name the over-long key).
     #[cold]
     #[inline(never)]
-    pub(crate) fn into_log_error(
-        self,
-        ring_bytes: usize,
-        message: &str,
-        fields: &[Field<'_>],
-    ) -> LogError {
+    pub(crate) fn into_log_error(self, ring_bytes: usize, fields: &[Field<'_>]) -> LogError {
         match self {
             Refused::Closed => LogError::Closed,
             Refused::Dropped => LogError::Dropped,
             Refused::TooLarge { size } => LogError::TooLarge {
-                size: if size == usize::MAX {
-                    // Past `u32::MAX` bytes: the encoder could not say how big; the error should.
-                    record::record_size(message, fields)
-                } else {
-                    size
-                },
+                size,
                 capacity: ring_bytes,
             },
             Refused::KeyTooLong => {

@@ -61,8 +61,11 @@ pub(crate) const TAG_STR: u8 = 5;
 /// Why a record cannot be encoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EncodeError {
-    /// The record needs more than `u32::MAX` bytes.
-    TooLong,
+    /// The record needs more than `u32::MAX` bytes: `size` of them.
+    TooLong {
+        /// The record's encoded size.
+        size: usize,
+    },
     /// A key is longer than [`MAX_KEY_LEN`] bytes.
     KeyTooLong,
     /// More than [`MAX_FIELDS`] fields.
@@ -122,7 +125,7 @@ fn value_len(value: &Value<'_>) -> usize {
 pub fn record_len(message: &str, fields: &[Field<'_>]) -> Result<usize, EncodeError> {
     let len = HEADER_LEN + message.len() + fields_len(fields)?;
     if len > u32::MAX as usize || message.len() > u32::MAX as usize {
-        return Err(EncodeError::TooLong);
+        return Err(EncodeError::TooLong { size: len });
     }
     Ok(len)
 }
@@ -135,29 +138,9 @@ pub fn callsite_record_len<const N: usize>(values: &[Value<'_>; N]) -> Result<us
         len += 1 + value_len(value);
     }
     if len > u32::MAX as usize {
-        return Err(EncodeError::TooLong);
+        return Err(EncodeError::TooLong { size: len });
     }
     Ok(len)
-}
-
-/// The size a general record of `message` and `fields` would have, past the format's limits too
-/// (for the error that refuses it; saturating, so it cannot overflow).
-#[cold]
-pub(crate) fn record_size(message: &str, fields: &[Field<'_>]) -> usize {
-    fields
-        .iter()
-        .fold(HEADER_LEN.saturating_add(message.len()), |len, field| {
-            len.saturating_add(2 + field.key.len() + 1)
-                .saturating_add(value_len(&field.value))
-        })
-}
-
-/// The size a call-site record carrying `values` would have, past the format's limit too.
-#[cold]
-pub(crate) fn callsite_record_size(values: &[Value<'_>]) -> usize {
-    values.iter().fold(HEADER_LEN, |len, value| {
-        len.saturating_add(1 + value_len(value))
-    })
 }
 
 /// The part of a record that is not the message or the fields.
