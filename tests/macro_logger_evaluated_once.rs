@@ -8,9 +8,6 @@ use common::*;
 use std::cell::Cell;
 
 #[test]
-#[ignore = "defect: log! expands `$logger` twice (`$logger.enabled(..)` then \
-            `$logger.log_callsite(..)` / `$logger.log(..)`), so the expression runs twice; a \
-            fix must keep `?` in value expressions working and the hot path's codegen"]
 fn the_logger_expression_is_evaluated_once() {
     let collector = Collector::default();
     let logger = Logger::new(config_with(&collector)).unwrap();

@@ -23,22 +23,24 @@ macro_rules! log {
         static CALLSITE: $crate::ring::callsite::Callsite =
             $crate::ring::callsite::Callsite::new($message, &[$(::core::stringify!($key)),*]);
         let level: $crate::Level = $level;
-        if $logger.enabled(level) {
-            $logger.log_callsite(
+        // One evaluation of `$logger`; the values are evaluated in the caller's body (so `?`
+        // in them works) and only when the level is enabled.
+        match $logger.if_enabled(level) {
+            ::core::option::Option::Some(logger) => logger.log_callsite(
                 level,
                 &CALLSITE,
                 [$(::core::convert::Into::<$crate::Value<'_>>::into($value)),*],
-            )
-        } else {
-            ::core::result::Result::<(), $crate::LogError>::Ok(())
+            ),
+            ::core::option::Option::None => ::core::result::Result::<(), $crate::LogError>::Ok(()),
         }
     }};
     ($logger:expr, $level:expr, $message:expr $(, $key:ident = $value:expr)* $(,)?) => {{
         let level: $crate::Level = $level;
-        if $logger.enabled(level) {
-            $logger.log(level, $message, &[$($crate::Field::new(stringify!($key), $value)),*])
-        } else {
-            ::core::result::Result::<(), $crate::LogError>::Ok(())
+        match $logger.if_enabled(level) {
+            ::core::option::Option::Some(logger) => {
+                logger.log(level, $message, &[$($crate::Field::new(stringify!($key), $value)),*])
+            }
+            ::core::option::Option::None => ::core::result::Result::<(), $crate::LogError>::Ok(()),
         }
     }};
 }

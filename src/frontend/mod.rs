@@ -158,6 +158,14 @@ impl Logger {
         self.shared.enabled(level)
     }
 
+    /// The macros' level check: `Some(self)` when `level` is enabled, so that a macro evaluates
+    /// its logger expression once and writes to the logger it checked.
+    #[doc(hidden)]
+    #[inline(always)]
+    pub fn if_enabled(&self, level: Level) -> Option<&Self> {
+        self.enabled(level).then_some(self)
+    }
+
     /// Changes the minimum level at run time.
     pub fn set_min_level(&self, level: Level) {
         self.shared.min_level.store(level as u8, Ordering::Relaxed);

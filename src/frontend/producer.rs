@@ -87,6 +87,18 @@ impl Producer {
         self.shared.enabled(level)
     }
 
+    /// The macros' level check: `Some(self)` when `level` is enabled, so that a macro evaluates
+    /// its logger expression once and writes to the producer it checked.
+    #[doc(hidden)]
+    #[inline(always)]
+    pub fn if_enabled(&mut self, level: Level) -> Option<&mut Self> {
+        if self.enabled(level) {
+            Some(self)
+        } else {
+            None
+        }
+    }
+
     /// Logs a record with fields. See [`Logger::log`](crate::Logger::log).
     #[inline]
     pub fn log(
