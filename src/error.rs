@@ -36,6 +36,12 @@ pub enum Error {
     /// The logger is closed.
     #[error("the logger is closed")]
     Closed,
+    /// Refused for the reason a log call on this thread would be refused:
+    /// [`LogError::ThreadExiting`] or [`LogError::Reentrant`] (from [`Logger::preallocate`]).
+    ///
+    /// [`Logger::preallocate`]: crate::Logger::preallocate
+    #[error("{0}")]
+    Refused(LogError),
     /// `close` or `flush` was called on an asynclog drain or sink-worker thread (from a hook or a
     /// sink), where waiting would wait for the calling thread itself.
     #[error("`{0}` called from an asynclog worker thread (inside a hook or sink), where it would wait for itself")]

@@ -291,13 +291,18 @@ impl Logger {
     /// Registers the calling thread now, so its first log call allocates nothing.
     ///
     /// # Errors
-    /// [`Error::Closed`] after `close`.
+    /// [`Error::Closed`] after `close`; [`Error::Refused`] with [`LogError::ThreadExiting`] from
+    /// a thread-local destructor after this thread's asynclog state is gone, or with
+    /// [`LogError::Reentrant`] from inside the logger's own bookkeeping (an allocator that logs).
     pub fn preallocate(&self) -> Result<(), Error> {
         if self.is_closed() {
             return Err(Error::Closed);
         }
         self.with_local_producer(|_| Ok(()))
-            .map_err(|_| Error::Closed)
+            .map_err(|refused| match refused {
+                Refused::Closed => Error::Closed,
+                other => Error::Refused(other.into_log_error(self.shared.ring_bytes, &[])),
+            })
     }
 
     /// Returns when every record logged before the call, by any thread, has been written to
