@@ -55,6 +55,82 @@ fn logger() -> Logger {
     Logger::new(config).expect("logger")
 }
 
+/// The issue's yardstick for the hot path, measured in the same run: a 64-byte struct stamped
+/// with an `rdtsc` pushed into a bare `rtrb` ring (no logger), in the same bursts, with a
+/// consumer thread that empties the ring between bursts as the drain does (it reads the records
+/// on the other core, so the producer writes lines that core last held).
+#[derive(Clone, Copy)]
+struct BareRecord {
+    tsc: u64,
+    order_id: u64,
+    payload: [u64; 6],
+}
+
+/// The producer end of the bare ring and the consumer thread that empties it.
+struct BareRing {
+    producer: rtrb::Producer<BareRecord>,
+    capacity: usize,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    consumer: Option<std::thread::JoinHandle<()>>,
+}
+
+impl BareRing {
+    /// As many slots as the logger's default ring has bytes for 64-byte records.
+    fn new() -> BareRing {
+        let capacity = 128_000 / std::mem::size_of::<BareRecord>();
+        let (producer, mut consumer) = rtrb::RingBuffer::<BareRecord>::new(capacity);
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let consumer = std::thread::spawn({
+            let stop = stop.clone();
+            move || {
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    while let Ok(record) = consumer.pop() {
+                        // Read every field, as the drain reads every byte of a record.
+                        let sum = record
+                            .payload
+                            .iter()
+                            .fold(record.tsc ^ record.order_id, |a, &b| a.wrapping_add(b));
+                        black_box(sum);
+                    }
+                    // Like the drain's backoff: asleep while idle, not spinning.
+                    std::thread::sleep(Duration::from_micros(50));
+                }
+            }
+        });
+        BareRing {
+            producer,
+            capacity,
+            stop,
+            consumer: Some(consumer),
+        }
+    }
+
+    #[inline(always)]
+    fn push(&mut self, order_id: u64) -> Result<(), rtrb::PushError<BareRecord>> {
+        self.producer.push(BareRecord {
+            tsc: read_tsc(),
+            order_id,
+            payload: [order_id, 101, 25, 4, 0x4c50_4141, 1],
+        })
+    }
+
+    /// Waits (untimed) until the consumer has emptied the ring, as `Logger::flush` does.
+    fn wait_empty(&self) {
+        while self.producer.slots() < self.capacity {
+            std::thread::sleep(Duration::from_micros(20));
+        }
+    }
+}
+
+impl Drop for BareRing {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(consumer) = self.consumer.take() {
+            consumer.join().expect("consumer thread");
+        }
+    }
+}
+
 /// Times `call` in bursts, letting the drain catch up between them.
 fn in_bursts(b: &mut Bencher<'_>, logger: &Logger, burst: u64, mut call: impl FnMut(u64)) {
     b.iter_custom(|iters| {
@@ -101,6 +177,30 @@ fn hot_path(c: &mut Criterion) {
             let r = order_filled_producer(&mut producer, order_id);
             black_box(r).expect("log");
         })
+    });
+    let mut bare = BareRing::new();
+    group.bench_function(
+        "baseline: rdtsc + 64-byte struct into a bare rtrb ring",
+        |b| {
+            b.iter_custom(|iters| {
+                let mut timed = Duration::ZERO;
+                let mut done = 0;
+                while done < iters {
+                    let n = (iters - done).min(BURST);
+                    let start = Instant::now();
+                    for order_id in done..done + n {
+                        black_box(bare.push(order_id)).expect("room");
+                    }
+                    timed += start.elapsed();
+                    done += n;
+                    bare.wait_empty();
+                }
+                timed
+            })
+        },
+    );
+    group.bench_function("baseline: rdtsc alone", |b| {
+        b.iter(|| black_box(read_tsc()))
     });
     let message = "x".repeat(1024);
     group.bench_function("macro: 1 KiB msg + 3 fields", |b| {
@@ -244,44 +344,71 @@ fn core_share_probe() -> f64 {
 /// two levels for stretches of milliseconds to seconds, with the same code, thread, CPU and
 /// clock, following that probe, and criterion's median lands wherever most of its samples fell.
 /// A burst counts as "core ours" when its probe is within 3% of the floor (the 1st percentile).
+/// After each probe the bare-ring baseline ([`BareRing`]) runs a burst too (the two take turns
+/// going first), so each state's figures compare the call with its yardstick at the same moment.
 fn by_core_sharing() {
     const BURSTS: usize = 20_000;
     let logger = logger();
     logger.preallocate().expect("preallocate");
+    let mut bare = BareRing::new();
     let mut order_id = 0u64;
-    let bursts: Vec<(f64, f64)> = (0..BURSTS)
-        .map(|_| {
+    let logger_burst = |order_id: &mut u64| {
+        let start = Instant::now();
+        for _ in 0..BURST {
+            let r = order_filled(&logger, *order_id);
+            black_box(r).expect("log");
+            *order_id += 1;
+        }
+        let per_call = start.elapsed().as_nanos() as f64 / BURST as f64;
+        logger.flush().expect("flush");
+        per_call
+    };
+    let mut bare_burst = |order_id: &mut u64| {
+        let start = Instant::now();
+        for _ in 0..BURST {
+            black_box(bare.push(*order_id)).expect("room");
+            *order_id += 1;
+        }
+        let per_call = start.elapsed().as_nanos() as f64 / BURST as f64;
+        bare.wait_empty();
+        per_call
+    };
+    // (probe, asynclog call, bare-ring baseline), ns.
+    let bursts: Vec<(f64, f64, f64)> = (0..BURSTS)
+        .map(|i| {
             let probe = core_share_probe();
-            let start = Instant::now();
-            for _ in 0..BURST {
-                let r = order_filled(&logger, order_id);
-                black_box(r).expect("log");
-                order_id += 1;
+            if i % 2 == 0 {
+                let call = logger_burst(&mut order_id);
+                (probe, call, bare_burst(&mut order_id))
+            } else {
+                let baseline = bare_burst(&mut order_id);
+                (probe, logger_burst(&mut order_id), baseline)
             }
-            let per_call = start.elapsed().as_nanos() as f64 / BURST as f64;
-            logger.flush().expect("flush");
-            (probe, per_call)
         })
         .collect();
     let mut probes: Vec<f64> = bursts.iter().map(|b| b.0).collect();
     probes.sort_by(f64::total_cmp);
     let floor = probes[probes.len() / 100];
-    let median = |alone: bool| {
-        let mut calls: Vec<f64> = bursts
+    let median = |alone: bool, of: fn(&(f64, f64, f64)) -> f64| {
+        let mut values: Vec<f64> = bursts
             .iter()
             .filter(|b| (b.0 <= floor * 1.03) == alone)
-            .map(|b| b.1)
+            .map(of)
             .collect();
-        calls.sort_by(f64::total_cmp);
-        let median = calls.get(calls.len() / 2).copied().unwrap_or(f64::NAN);
-        (median, calls.len())
+        values.sort_by(f64::total_cmp);
+        let median = values.get(values.len() / 2).copied().unwrap_or(f64::NAN);
+        (median, values.len())
     };
-    let ((ours, n_ours), (shared, n_shared)) = (median(true), median(false));
-    println!(
-        "hot_path by core sharing, macro (thread-local producer), median per call of bursts: \
-         core ours {ours:.1} ns ({n_ours} of {BURSTS} bursts), core shared {shared:.1} ns \
-         ({n_shared}); probe floor {floor:.2} ns"
-    );
+    for (state, alone) in [("core ours", true), ("core shared", false)] {
+        let (call, n) = median(alone, |b| b.1);
+        let (baseline, _) = median(alone, |b| b.2);
+        let (difference, _) = median(alone, |b| b.1 - b.2);
+        println!(
+            "hot_path by core sharing, {state} ({n} of {BURSTS} bursts; probe floor \
+             {floor:.2} ns): macro (thread-local producer) {call:.1} ns per call, bare rtrb \
+             ring + rdtsc {baseline:.1} ns, paired difference {difference:+.1} ns (medians)"
+        );
+    }
 }
 
 fn main() {
