@@ -118,7 +118,10 @@ pub(crate) fn call_hook(panics: &AtomicU64, f: impl FnOnce()) {
 /// A snapshot of the logger's counters ([`Logger::stats`](crate::Logger::stats)).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Stats {
-    /// Records accepted by log calls.
+    /// Records log calls wrote into a ring. This includes a call that raced with `close` and
+    /// returned [`LogError::Closed`](crate::LogError::Closed) after writing its record, which
+    /// the drain's last pass may or may not have taken: after `close`, `buffered - delivered`
+    /// such records were lost.
     pub buffered: u64,
     /// Records refused by log calls (ring full under `Drop`, or too large).
     pub dropped: u64,
