@@ -115,7 +115,7 @@ impl BareRing {
     }
 
     /// Waits (untimed) until the consumer has emptied the ring, as `Logger::flush` does.
-    fn wait_empty(&self) {
+    fn wait_empty(&mut self) {
         while self.producer.slots() < self.capacity {
             std::thread::sleep(Duration::from_micros(20));
         }
@@ -131,8 +131,15 @@ impl Drop for BareRing {
     }
 }
 
-/// Times `call` in bursts, letting the drain catch up between them.
-fn in_bursts(b: &mut Bencher<'_>, logger: &Logger, burst: u64, mut call: impl FnMut(u64)) {
+/// Times `call` on `subject` in bursts of `burst`, untimed `catch_up` (the drain, or the bare
+/// ring's consumer, emptying the ring) after each.
+fn in_bursts<S>(
+    b: &mut Bencher<'_>,
+    subject: &mut S,
+    burst: u64,
+    mut call: impl FnMut(&mut S, u64),
+    mut catch_up: impl FnMut(&mut S),
+) {
     b.iter_custom(|iters| {
         let mut timed = Duration::ZERO;
         let mut done = 0;
@@ -140,14 +147,18 @@ fn in_bursts(b: &mut Bencher<'_>, logger: &Logger, burst: u64, mut call: impl Fn
             let n = (iters - done).min(burst);
             let start = Instant::now();
             for i in done..done + n {
-                call(i);
+                call(subject, i);
             }
             timed += start.elapsed();
             done += n;
-            logger.flush().expect("flush");
+            catch_up(subject);
         }
         timed
     });
+}
+
+fn flush(logger: &mut &Logger) {
+    logger.flush().expect("flush");
 }
 
 fn hot_path(c: &mut Criterion) {
@@ -159,44 +170,32 @@ fn hot_path(c: &mut Criterion) {
     // fraction of one burst, skewed it.
     group.sampling_mode(SamplingMode::Flat);
 
-    let logger = logger();
+    let logger = &mut &logger();
     group.bench_function("macro: msg + 3 fields (u64, f64, str)", |b| {
-        in_bursts(b, &logger, BURST, |order_id| {
-            let r = order_filled(&logger, order_id);
-            black_box(r).expect("log");
-        })
+        let call = |logger: &mut &Logger, order_id| {
+            black_box(order_filled(logger, order_id)).expect("log")
+        };
+        in_bursts(b, logger, BURST, call, flush)
     });
     group.bench_function("macro: msg only", |b| {
-        in_bursts(b, &logger, BURST, |_| {
-            black_box(info!(logger, "order filled")).expect("log");
-        })
+        let call = |logger: &mut &Logger, _| black_box(info!(logger, "order filled")).expect("log");
+        in_bursts(b, logger, BURST, call, flush)
     });
-    let mut producer = logger.producer().expect("producer");
+    let with_producer = &mut (*logger, logger.producer().expect("producer"));
     group.bench_function("producer: msg + 3 fields (u64, f64, str)", |b| {
-        in_bursts(b, &logger, BURST, |order_id| {
-            let r = order_filled_producer(&mut producer, order_id);
-            black_box(r).expect("log");
-        })
+        let call = |(_, producer): &mut (&Logger, Producer), order_id| {
+            black_box(order_filled_producer(producer, order_id)).expect("log")
+        };
+        let catch_up = |(logger, _): &mut (&Logger, Producer)| flush(logger);
+        in_bursts(b, with_producer, BURST, call, catch_up)
     });
-    let mut bare = BareRing::new();
+    let bare = &mut BareRing::new();
     group.bench_function(
         "baseline: rdtsc + 64-byte struct into a bare rtrb ring",
         |b| {
-            b.iter_custom(|iters| {
-                let mut timed = Duration::ZERO;
-                let mut done = 0;
-                while done < iters {
-                    let n = (iters - done).min(BURST);
-                    let start = Instant::now();
-                    for order_id in done..done + n {
-                        black_box(bare.push(order_id)).expect("room");
-                    }
-                    timed += start.elapsed();
-                    done += n;
-                    bare.wait_empty();
-                }
-                timed
-            })
+            let call =
+                |bare: &mut BareRing, order_id| black_box(bare.push(order_id)).expect("room");
+            in_bursts(b, bare, BURST, call, BareRing::wait_empty)
         },
     );
     group.bench_function("baseline: rdtsc alone", |b| {
@@ -204,7 +203,7 @@ fn hot_path(c: &mut Criterion) {
     });
     let message = "x".repeat(1024);
     group.bench_function("macro: 1 KiB msg + 3 fields", |b| {
-        in_bursts(b, &logger, BURST_1K, |order_id| {
+        let call = |logger: &mut &Logger, order_id| {
             let r = info!(
                 logger,
                 &message,
@@ -212,8 +211,9 @@ fn hot_path(c: &mut Criterion) {
                 price = 101.25,
                 symbol = "AAPL"
             );
-            black_box(r).expect("log");
-        })
+            black_box(r).expect("log")
+        };
+        in_bursts(b, logger, BURST_1K, call, flush)
     });
     group.finish();
 }
