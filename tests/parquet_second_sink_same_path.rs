@@ -9,11 +9,6 @@ mod common;
 use asynclog::{ParquetSink, ParquetSinkConfig, Sink};
 
 #[test]
-#[ignore = "defect, not fixed: ParquetSink::new recovers every journal of its prefix, a live \
-            sink's included (it rebuilds it, deletes it and truncates the live .inprogress file). \
-            The fix (flock on the journal, skipped by recovery while held) also blocks the \
-            in-process crashes of tests/parquet_recovery.rs, which mem::forget the sink and so \
-            keep its lock; those tests would need a child process, as tests/parquet_crash.rs has"]
 fn a_second_sink_does_not_recover_a_live_sinks_open_file() {
     let dir = tempfile::tempdir().unwrap();
     let config = ParquetSinkConfig {
