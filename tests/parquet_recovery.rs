@@ -1,15 +1,66 @@
-//! Journal recovery in-process: a sink that dies without closing (its destructor skipped, as in
-//! a crash) leaves a journal and an `.inprogress` file; the next `ParquetSink::new` turns the
-//! journal into a normal Parquet file, removes both, and reports it through `recoveries()` and
-//! the `on_recovery` hook.
+//! Journal recovery: a sink that dies without closing leaves a journal and an `.inprogress`
+//! file; the next `ParquetSink::new` turns the journal into a normal Parquet file, removes both,
+//! and reports it through `recoveries()` and the `on_recovery` hook.
+//!
+//! A sink dies in a child process (this test binary, re-run on one test with
+//! `ASYNCLOG_RECOVERY_CHILD_DIR` set; see [`crash_in_child`]) that exits without closing
+//! anything: the kernel closes its descriptors and so releases the journal's lock, as in a real
+//! crash. A sink leaked in this process (`mem::forget`) would keep the lock, and its journal
+//! would rightly count as a live sink's.
 
 #[path = "parquet_common/mod.rs"]
 mod common;
 
 use asynclog::sinks::parquet::{Recovery, RecoveryOutcome};
 use asynclog::{ParquetSink, ParquetSinkConfig, Sink};
+use std::io::Write;
 use std::path::Path;
+use std::process::Command;
 use std::sync::{Arc, Mutex};
+
+/// Set in a child process: the directory the child's sink writes to.
+const CHILD_DIR: &str = "ASYNCLOG_RECOVERY_CHILD_DIR";
+/// Exit status of a child that got to its crash.
+const CRASHED: i32 = 86;
+/// Prefix of the line that carries the child's result.
+const RESULT: &str = "child result: ";
+
+/// Runs `child` in a child process that then exits with the sink `child` returns still open,
+/// running no destructor, as a crash would. The child is this test binary re-run on test `test`
+/// alone, so the test must call this first: in the child it runs `child` on the directory and
+/// exits. In the parent it returns a new directory holding what the child left behind and the
+/// string `child` returned with the sink.
+fn crash_in_child(
+    test: &str,
+    child: impl FnOnce(&Path) -> (ParquetSink, String),
+) -> (tempfile::TempDir, String) {
+    if let Ok(dir) = std::env::var(CHILD_DIR) {
+        let (_open_sink, result) = child(Path::new(&dir));
+        // On a line of its own: the test harness has printed `test … ` without a newline.
+        println!("\n{RESULT}{result}");
+        std::io::stdout().flush().unwrap();
+        std::process::exit(CRASHED);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let output = Command::new(std::env::current_exe().unwrap())
+        .args([test, "--exact", "--nocapture", "--test-threads=1"])
+        .env(CHILD_DIR, dir.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(CRASHED),
+        "the child of {test} did not get to its crash:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let result = stdout
+        .lines()
+        .find_map(|line| line.strip_prefix(RESULT))
+        .unwrap_or_else(|| panic!("the child of {test} printed no result:\n{stdout}"))
+        .to_owned();
+    (dir, result)
+}
 
 fn config(dir: &Path, journal: bool) -> ParquetSinkConfig {
     ParquetSinkConfig {
@@ -21,14 +72,17 @@ fn config(dir: &Path, journal: bool) -> ParquetSinkConfig {
 
 #[test]
 fn a_leftover_journal_becomes_a_parquet_file() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut sink = ParquetSink::new(config(dir.path(), true)).unwrap();
-    for b in 0..3 {
-        sink.write_batch(&common::batches::varied_batch(b * 500, 500))
-            .unwrap();
-    }
-    let open = sink.open_file().unwrap();
-    std::mem::forget(sink); // dies: no footer, no rename, no journal deletion
+    let (dir, open) = crash_in_child("a_leftover_journal_becomes_a_parquet_file", |dir| {
+        let mut sink = ParquetSink::new(config(dir, true)).unwrap();
+        for b in 0..3 {
+            sink.write_batch(&common::batches::varied_batch(b * 500, 500))
+                .unwrap();
+        }
+        let open = sink.open_file().unwrap().to_str().unwrap().to_owned();
+        (sink, open)
+    }); // dies: no footer, no rename, no journal deletion
+    let open = Path::new(&open);
+    assert!(open.exists(), "{}", open.display());
     assert!(common::parquet_files(dir.path()).is_empty());
     assert_eq!(common::files_with_suffix(dir.path(), ".journal").len(), 1);
 
@@ -127,13 +181,17 @@ fn without_a_journal_the_unfinished_file_is_reported_and_left_alone() {
 
 #[test]
 fn a_journal_cut_mid_batch_recovers_the_complete_batches() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut sink = ParquetSink::new(config(dir.path(), true)).unwrap();
-    sink.write_batch(&common::batches::varied_batch(0, 200))
-        .unwrap();
-    sink.write_batch(&common::batches::varied_batch(200, 200))
-        .unwrap();
-    std::mem::forget(sink);
+    let (dir, _) = crash_in_child(
+        "a_journal_cut_mid_batch_recovers_the_complete_batches",
+        |dir| {
+            let mut sink = ParquetSink::new(config(dir, true)).unwrap();
+            sink.write_batch(&common::batches::varied_batch(0, 200))
+                .unwrap();
+            sink.write_batch(&common::batches::varied_batch(200, 200))
+                .unwrap();
+            (sink, String::new())
+        },
+    );
     let journal = common::files_with_suffix(dir.path(), ".journal").remove(0);
     // Scribble past the committed end, as a half-copied third batch would.
     let mut bytes = std::fs::read(&journal).unwrap();
@@ -190,31 +248,38 @@ fn a_journal_killed_before_its_header_was_written_counts_as_empty() {
 /// recovers exactly that file's rows, never the finished file's again.
 #[test]
 fn a_reused_journal_recovers_only_the_open_files_rows() {
-    let dir = tempfile::tempdir().unwrap();
     let clock = common::ManualClock::new(1_795_780_800);
-    let make = || {
+    let make = |dir: &Path| {
         ParquetSink::new(ParquetSinkConfig {
             rotate_time: std::time::Duration::from_secs(60),
             clock: clock.clock(),
-            ..config(dir.path(), true)
+            ..config(dir, true)
         })
         .unwrap()
     };
-    let mut sink = make();
-    sink.write_batch(&common::batches::three_field_batch(0, 700))
-        .unwrap();
-    clock.advance(61);
-    sink.flush().unwrap(); // finishes the first file by time; its journal is kept, emptied
-    assert_eq!(sink.files_finished(), 1);
-    sink.write_batch(&common::batches::three_field_batch(700, 300))
-        .unwrap();
+    let (dir, open) = crash_in_child(
+        "a_reused_journal_recovers_only_the_open_files_rows",
+        |dir| {
+            let mut sink = make(dir);
+            sink.write_batch(&common::batches::three_field_batch(0, 700))
+                .unwrap();
+            clock.advance(61);
+            sink.flush().unwrap(); // finishes the first file by time; its journal is kept, emptied
+            assert_eq!(sink.files_finished(), 1);
+            sink.write_batch(&common::batches::three_field_batch(700, 300))
+                .unwrap();
+            let open = sink.open_file().unwrap().to_str().unwrap().to_owned();
+            (sink, open)
+        },
+    ); // dies with the second file open
+    let open = Path::new(&open);
+    assert_eq!(common::parquet_files(dir.path()).len(), 1, "the first file");
     let journals = common::files_with_suffix(dir.path(), ".journal");
     assert_eq!(journals.len(), 1, "one journal: {journals:?}");
-    let open = sink.open_file().unwrap();
     assert_eq!(journals[0], open.with_extension("journal"));
-    std::mem::forget(sink); // dies with the second file open
 
-    let sink = make();
+    clock.advance(61); // the time the child's clock had reached
+    let sink = make(dir.path());
     assert_eq!(sink.recoveries().len(), 1);
     assert_eq!(sink.recoveries()[0].outcome, RecoveryOutcome::Rebuilt);
     assert_eq!(sink.recovered_rows(), 300);

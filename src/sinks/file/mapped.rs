@@ -332,8 +332,10 @@ fn torn(size: u64, last_non_zero: u64, kept: u64) -> Recovery {
     }
 }
 
-/// `flock(LOCK_EX | LOCK_NB)`: released when the file is closed, including by a crash.
-fn lock_exclusive(file: &File) -> io::Result<()> {
+/// `flock(LOCK_EX | LOCK_NB)`: released when the file is closed, including by a crash. Fails with
+/// `WouldBlock` while another open file description holds it (another process, or another open
+/// of the file in this one). The Parquet sink's journals are locked the same way.
+pub(crate) fn lock_exclusive(file: &File) -> io::Result<()> {
     // SAFETY: flock takes a file descriptor and flags; the descriptor is open for the call's
     // duration because `file` is borrowed.
     let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };

@@ -190,7 +190,12 @@ fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
 /// hard links it falls back to check-then-rename.
 pub(crate) fn rename_no_replace(from: &Path, to: &Path) -> io::Result<()> {
     match fs::hard_link(from, to) {
-        Ok(()) => fs::remove_file(from),
+        // `from` already gone: another sink's recovery found both names on one file between the
+        // two steps and removed it (see `recover_orphan`); the file is at `to`.
+        Ok(()) => match fs::remove_file(from) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+            result => result,
+        },
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Err(e),
         Err(_) => {
             if fs::symlink_metadata(to).is_ok() {

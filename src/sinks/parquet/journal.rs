@@ -28,8 +28,17 @@
 //!
 //! The file grows with `posix_fallocate` (on Linux), so a full disk fails the append with
 //! `ENOSPC` instead of raising SIGBUS when a page of a sparse file is first touched.
+//!
+//! A journal is held under an exclusive `flock` for as long as its sink has it open, renamed for
+//! the next file included; the kernel releases the lock when the process dies, however it dies.
+//! Recovery first [`claim`]s a journal, taking the same lock without waiting: a journal whose
+//! lock is held belongs to a live sink (another `ParquetSink` on the same `file_path`, in this
+//! process or another) and is left alone. A sink deletes its journal before it lets the lock go,
+//! and a claim checks that the path still names the file it locked, so a journal renamed or
+//! deleted by its live owner meanwhile is not mistaken for a leftover either.
 
 use crate::error::SinkError;
+use crate::sinks::file::lock_exclusive;
 use arrow_array::RecordBatch;
 use arrow_ipc::reader::StreamReader;
 use arrow_ipc::writer::StreamWriter;
@@ -38,6 +47,7 @@ use memmap2::{MmapMut, MmapOptions};
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 const MAGIC: &[u8; 8] = b"ALGJRNL1";
 const CHECK_SALT: u64 = 0x6a6f_7572_6e61_6c21;
@@ -58,7 +68,9 @@ const RESERVE: usize = 1 << 30;
 /// growing the file then needs no new map (remapping faulted every page in again), and only
 /// bytes below `file_len` are ever touched.
 struct MapWriter {
-    file: File,
+    /// Shared with the [`JournalLock`] that [`Journal::abandon`] hands back, so the lock outlives
+    /// the map.
+    file: Arc<File>,
     map: MmapMut,
     /// The file's length (allocated on disk); at most `map.len()`.
     file_len: usize,
@@ -159,6 +171,11 @@ fn io_error(path: &Path, what: &str, error: ArrowError) -> SinkError {
 
 impl Journal {
     /// Creates the journal at `path` (which must not exist) and writes the schema message.
+    ///
+    /// # Errors
+    /// An [`SinkError::Io`] of kind `AlreadyExists` when the name is taken (another sink on the
+    /// same `file_path` made the file first, or claimed it for recovery in the moment between its
+    /// creation and its lock, and then removes it as empty): the caller tries another name.
     pub(crate) fn create(path: PathBuf, schema: &SchemaRef) -> Result<Journal, SinkError> {
         let context = || format!("creating journal {}", path.display());
         let file = OpenOptions::new()
@@ -167,6 +184,22 @@ impl Journal {
             .create_new(true)
             .open(&path)
             .map_err(|e| SinkError::io(context(), e))?;
+        match lock_exclusive(&file).and_then(|()| is_at(&file, &path)) {
+            Ok(true) => {}
+            // Claimed by a recovering sink, which removes it: not ours to remove.
+            Ok(false) => return Err(SinkError::io(context(), claimed())),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                return Err(SinkError::io(context(), claimed()))
+            }
+            Err(e) => {
+                let _ = std::fs::remove_file(&path);
+                return Err(SinkError::io(
+                    format!("locking journal {}", path.display()),
+                    e,
+                ));
+            }
+        }
+        let file = Arc::new(file);
         let result = (|| {
             allocate(&file, INITIAL_LEN as u64)?;
             // SAFETY: the file was just created by us (`create_new`) and is only resized by this
@@ -253,29 +286,33 @@ impl Journal {
         self.previous = 0;
     }
 
-    /// Reuses an emptied ([`reset`](Self::reset)) journal for the next file: renames it to
-    /// `path` (which must not exist) and writes the schema over the old stream. The file's pages
-    /// are already allocated and mapped, so the next file's journal writes take no page faults
-    /// that allocate (the first file's journal takes one per 4 KiB page).
-    pub(crate) fn recycle(self, path: PathBuf, schema: &SchemaRef) -> Result<Journal, SinkError> {
+    /// Renames an emptied ([`reset`](Self::reset)) journal to `path`, the name of the next file's
+    /// journal, keeping its lock. Fails with `AlreadyExists` if `path` exists (another sink on
+    /// the same `file_path` took the name); on any error the journal is as it was.
+    pub(crate) fn rename(&mut self, path: PathBuf) -> io::Result<()> {
+        debug_assert_eq!(self.committed, 0, "renaming a journal that was not reset");
+        super::files::rename_no_replace(&self.path, &path)?;
+        self.path = path;
+        Ok(())
+    }
+
+    /// Reuses an emptied ([`reset`](Self::reset)) and [renamed](Self::rename) journal for the
+    /// next file: writes the schema over the old stream. The file's pages are already allocated
+    /// and mapped, so the next file's journal writes take no page faults that allocate (the
+    /// first file's journal takes one per 4 KiB page).
+    pub(crate) fn recycle(self, schema: &SchemaRef) -> Result<Journal, SinkError> {
         debug_assert_eq!(self.committed, 0, "recycling a journal that was not reset");
         let Journal {
-            path: old,
-            stream,
-            seq,
-            ..
+            path, stream, seq, ..
         } = self;
         // Ends the old stream (an end-of-stream marker past the commit, never read).
-        let mut writer = stream
-            .into_inner()
-            .map_err(|e| io_error(&old, "recycling", e))?;
-        if let Err(e) = super::files::rename_no_replace(&old, &path) {
-            let _ = std::fs::remove_file(&old);
-            return Err(SinkError::io(
-                format!("renaming journal {} to {}", old.display(), path.display()),
-                e,
-            ));
-        }
+        let mut writer = match stream.into_inner() {
+            Ok(writer) => writer,
+            Err(e) => {
+                let _ = std::fs::remove_file(&path);
+                return Err(io_error(&path, "recycling", e));
+            }
+        };
         writer.pos = HEADER_LEN;
         let stream = match StreamWriter::try_new(writer, schema) {
             Ok(stream) => stream,
@@ -295,17 +332,76 @@ impl Journal {
         Ok(journal)
     }
 
-    /// Unmaps and deletes the journal file.
+    /// Deletes the journal file, then unmaps it and lets its lock go (in that order, so no other
+    /// sink can claim it in between and find it emptied).
     pub(crate) fn delete(self) -> Result<(), SinkError> {
-        let path = self.path;
+        let removed = std::fs::remove_file(&self.path)
+            .map_err(|e| SinkError::io(format!("removing journal {}", self.path.display()), e));
         drop(self.stream);
-        std::fs::remove_file(&path)
-            .map_err(|e| SinkError::io(format!("removing journal {}", path.display()), e))
+        removed
     }
 
-    /// Unmaps the journal, leaving the file for recovery.
-    pub(crate) fn abandon(self) -> PathBuf {
-        self.path
+    /// Unmaps the journal, leaving the file for recovery, still locked.
+    pub(crate) fn abandon(self) -> JournalLock {
+        let file = self.stream.get_ref().file.clone();
+        drop(self.stream);
+        JournalLock {
+            path: self.path,
+            file,
+        }
+    }
+}
+
+/// The error of a name taken by a recovering sink.
+fn claimed() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::AlreadyExists,
+        "claimed by another sink's recovery before it was locked",
+    )
+}
+
+/// True when `path` names the file open as `file` (same device and inode).
+fn is_at(file: &File, path: &Path) -> io::Result<bool> {
+    use std::os::unix::fs::MetadataExt;
+    let open = file.metadata()?;
+    match std::fs::metadata(path) {
+        Ok(named) => Ok(named.dev() == open.dev() && named.ino() == open.ino()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// A journal file under its lock: no other sink recovers it while this lives.
+pub(crate) struct JournalLock {
+    path: PathBuf,
+    file: Arc<File>,
+}
+
+impl JournalLock {
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+/// Takes the journal at `path` for recovery: opens it and takes its lock without waiting.
+/// `Ok(None)` when it is not a leftover: its sink is alive (holds the lock), or renamed or
+/// deleted it since `path` was listed.
+pub(crate) fn claim(path: &Path) -> Result<Option<JournalLock>, String> {
+    // Opened for writing too: where `flock` is emulated with POSIX locks (NFS), an exclusive lock
+    // needs a descriptor open for writing.
+    let file = match OpenOptions::new().read(true).write(true).open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(format!("opening journal: {e}")),
+    };
+    match lock_exclusive(&file).and_then(|()| is_at(&file, path)) {
+        Ok(true) => Ok(Some(JournalLock {
+            path: path.to_path_buf(),
+            file: Arc::new(file),
+        })),
+        Ok(false) => Ok(None),
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(None),
+        Err(e) => Err(format!("locking journal: {e}")),
     }
 }
 
@@ -319,9 +415,9 @@ pub(crate) struct Committed {
     pub damaged: Option<String>,
 }
 
-/// Reads every committed batch of the journal at `path`.
-pub(crate) fn read_committed(path: &Path) -> Result<Committed, String> {
-    let mut file = File::open(path).map_err(|e| format!("opening journal: {e}"))?;
+/// Reads every committed batch of a journal claimed for recovery.
+pub(crate) fn read_committed(journal: &JournalLock) -> Result<Committed, String> {
+    let mut file: &File = &journal.file;
     let mut header = [0u8; HEADER_LEN];
     let mut read = 0;
     while read < HEADER_LEN {

@@ -16,6 +16,10 @@
 //! - **Crash safety**: every batch also goes to an Arrow IPC stream journal
 //!   (`….parquet.journal`) that `ParquetSink::new` turns back into a Parquet
 //!   file after a crash; see [`Recovery`].
+//! - **Sinks sharing a `file_path`** (a restarted service overlapping the old instance, two
+//!   processes configured alike): each takes file names no other has taken, and a sink holds an
+//!   exclusive `flock` on its journal while it writes, so a new sink's recovery leaves a live
+//!   sink's files alone; see [`ParquetSink::new`].
 //!
 //! ```
 //! use asynclog::{Config, Logger, ParquetSink, ParquetSinkConfig};
@@ -51,7 +55,7 @@ use crate::sinks::Sink;
 use arrow_array::RecordBatch;
 use encoder::EncoderThread;
 use files::{FileName, Namer};
-use journal::Journal;
+use journal::{Journal, JournalLock};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, Encoding, ZstdLevel};
 use parquet::errors::ParquetError;
@@ -290,6 +294,12 @@ impl ParquetSink {
     /// this `file_path` (see [`recoveries`](Self::recoveries)). The first file is opened by the
     /// first batch.
     ///
+    /// Another sink may still be writing to this `file_path`, in this process or another (a
+    /// restarted service whose old instance has not exited yet). Its journal is locked (`flock`)
+    /// for as long as it is open, and is left alone: not recovered, not reported (nothing went
+    /// wrong with it), and its `.inprogress` file untouched. The two sinks' files never share a
+    /// name; this sink's names sort after the names in the directory when it started.
+    ///
     /// # Errors
     /// [`Error::Config`] for a `file_path` without a file-name prefix or a zero `row_group_rows`;
     /// [`Error::Io`] naming the directory if it cannot be created or listed.
@@ -394,9 +404,31 @@ impl ParquetSink {
         }
         for (_, (name, suffixes)) in stems {
             let has = |s: &str| suffixes.contains(&s);
-            let recovery = if has(files::JOURNAL) {
-                self.recover_journal(&name)
+            // A sink creates a file's journal before the file, so an `.inprogress` file listed
+            // without one may be a live sink's whose journal was renamed into place while the
+            // scan ran: look again.
+            let journaled = has(files::JOURNAL)
+                || (has(files::IN_PROGRESS) && fs::symlink_metadata(name.journal()).is_ok());
+            let recovery = if journaled {
+                match journal::claim(&name.journal()) {
+                    Ok(Some(lock)) => self.recover_journal(&name, lock),
+                    // A live sink's (it holds the lock), or finished by it since the scan.
+                    Ok(None) => continue,
+                    Err(e) => Recovery {
+                        journal: name.journal(),
+                        file: None,
+                        rows: 0,
+                        outcome: RecoveryOutcome::Failed(format!(
+                            "journal {}: {e}",
+                            name.journal().display()
+                        )),
+                        damage: None,
+                    },
+                }
             } else if has(files::IN_PROGRESS) {
+                if fs::symlink_metadata(name.in_progress()).is_err() {
+                    continue; // finished by its live sink since the scan
+                }
                 recover_orphan(&name)
             } else {
                 continue;
@@ -406,9 +438,11 @@ impl ParquetSink {
         Ok(())
     }
 
-    /// Turns the journal of `name` into a finished file (see [`RecoveryOutcome`]).
-    fn recover_journal(&mut self, name: &FileName) -> Recovery {
+    /// Turns the journal of `name`, held under `lock` until done, into a finished file (see
+    /// [`RecoveryOutcome`]).
+    fn recover_journal(&mut self, name: &FileName, lock: JournalLock) -> Recovery {
         let journal = name.journal();
+        debug_assert_eq!(lock.path(), journal);
         let failed = |reason: String| Recovery {
             journal: journal.clone(),
             file: None,
@@ -434,7 +468,7 @@ impl ParquetSink {
                 Err(e) => failed(e),
             };
         }
-        let committed = match journal::read_committed(&journal) {
+        let committed = match journal::read_committed(&lock) {
             Ok(committed) => committed,
             Err(e) => return failed(format!("journal {}: {e}", journal.display())),
         };
@@ -503,27 +537,38 @@ impl ParquetSink {
             SinkError::io(format!("creating Parquet directory {}", dir.display()), e)
         })?;
         let opened_at = (self.clock)();
-        let name = self.namer.next(opened_at);
-        // The journal first: a crash between the two leaves a journal (recovered as empty), never
-        // an `.inprogress` file without one.
-        let journal = if self.journal_enabled {
-            Some(match self.spare_journal.take() {
-                Some(spare) => spare.recycle(name.journal(), self.columns.schema())?,
-                None => Journal::create(name.journal(), self.columns.schema())?,
-            })
-        } else {
-            None
-        };
-        let temp = name.in_progress();
-        let file = match OpenOptions::new().write(true).create_new(true).open(&temp) {
-            Ok(file) => file,
-            Err(e) => {
-                if let Some(journal) = journal {
-                    let _ = journal.delete();
+        // `next` skips names in use, but another sink on this `file_path` may take the same name
+        // at the same moment: whichever creates the journal (or, without one, the `.inprogress`
+        // file) first has it, and the other moves on to the next name.
+        let mut tries = 0;
+        let (name, journal, file) = loop {
+            tries += 1;
+            let name = self.namer.next(opened_at);
+            // The journal first: a crash between the two leaves a journal (recovered as empty),
+            // never an `.inprogress` file without one.
+            let journal = if self.journal_enabled {
+                match self.open_journal(&name) {
+                    Ok(journal) => Some(journal),
+                    Err(e) if is_taken(&e) && tries < NAME_TRIES => continue,
+                    Err(e) => return Err(e),
                 }
-                return Err(SinkError::io(format!("creating {}", temp.display()), e));
+            } else {
+                None
+            };
+            let temp = name.in_progress();
+            match OpenOptions::new().write(true).create_new(true).open(&temp) {
+                Ok(file) => break (name, journal, file),
+                Err(e) => {
+                    if let Some(journal) = journal {
+                        let _ = journal.delete();
+                    }
+                    if e.kind() != io::ErrorKind::AlreadyExists || tries >= NAME_TRIES {
+                        return Err(SinkError::io(format!("creating {}", temp.display()), e));
+                    }
+                }
             }
         };
+        let temp = name.in_progress();
         let writer = match ArrowWriter::try_new(
             file,
             self.columns.schema().clone(),
@@ -545,6 +590,25 @@ impl ParquetSink {
             opened_at,
         });
         Ok(())
+    }
+
+    /// The journal of a new file `name`: the spare one renamed, or a new one. An error of kind
+    /// `AlreadyExists` means the name is taken (the spare, if any, is kept).
+    fn open_journal(&mut self, name: &FileName) -> Result<Journal, SinkError> {
+        let Some(mut spare) = self.spare_journal.take() else {
+            return Journal::create(name.journal(), self.columns.schema());
+        };
+        let path = name.journal();
+        if let Err(e) = spare.rename(path.clone()) {
+            let context = format!("renaming a finished file's journal to {}", path.display());
+            if e.kind() == io::ErrorKind::AlreadyExists {
+                self.spare_journal = Some(spare);
+            } else {
+                let _ = spare.delete();
+            }
+            return Err(SinkError::io(context, e));
+        }
+        spare.recycle(self.columns.schema())
     }
 
     /// Reports a deferred error (for `flush` and `close`), then does what a write needs first.
@@ -618,7 +682,7 @@ impl ParquetSink {
     fn rename_finished(&mut self, pending: Unrenamed) -> Result<(), SinkError> {
         let mut to = pending.to.clone();
         // Someone else took the name meanwhile: never overwrite, take the next one.
-        for _ in 0..16 {
+        for _ in 0..NAME_TRIES {
             match files::rename_no_replace(&pending.from, &to.finished()) {
                 Ok(()) => {
                     self.files_finished += 1;
@@ -665,8 +729,9 @@ impl ParquetSink {
                 .into(),
             );
         };
-        let path = journal.abandon();
-        let recovery = self.recover_journal(&name);
+        let lock = journal.abandon();
+        let path = lock.path().to_path_buf();
+        let recovery = self.recover_journal(&name, lock);
         let outcome = recovery.outcome.clone();
         self.report(recovery);
         match outcome {
@@ -1012,6 +1077,14 @@ fn writer_properties(compression: ParquetCompression, row_group_rows: usize) -> 
         .build()
 }
 
+/// Names tried for a new file before giving up (see `open_new_file`), as for a rename.
+const NAME_TRIES: usize = 16;
+
+/// True for the error of a file name another sink took first.
+fn is_taken(error: &SinkError) -> bool {
+    error.io_kind() == Some(io::ErrorKind::AlreadyExists)
+}
+
 /// An I/O error inside a Parquet error becomes [`SinkError::Io`]; anything else `Encode`.
 fn parquet_error(context: String, error: ParquetError) -> SinkError {
     match error {
@@ -1102,7 +1175,12 @@ mod tests {
         sink.columns.reclaim(lent);
         let _ = sink.drop_last_batch(SinkError::Other("the thread did not start".into()));
         // The worker's retry, then a crash: the journal is all that is left of the open file.
+        // As in a crash, the journal's descriptor closes (letting its lock go) and nothing else
+        // runs: no footer, no rename.
         sink.write_batch(&second).unwrap();
+        let open = sink.open.take().unwrap();
+        drop(open.journal.map(Journal::abandon));
+        std::mem::forget(open.writer);
         std::mem::forget(sink);
         drop(ParquetSink::new(config).unwrap());
 
