@@ -191,10 +191,14 @@ impl Drain {
             self.adopt_new_rings();
             let moved = self.drain_pass();
             self.retire_finished_rings();
-            match self.commands.try_recv() {
-                Ok(Command::Flush(reply)) => self.flush(Some(reply)),
-                Ok(Command::Close) | Err(TryRecvError::Disconnected) => return self.close(),
-                Err(TryRecvError::Empty) => {}
+            // Answer every request waiting, not one per pass: requests sent together share one
+            // wake-up, and the next pass may sleep.
+            loop {
+                match self.commands.try_recv() {
+                    Ok(Command::Flush(reply)) => self.flush(Some(reply)),
+                    Ok(Command::Close) | Err(TryRecvError::Disconnected) => return self.close(),
+                    Err(TryRecvError::Empty) => break,
+                }
             }
             if self.last_flush.elapsed() >= self.settings.flush_interval {
                 self.flush(None);
@@ -573,5 +577,77 @@ impl IdleBackoff {
         } else {
             true
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Backpressure;
+    use crate::shared::EngineCounters;
+    use crossbeam_utils::CachePadded;
+    use std::sync::atomic::{AtomicBool, AtomicU8};
+
+    /// A drain with no sinks, and the sender of its command channel.
+    fn idle_drain() -> (
+        Arc<Shared>,
+        Sender<Command>,
+        JoinHandle<Result<(), Error>>,
+    ) {
+        let parker = Parker::new();
+        let (commands, command_rx) = mpsc::channel();
+        let shared = Arc::new(Shared {
+            id: u64::MAX,
+            closed: AtomicBool::new(false),
+            min_level: AtomicU8::new(0),
+            ring_bytes: 1024,
+            backpressure: Backpressure::Block,
+            use_tsc: false,
+            hooks: Default::default(),
+            registry: Default::default(),
+            commands: commands.clone(),
+            drain_waker: parker.unparker().clone(),
+            counters: CachePadded::new(EngineCounters::default()),
+        });
+        let settings = Settings {
+            max_workers: 1,
+            max_retries: 0,
+            retry_delay: Duration::ZERO,
+            flush_interval: Duration::from_secs(3600),
+            max_batch_records: 16,
+            close_timeout: Duration::from_secs(10),
+            closing: false,
+        };
+        let drain = start(shared.clone(), Vec::new(), settings, parker, command_rx).unwrap();
+        (shared, commands, drain)
+    }
+
+    #[test]
+    fn flush_requests_queued_together_are_answered_without_idle_sleeps() {
+        let (shared, commands, drain) = idle_drain();
+        // Let the drain reach its idle sleeps.
+        std::thread::sleep(Duration::from_millis(20));
+        // Requests from many threads can queue up while the drain is busy, with one wake-up
+        // between them (an unpark token does not count).
+        let answers: Vec<_> = (0..300)
+            .map(|_| {
+                let (reply, answer) = mpsc::sync_channel(1);
+                commands.send(Command::Flush(reply)).unwrap();
+                answer
+            })
+            .collect();
+        let started = Instant::now();
+        shared.drain_waker.unpark();
+        for answer in answers {
+            answer.recv().unwrap().unwrap();
+        }
+        let took = started.elapsed();
+        shared.send(Command::Close).unwrap();
+        drain.join().unwrap().unwrap();
+        // Each request needs microseconds; one idle sleep per request would take 300 ms.
+        assert!(
+            took < Duration::from_millis(150),
+            "300 queued flush requests took {took:?}"
+        );
     }
 }
