@@ -98,6 +98,7 @@ pub fn start(
         parker,
         last_flush: Instant::now(),
         delivered_since_flush: 0,
+        periodic: None,
     };
     std::thread::Builder::new()
         .name("asynclog-drain".into())
@@ -151,6 +152,10 @@ struct Drain {
     parker: Parker,
     last_flush: Instant,
     delivered_since_flush: usize,
+    /// The last periodic flush. The next waits until every worker has done it, so a sink whose
+    /// flush is stuck (or slower than `flush_interval`) does not get one more queued every
+    /// interval.
+    periodic: Option<Arc<FlushTicket>>,
 }
 
 /// Adds a record split from a ring to `batch`, expanding a call-site record.
@@ -200,7 +205,8 @@ impl Drain {
                     Err(TryRecvError::Empty) => break,
                 }
             }
-            if self.last_flush.elapsed() >= self.settings.flush_interval {
+            if self.last_flush.elapsed() >= self.settings.flush_interval && self.periodic_flush_done()
+            {
                 self.flush(None);
             }
             self.converter.maybe_recalibrate();
@@ -462,6 +468,14 @@ impl Drain {
         for worker in &self.workers {
             let _ = worker.jobs.send(Job::Flush(ticket.clone()));
         }
+        if !ticket.has_reply() {
+            self.periodic = Some(ticket);
+        }
+    }
+
+    /// Whether every worker has done the last periodic flush (or there was none).
+    fn periodic_flush_done(&self) -> bool {
+        self.periodic.as_ref().is_none_or(|t| t.is_done())
     }
 
     /// Drains every ring to empty, flushes and closes the sinks, joins the workers.
