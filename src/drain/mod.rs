@@ -519,15 +519,20 @@ impl Drain {
             let wait = deadline.map_or(Duration::MAX, |d| {
                 d.saturating_duration_since(Instant::now())
             });
+            let died = |names: &[String]| {
+                Error::ThreadDied(format!(
+                    "the asynclog sink worker for sink(s) {names:?} panicked"
+                ))
+            };
             match answer.recv_timeout(wait) {
                 Ok(worker_errors) => {
                     errors.extend(worker_errors);
                     if worker.thread.join().is_err() {
-                        errors.push(Error::ThreadDied("an asynclog sink worker panicked".into()));
+                        errors.push(died(&worker.sink_names));
                     }
                 }
                 Err(mpsc::RecvTimeoutError::Disconnected) => {
-                    errors.push(Error::ThreadDied("an asynclog sink worker panicked".into()));
+                    errors.push(died(&worker.sink_names));
                 }
                 Err(mpsc::RecvTimeoutError::Timeout) => late.extend(worker.sink_names),
             }
