@@ -37,6 +37,11 @@ const MAX_BATCHES: usize = 8;
 const IDLE_SLEEP: Duration = Duration::from_millis(1);
 /// Message-plus-field bytes a new batch reserves up front.
 const INITIAL_BATCH_BYTES: usize = 256 * 1024;
+/// The most a ring's converted timestamps are held back to keep them in order. Re-anchoring the
+/// tick conversion moves it by the rate's error over the 50 ms between anchors (the clock tests
+/// hold conversions within 200 µs of the wall clock); a larger step back is the wall clock being
+/// set.
+const MAX_REANCHOR_STEP_BACK_NS: i64 = 1_000_000;
 
 /// The drain's share of the configuration.
 #[derive(Debug, Clone, Copy)]
@@ -123,7 +128,7 @@ struct Ring {
     /// The converted time of the last clock-stamped record taken from this ring. Ticks from one
     /// producer only grow, but re-anchoring the conversion to the wall clock (every 50 ms) can
     /// map a later tick a little before an earlier one; clamping to this keeps each producer's
-    /// timestamps in order.
+    /// timestamps in order. Only a little: see [`MAX_REANCHOR_STEP_BACK_NS`].
     last_tick_ns: i64,
 }
 
@@ -205,7 +210,8 @@ impl Drain {
                     Err(TryRecvError::Empty) => break,
                 }
             }
-            if self.last_flush.elapsed() >= self.settings.flush_interval && self.periodic_flush_done()
+            if self.last_flush.elapsed() >= self.settings.flush_interval
+                && self.periodic_flush_done()
             {
                 self.flush(None);
             }
@@ -284,7 +290,13 @@ impl Drain {
         let timestamp_ns = if header[5] & FLAG_WALL_CLOCK != 0 {
             raw as i64
         } else {
-            let ns = self.converter.to_wall_ns(raw).max(ring.last_tick_ns);
+            let mut ns = self.converter.to_wall_ns(raw);
+            // Hide only what re-anchoring can cause; a larger step back is the
+            // wall clock's, and shows, as it does in every other thread's records.
+            let held_back_to = ring.last_tick_ns.saturating_sub(MAX_REANCHOR_STEP_BACK_NS);
+            if ns < ring.last_tick_ns && ns >= held_back_to {
+                ns = ring.last_tick_ns;
+            }
             ring.last_tick_ns = ns;
             ns
         };
@@ -608,11 +620,7 @@ mod tests {
     use std::sync::atomic::{AtomicBool, AtomicU8};
 
     /// A drain with no sinks, and the sender of its command channel.
-    fn idle_drain() -> (
-        Arc<Shared>,
-        Sender<Command>,
-        JoinHandle<Result<(), Error>>,
-    ) {
+    fn idle_drain() -> (Arc<Shared>, Sender<Command>, JoinHandle<Result<(), Error>>) {
         let parker = Parker::new();
         let (commands, command_rx) = mpsc::channel();
         let shared = Arc::new(Shared {
@@ -639,6 +647,89 @@ mod tests {
         };
         let drain = start(shared.clone(), Vec::new(), settings, parker, command_rx).unwrap();
         (shared, commands, drain)
+    }
+
+    /// A drain that is not started (tests call its steps), with one ring, and that ring's
+    /// producer end.
+    fn drain_with_one_ring() -> (Drain, rtrb::Producer<u8>) {
+        let (shared, _commands, drain) = idle_drain();
+        shared.send(Command::Close).unwrap();
+        drain.join().unwrap().unwrap();
+        let (_unused, commands) = mpsc::channel();
+        let (producer, consumer) = rtrb::RingBuffer::new(4096);
+        let drain = Drain {
+            shared,
+            settings: Settings {
+                max_workers: 1,
+                max_retries: 0,
+                retry_delay: Duration::ZERO,
+                flush_interval: Duration::from_secs(3600),
+                max_batch_records: 1024,
+                close_timeout: Duration::from_secs(10),
+                closing: false,
+            },
+            converter: TickConverter::new(),
+            rings: vec![Ring {
+                consumer,
+                counters: Default::default(),
+                thread_id: 1,
+                budget: 0,
+                last_tick_ns: i64::MIN,
+            }],
+            new_rings: Vec::new(),
+            heap: BinaryHeap::new(),
+            scratch: Vec::new(),
+            batches: Vec::new(),
+            filling: None,
+            workers: Vec::new(),
+            commands,
+            parker: Parker::new(),
+            last_flush: Instant::now(),
+            delivered_since_flush: 0,
+            periodic: None,
+        };
+        (drain, producer)
+    }
+
+    /// Writes a record stamped with the TSC now and returns the time the drain gives it.
+    fn log_and_drain(drain: &mut Drain, producer: &mut rtrb::Producer<u8>) -> i64 {
+        let header = record::Header {
+            level: crate::value::Level::Info,
+            flags: 0,
+            timestamp: crate::ring::clock::read_tsc(),
+        };
+        for byte in record::encode_to_vec(header, "m", &[]).unwrap() {
+            producer.push(byte).unwrap();
+        }
+        assert_eq!(drain.drain_pass(), 1);
+        let batch = drain
+            .batches
+            .iter()
+            .find(|b| b.len() == 1)
+            .expect("a batch");
+        let timestamp = batch.timestamps()[0];
+        Arc::get_mut(&mut drain.batches[0]).unwrap().clear();
+        timestamp
+    }
+
+    #[test]
+    fn a_wall_clock_stepped_back_is_not_hidden_by_the_per_ring_clamp() {
+        if !crate::ring::clock::tsc_usable() {
+            return; // Records carry wall-clock ns; nothing is converted or clamped.
+        }
+        let (mut drain, mut producer) = drain_with_one_ring();
+        let first = log_and_drain(&mut drain, &mut producer);
+        // An operator or NTP steps the clock back a minute.
+        drain.converter.step_wall_clock(-60_000_000_000);
+        let second = log_and_drain(&mut drain, &mut producer);
+        // The step shows, as in records of threads that start after it and as with the portable
+        // clock; clamping to `first` would stamp this thread's records with one frozen time for a
+        // minute, and sort every other thread's before them.
+        let expected = first - 60_000_000_000;
+        assert!(
+            (second - expected).abs() < 50_000_000,
+            "second record at {second}, expected about {expected} (first at {first})"
+        );
     }
 
     #[test]
