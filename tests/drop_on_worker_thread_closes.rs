@@ -38,11 +38,15 @@ fn a_logger_dropped_on_another_loggers_worker_is_closed() {
     inner_config.flush_interval = Duration::from_secs(3600);
     let inner = Logger::new(inner_config).unwrap();
     for i in 0..100u64 {
-        inner.info("inner", &[asynclog::Field::new("i", i)]).unwrap();
+        inner
+            .info("inner", &[asynclog::Field::new("i", i)])
+            .unwrap();
     }
 
     let mut outer_config = asynclog::Config::default();
-    outer_config.sinks.push(Box::new(OwnsLogger { inner: Some(inner) }));
+    outer_config
+        .sinks
+        .push(Box::new(OwnsLogger { inner: Some(inner) }));
     let outer = Logger::new(outer_config).unwrap();
     outer.info("outer", &[]).unwrap();
     outer.close().unwrap();

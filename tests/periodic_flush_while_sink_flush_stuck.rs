@@ -53,7 +53,11 @@ fn periodic_flushes_do_not_pile_up_behind_a_stuck_flush() {
     logger.info("one", &[]).unwrap();
     // About 300 flush intervals pass while the first flush is stuck.
     std::thread::sleep(Duration::from_millis(300));
-    assert_eq!(flushes.load(Ordering::SeqCst), 1, "the first flush is stuck");
+    assert_eq!(
+        flushes.load(Ordering::SeqCst),
+        1,
+        "the first flush is stuck"
+    );
     *gate.0.lock().unwrap() = true;
     gate.1.notify_all();
     logger.close().unwrap();
