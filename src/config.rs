@@ -67,8 +67,9 @@ pub struct Config {
     /// Pause between retries, on that sink's worker only. Default [`DEFAULT_RETRY_DELAY`].
     pub retry_delay: Duration,
     /// How often sinks are asked to flush (make file bytes visible, end a Parquet row group) when
-    /// nobody calls `flush()`. Records reach a sink within about a millisecond regardless.
-    /// Default [`DEFAULT_FLUSH_INTERVAL`].
+    /// nobody calls `flush()`. Records reach a sink within about a millisecond regardless. A
+    /// periodic flush still under way in some sink when the next is due delays the next until it
+    /// is done. Default [`DEFAULT_FLUSH_INTERVAL`].
     pub flush_interval: Duration,
     /// The most records in one batch handed to the sinks. Default [`DEFAULT_MAX_BATCH_RECORDS`].
     pub max_batch_records: usize,

@@ -37,6 +37,11 @@ const MAX_BATCHES: usize = 8;
 const IDLE_SLEEP: Duration = Duration::from_millis(1);
 /// Message-plus-field bytes a new batch reserves up front.
 const INITIAL_BATCH_BYTES: usize = 256 * 1024;
+/// The most a ring's converted timestamps are held back to keep them in order. Re-anchoring the
+/// tick conversion moves it by the rate's error over the 50 ms between anchors (the clock tests
+/// hold conversions within 200 µs of the wall clock); a larger step back is the wall clock being
+/// set.
+const MAX_REANCHOR_STEP_BACK_NS: i64 = 1_000_000;
 
 /// The drain's share of the configuration.
 #[derive(Debug, Clone, Copy)]
@@ -98,6 +103,7 @@ pub fn start(
         parker,
         last_flush: Instant::now(),
         delivered_since_flush: 0,
+        periodic: None,
     };
     std::thread::Builder::new()
         .name("asynclog-drain".into())
@@ -122,7 +128,7 @@ struct Ring {
     /// The converted time of the last clock-stamped record taken from this ring. Ticks from one
     /// producer only grow, but re-anchoring the conversion to the wall clock (every 50 ms) can
     /// map a later tick a little before an earlier one; clamping to this keeps each producer's
-    /// timestamps in order.
+    /// timestamps in order. Only a little: see [`MAX_REANCHOR_STEP_BACK_NS`].
     last_tick_ns: i64,
 }
 
@@ -151,6 +157,10 @@ struct Drain {
     parker: Parker,
     last_flush: Instant,
     delivered_since_flush: usize,
+    /// The last periodic flush. The next waits until every worker has done it, so a sink whose
+    /// flush is stuck (or slower than `flush_interval`) does not get one more queued every
+    /// interval.
+    periodic: Option<Arc<FlushTicket>>,
 }
 
 /// Adds a record split from a ring to `batch`, expanding a call-site record.
@@ -191,12 +201,18 @@ impl Drain {
             self.adopt_new_rings();
             let moved = self.drain_pass();
             self.retire_finished_rings();
-            match self.commands.try_recv() {
-                Ok(Command::Flush(reply)) => self.flush(Some(reply)),
-                Ok(Command::Close) | Err(TryRecvError::Disconnected) => return self.close(),
-                Err(TryRecvError::Empty) => {}
+            // Answer every request waiting, not one per pass: requests sent together share one
+            // wake-up, and the next pass may sleep.
+            loop {
+                match self.commands.try_recv() {
+                    Ok(Command::Flush(reply)) => self.flush(Some(reply)),
+                    Ok(Command::Close) | Err(TryRecvError::Disconnected) => return self.close(),
+                    Err(TryRecvError::Empty) => break,
+                }
             }
-            if self.last_flush.elapsed() >= self.settings.flush_interval {
+            if self.last_flush.elapsed() >= self.settings.flush_interval
+                && self.periodic_flush_done()
+            {
                 self.flush(None);
             }
             self.converter.maybe_recalibrate();
@@ -274,7 +290,13 @@ impl Drain {
         let timestamp_ns = if header[5] & FLAG_WALL_CLOCK != 0 {
             raw as i64
         } else {
-            let ns = self.converter.to_wall_ns(raw).max(ring.last_tick_ns);
+            let mut ns = self.converter.to_wall_ns(raw);
+            // Hide only what re-anchoring can cause; a larger step back is the
+            // wall clock's, and shows, as it does in every other thread's records.
+            let held_back_to = ring.last_tick_ns.saturating_sub(MAX_REANCHOR_STEP_BACK_NS);
+            if ns < ring.last_tick_ns && ns >= held_back_to {
+                ns = ring.last_tick_ns;
+            }
             ring.last_tick_ns = ns;
             ns
         };
@@ -458,6 +480,14 @@ impl Drain {
         for worker in &self.workers {
             let _ = worker.jobs.send(Job::Flush(ticket.clone()));
         }
+        if !ticket.has_reply() {
+            self.periodic = Some(ticket);
+        }
+    }
+
+    /// Whether every worker has done the last periodic flush (or there was none).
+    fn periodic_flush_done(&self) -> bool {
+        self.periodic.as_ref().is_none_or(|t| t.is_done())
     }
 
     /// Drains every ring to empty, flushes and closes the sinks, joins the workers.
@@ -501,15 +531,20 @@ impl Drain {
             let wait = deadline.map_or(Duration::MAX, |d| {
                 d.saturating_duration_since(Instant::now())
             });
+            let died = |names: &[String]| {
+                Error::ThreadDied(format!(
+                    "the asynclog sink worker for sink(s) {names:?} panicked"
+                ))
+            };
             match answer.recv_timeout(wait) {
                 Ok(worker_errors) => {
                     errors.extend(worker_errors);
                     if worker.thread.join().is_err() {
-                        errors.push(Error::ThreadDied("an asynclog sink worker panicked".into()));
+                        errors.push(died(&worker.sink_names));
                     }
                 }
                 Err(mpsc::RecvTimeoutError::Disconnected) => {
-                    errors.push(Error::ThreadDied("an asynclog sink worker panicked".into()));
+                    errors.push(died(&worker.sink_names));
                 }
                 Err(mpsc::RecvTimeoutError::Timeout) => late.extend(worker.sink_names),
             }
@@ -573,5 +608,156 @@ impl IdleBackoff {
         } else {
             true
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Backpressure;
+    use crate::shared::EngineCounters;
+    use crossbeam_utils::CachePadded;
+    use std::sync::atomic::{AtomicBool, AtomicU8};
+
+    /// A drain with no sinks, and the sender of its command channel.
+    fn idle_drain() -> (Arc<Shared>, Sender<Command>, JoinHandle<Result<(), Error>>) {
+        let parker = Parker::new();
+        let (commands, command_rx) = mpsc::channel();
+        let shared = Arc::new(Shared {
+            id: u64::MAX,
+            closed: AtomicBool::new(false),
+            min_level: AtomicU8::new(0),
+            ring_bytes: 1024,
+            backpressure: Backpressure::Block,
+            use_tsc: false,
+            hooks: Default::default(),
+            registry: Default::default(),
+            commands: commands.clone(),
+            drain_waker: parker.unparker().clone(),
+            counters: CachePadded::new(EngineCounters::default()),
+        });
+        let settings = Settings {
+            max_workers: 1,
+            max_retries: 0,
+            retry_delay: Duration::ZERO,
+            flush_interval: Duration::from_secs(3600),
+            max_batch_records: 16,
+            close_timeout: Duration::from_secs(10),
+            closing: false,
+        };
+        let drain = start(shared.clone(), Vec::new(), settings, parker, command_rx).unwrap();
+        (shared, commands, drain)
+    }
+
+    /// A drain that is not started (tests call its steps), with one ring, and that ring's
+    /// producer end.
+    fn drain_with_one_ring() -> (Drain, rtrb::Producer<u8>) {
+        let (shared, _commands, drain) = idle_drain();
+        shared.send(Command::Close).unwrap();
+        drain.join().unwrap().unwrap();
+        let (_unused, commands) = mpsc::channel();
+        let (producer, consumer) = rtrb::RingBuffer::new(4096);
+        let drain = Drain {
+            shared,
+            settings: Settings {
+                max_workers: 1,
+                max_retries: 0,
+                retry_delay: Duration::ZERO,
+                flush_interval: Duration::from_secs(3600),
+                max_batch_records: 1024,
+                close_timeout: Duration::from_secs(10),
+                closing: false,
+            },
+            converter: TickConverter::new(),
+            rings: vec![Ring {
+                consumer,
+                counters: Default::default(),
+                thread_id: 1,
+                budget: 0,
+                last_tick_ns: i64::MIN,
+            }],
+            new_rings: Vec::new(),
+            heap: BinaryHeap::new(),
+            scratch: Vec::new(),
+            batches: Vec::new(),
+            filling: None,
+            workers: Vec::new(),
+            commands,
+            parker: Parker::new(),
+            last_flush: Instant::now(),
+            delivered_since_flush: 0,
+            periodic: None,
+        };
+        (drain, producer)
+    }
+
+    /// Writes a record stamped with the TSC now and returns the time the drain gives it.
+    fn log_and_drain(drain: &mut Drain, producer: &mut rtrb::Producer<u8>) -> i64 {
+        let header = record::Header {
+            level: crate::value::Level::Info,
+            flags: 0,
+            timestamp: crate::ring::clock::read_tsc(),
+        };
+        for byte in record::encode_to_vec(header, "m", &[]).unwrap() {
+            producer.push(byte).unwrap();
+        }
+        assert_eq!(drain.drain_pass(), 1);
+        let batch = drain
+            .batches
+            .iter()
+            .find(|b| b.len() == 1)
+            .expect("a batch");
+        let timestamp = batch.timestamps()[0];
+        Arc::get_mut(&mut drain.batches[0]).unwrap().clear();
+        timestamp
+    }
+
+    #[test]
+    fn a_wall_clock_stepped_back_is_not_hidden_by_the_per_ring_clamp() {
+        if !crate::ring::clock::tsc_usable() {
+            return; // Records carry wall-clock ns; nothing is converted or clamped.
+        }
+        let (mut drain, mut producer) = drain_with_one_ring();
+        let first = log_and_drain(&mut drain, &mut producer);
+        // An operator or NTP steps the clock back a minute.
+        drain.converter.step_wall_clock(-60_000_000_000);
+        let second = log_and_drain(&mut drain, &mut producer);
+        // The step shows, as in records of threads that start after it and as with the portable
+        // clock; clamping to `first` would stamp this thread's records with one frozen time for a
+        // minute, and sort every other thread's before them.
+        let expected = first - 60_000_000_000;
+        assert!(
+            (second - expected).abs() < 50_000_000,
+            "second record at {second}, expected about {expected} (first at {first})"
+        );
+    }
+
+    #[test]
+    fn flush_requests_queued_together_are_answered_without_idle_sleeps() {
+        let (shared, commands, drain) = idle_drain();
+        // Let the drain reach its idle sleeps.
+        std::thread::sleep(Duration::from_millis(20));
+        // Requests from many threads can queue up while the drain is busy, with one wake-up
+        // between them (an unpark token does not count).
+        let answers: Vec<_> = (0..300)
+            .map(|_| {
+                let (reply, answer) = mpsc::sync_channel(1);
+                commands.send(Command::Flush(reply)).unwrap();
+                answer
+            })
+            .collect();
+        let started = Instant::now();
+        shared.drain_waker.unpark();
+        for answer in answers {
+            answer.recv().unwrap().unwrap();
+        }
+        let took = started.elapsed();
+        shared.send(Command::Close).unwrap();
+        drain.join().unwrap().unwrap();
+        // Each request needs microseconds; one idle sleep per request would take 300 ms.
+        assert!(
+            took < Duration::from_millis(150),
+            "300 queued flush requests took {took:?}"
+        );
     }
 }

@@ -12,7 +12,7 @@ use crate::telemetry::call_hook;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{
     AtomicUsize,
-    Ordering::{AcqRel, Relaxed},
+    Ordering::{AcqRel, Acquire, Relaxed},
 };
 use std::sync::mpsc::{Receiver, SyncSender};
 use std::sync::{Arc, Mutex};
@@ -58,6 +58,16 @@ impl FlushTicket {
             ticket.complete();
         }
         ticket
+    }
+
+    /// Whether a caller waits for this flush (else it is a periodic one).
+    pub fn has_reply(&self) -> bool {
+        self.reply.is_some()
+    }
+
+    /// Whether every worker has done this flush.
+    pub fn is_done(&self) -> bool {
+        self.remaining.load(Acquire) == 0
     }
 
     fn fail(&self, error: Error) {

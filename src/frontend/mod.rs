@@ -77,6 +77,8 @@ static NEXT_LOGGER_ID: AtomicU64 = AtomicU64::new(1);
 ///
 /// `Logger` is `Send + Sync`: share it by reference or in an `Arc`. Dropping it closes it
 /// (drains every ring, flushes and closes every sink), so bind it to a named variable, not `_`.
+/// Dropped inside a sink or hook (of another logger), it starts that close without waiting for
+/// it.
 ///
 /// A log call is not async-signal-safe: do not log from a signal handler (one that interrupts a
 /// log call on the same thread would write into the ring that call is writing).
@@ -337,19 +339,24 @@ impl Logger {
         let Some(handle) = drain.take() else {
             return Ok(());
         };
+        self.start_close();
+        handle.join().unwrap_or_else(|_| {
+            Err(Error::ThreadDied(
+                "the asynclog drain thread panicked".into(),
+            ))
+        })
+    }
+
+    /// Tells the drain to close, without waiting for it.
+    fn start_close(&self) {
         // The close protocol (see `ring::barrier`): publish `closed`, then make sure every log
         // call that read `closed == false` after committing has its commit visible before the
         // drain's last pass.
         self.shared.closed.store(true, Ordering::SeqCst);
         barrier::heavy();
         // A drain that has died (it cannot, short of a bug) has dropped its end of the channel;
-        // the join below then reports its panic rather than a misleading `Closed`.
+        // `close` then reports its panic from the join rather than a misleading `Closed`.
         let _ = self.shared.send(Command::Close);
-        handle.join().unwrap_or_else(|_| {
-            Err(Error::ThreadDied(
-                "the asynclog drain thread panicked".into(),
-            ))
-        })
     }
 
     /// A snapshot of the counters.
@@ -455,6 +462,17 @@ impl Logger {
 
 impl Drop for Logger {
     fn drop(&mut self) {
+        if on_internal_thread() {
+            // Dropped on an asynclog thread (a sink or hook, typically of another logger, let
+            // go of this one): `close` may not wait here, since this thread may be one the close
+            // waits for. The drain closes on its own, delivering every record; its thread is
+            // detached.
+            let mut drain = self.drain.lock().unwrap_or_else(|e| e.into_inner());
+            if drain.take().is_some() {
+                self.start_close();
+            }
+            return;
+        }
         // Errors were already reported through hooks and stats; a destructor cannot return them.
         let _ = self.close();
     }

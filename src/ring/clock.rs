@@ -157,6 +157,15 @@ impl TickConverter {
         }
     }
 
+    /// As if the wall clock had been stepped by `ns` and a recalibration had noticed: the
+    /// conversion re-anchors to the stepped clock.
+    #[cfg(test)]
+    pub(crate) fn step_wall_clock(&mut self, ns: i64) {
+        self.recalibrate();
+        self.anchor.wall_ns += ns;
+        self.origin = self.anchor;
+    }
+
     fn recalibrate(&mut self) {
         let now = Sample::take();
         self.last_sample = Instant::now();
