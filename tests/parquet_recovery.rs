@@ -160,23 +160,61 @@ fn a_journal_whose_file_was_already_finished_is_just_removed() {
     assert_eq!(common::read_all(dir.path()).len(), 100, "no duplicates");
 }
 
+/// Journal off, the live sink locks its `.inprogress` file instead; a crash lets the lock go, so
+/// the next sink reports the file (and a sink leaked in this process would rightly not).
 #[test]
 fn without_a_journal_the_unfinished_file_is_reported_and_left_alone() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut sink = ParquetSink::new(config(dir.path(), false)).unwrap();
-    sink.write_batch(&common::batches::varied_batch(0, 100))
-        .unwrap();
-    sink.flush().unwrap();
-    let open = sink.open_file().unwrap();
-    std::mem::forget(sink);
+    let (dir, open) = crash_in_child(
+        "without_a_journal_the_unfinished_file_is_reported_and_left_alone",
+        |dir| {
+            let mut sink = ParquetSink::new(config(dir, false)).unwrap();
+            sink.write_batch(&common::batches::varied_batch(0, 100))
+                .unwrap();
+            sink.flush().unwrap();
+            let open = sink.open_file().unwrap().to_str().unwrap().to_owned();
+            (sink, open)
+        },
+    );
+    let open = Path::new(&open);
+    let size = std::fs::metadata(open).unwrap().len();
+    assert!(size > 0, "the flush put a row group on disk");
     assert!(common::files_with_suffix(dir.path(), ".journal").is_empty());
 
-    let sink = ParquetSink::new(config(dir.path(), false)).unwrap();
+    let seen: Arc<Mutex<Vec<Recovery>>> = Arc::default();
+    let hook_seen = seen.clone();
+    let sink = ParquetSink::new(ParquetSinkConfig {
+        on_recovery: Some(Arc::new(move |r: &Recovery| {
+            hook_seen.lock().unwrap().push(r.clone())
+        })),
+        ..config(dir.path(), false)
+    })
+    .unwrap();
     assert_eq!(sink.recoveries().len(), 1);
     assert_eq!(sink.recoveries()[0].outcome, RecoveryOutcome::NoJournal);
     assert_eq!(sink.recoveries()[0].journal, open);
-    assert!(open.exists(), "left in place");
+    assert_eq!(*seen.lock().unwrap(), sink.recoveries());
+    assert_eq!(
+        std::fs::metadata(open).unwrap().len(),
+        size,
+        "left in place"
+    );
     assert!(common::parquet_files(dir.path()).is_empty());
+}
+
+/// An unlocked `.inprogress` file without a journal that holds nothing (its writer died before
+/// its first flush, or a live sink created it an instant ago and has yet to lock it) is removed
+/// without a report: no data goes with it, and such a sink takes another name.
+#[test]
+fn without_a_journal_an_empty_unfinished_file_is_removed_unreported() {
+    let dir = tempfile::tempdir().unwrap();
+    let in_progress = dir
+        .path()
+        .join("rec_20261127_120000_000.parquet.inprogress");
+    std::fs::write(&in_progress, b"").unwrap();
+
+    let sink = ParquetSink::new(config(dir.path(), false)).unwrap();
+    assert!(sink.recoveries().is_empty(), "{:?}", sink.recoveries());
+    assert!(!in_progress.exists());
 }
 
 #[test]

@@ -1,12 +1,15 @@
 //! A second Parquet sink started on the `file_path` of one that is still writing (a restarted
 //! service whose old instance has not exited yet, two loggers configured alike) must leave the
 //! live sink's open file and journal alone: its startup recovery is for crashed writers only.
-//! Every record then ends up in exactly one readable file.
+//! Every record then ends up in exactly one readable file. With the journal off there is only
+//! the live sink's `.inprogress` file, which must not be reported as a crashed writer's either.
 
 #[path = "parquet_common/mod.rs"]
 mod common;
 
+use asynclog::sinks::parquet::Recovery;
 use asynclog::{ParquetSink, ParquetSinkConfig, Sink};
+use std::sync::{Arc, Mutex};
 
 #[test]
 fn a_second_sink_does_not_recover_a_live_sinks_open_file() {
@@ -52,6 +55,65 @@ fn a_second_sink_does_not_recover_a_live_sinks_open_file() {
     assert_eq!(seqs, expected);
 }
 
+/// With the journal off, a live sink's open `.inprogress` file is all there is: a second sink
+/// must neither report it (in `recoveries()` or to the hook) nor touch it.
+#[test]
+fn a_second_sink_does_not_report_a_live_sinks_open_file_without_a_journal() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = ParquetSinkConfig {
+        file_path: dir.path().join("app"),
+        journal: false,
+        ..Default::default()
+    };
+    let mut live = ParquetSink::new(config.clone()).unwrap();
+    live.write_batch(&common::batches::varied_batch(0, 100))
+        .unwrap();
+    live.flush().unwrap();
+    let open = live.open_file().expect("a file is open");
+    let written = std::fs::metadata(&open).unwrap().len();
+    assert!(written > 0, "the flush put the row group on disk");
+    assert!(common::files_with_suffix(dir.path(), ".journal").is_empty());
+
+    let seen: Arc<Mutex<Vec<Recovery>>> = Arc::default();
+    let hook_seen = seen.clone();
+    let mut second = ParquetSink::new(ParquetSinkConfig {
+        on_recovery: Some(Arc::new(move |r: &Recovery| {
+            hook_seen.lock().unwrap().push(r.clone())
+        })),
+        ..config
+    })
+    .unwrap();
+    assert!(
+        second.recoveries().is_empty(),
+        "reported a live sink's open file: {:?}",
+        second.recoveries()
+    );
+    assert!(seen.lock().unwrap().is_empty(), "the hook was called");
+    assert_eq!(std::fs::metadata(&open).unwrap().len(), written, "touched");
+
+    live.write_batch(&common::batches::varied_batch(100, 100))
+        .unwrap();
+    second
+        .write_batch(&common::batches::varied_batch(200, 100))
+        .unwrap();
+    live.close().unwrap();
+    second.close().unwrap();
+    drop((live, second));
+
+    assert!(common::files_with_suffix(dir.path(), ".inprogress").is_empty());
+    assert_eq!(common::parquet_files(dir.path()).len(), 2);
+    let mut seqs: Vec<Option<u64>> = common::read_all(dir.path())
+        .iter()
+        .map(common::seq_of)
+        .collect();
+    seqs.sort();
+    let mut expected: Vec<Option<u64>> = (0..300u64)
+        .map(|s| (!s.is_multiple_of(7)).then_some(s))
+        .collect();
+    expected.sort();
+    assert_eq!(seqs, expected);
+}
+
 /// Two live sinks on one `file_path` finishing a file per batch, with the clock standing still:
 /// they compete for the same names all the time (each name is free when one sink's namer looks,
 /// and the other may take it before the journal is created). Meanwhile more sinks start on the
@@ -59,6 +121,17 @@ fn a_second_sink_does_not_recover_a_live_sinks_open_file() {
 /// file.
 #[test]
 fn two_live_sinks_rotating_on_one_path_never_share_a_file() {
+    two_live_sinks_rotating(true);
+}
+
+/// The same without a journal: the `.inprogress` files are created, finished and renamed all
+/// the time, and a sink starting meanwhile must report none of them.
+#[test]
+fn two_live_sinks_rotating_without_a_journal_never_share_a_file() {
+    two_live_sinks_rotating(false);
+}
+
+fn two_live_sinks_rotating(journal: bool) {
     const BATCHES: u64 = 300;
     const ROWS: u64 = 10;
     let dir = tempfile::tempdir().unwrap();
@@ -67,14 +140,15 @@ fn two_live_sinks_rotating_on_one_path_never_share_a_file() {
         file_path: dir.path().join("app"),
         rotate_size: 1, // every batch finishes its file
         clock: clock.clock(),
+        journal,
         ..Default::default()
     };
     let mut sinks = [
         ParquetSink::new(config.clone()).unwrap(),
         ParquetSink::new(config.clone()).unwrap(),
     ];
-    // Each sink's first batch creates its journal, which every later file reuses, so from here
-    // on no journal exists unlocked.
+    // Each sink's first batch creates its journal (if on), which every later file reuses, so
+    // from here on no journal exists unlocked.
     for (s, sink) in sinks.iter_mut().enumerate() {
         let first = s as u64 * BATCHES * ROWS;
         sink.write_batch(&common::batches::three_field_batch(first, ROWS as usize))

@@ -5,9 +5,16 @@
 //! `.parquet.journal`. Names sort in write order: a stamp never goes below the last one used in
 //! the directory (a clock stepping back reuses the last second), `NNN` counts files within one
 //! second, and past `999` the stamp moves on a second.
+//!
+//! With the journal off, a sink holds an exclusive `flock` on its `.inprogress` file from its
+//! creation until it is renamed into place ([`create_in_progress`]), as it does on a journal
+//! otherwise, and recovery [`claim_in_progress`]es such a file before reporting it: a locked one
+//! is a live sink's.
 
+use super::journal::{claimed, is_at};
+use crate::sinks::file::lock_exclusive;
 use crate::sinks::format::civil_from_days;
-use std::fs;
+use std::fs::{self, File, OpenOptions};
 use std::io;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -206,6 +213,66 @@ pub(crate) fn rename_no_replace(from: &Path, to: &Path) -> io::Result<()> {
             }
             fs::rename(from, to)
         }
+    }
+}
+
+/// An `.inprogress` file under its exclusive lock: while this handle is open no other sink
+/// reports the file as a crashed writer's. Never written through: a live sink's Parquet writer
+/// writes through a duplicate of it (same open file description, so the same lock), which may
+/// be closed first.
+#[derive(Debug)]
+pub(crate) struct InProgressLock(File);
+
+impl InProgressLock {
+    /// The locked file's length.
+    pub(crate) fn len(&self) -> io::Result<u64> {
+        Ok(self.0.metadata()?.len())
+    }
+}
+
+/// Creates the `.inprogress` file `path` (which must not exist) and locks it; returns the file
+/// for the writer and the lock, which the sink keeps until the finished file is renamed.
+///
+/// # Errors
+/// Kind `AlreadyExists` when the name is taken: another sink created the file first, or claimed
+/// it for recovery in the moment between its creation and its lock (that sink removes it, as
+/// empty). The caller tries another name, leaving the file alone.
+pub(crate) fn create_in_progress(path: &Path) -> io::Result<(File, InProgressLock)> {
+    let file = OpenOptions::new().write(true).create_new(true).open(path)?;
+    match lock_exclusive(&file).and_then(|()| is_at(&file, path)) {
+        Ok(true) => {}
+        Ok(false) => return Err(claimed()),
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Err(claimed()),
+        Err(e) => {
+            let _ = fs::remove_file(path);
+            return Err(io::Error::new(e.kind(), format!("locking: {e}")));
+        }
+    }
+    match file.try_clone() {
+        Ok(writer) => Ok((writer, InProgressLock(file))),
+        Err(e) => {
+            let _ = fs::remove_file(path);
+            Err(e)
+        }
+    }
+}
+
+/// Takes the `.inprogress` file at `path`, listed without a journal, for recovery: opens it and
+/// takes its lock without waiting. `Ok(None)` when it is not a leftover: its sink is alive
+/// (holds the lock), or finished or removed it since `path` was listed.
+pub(crate) fn claim_in_progress(path: &Path) -> io::Result<Option<InProgressLock>> {
+    // Opened for writing, as a journal is claimed: where `flock` is emulated with POSIX locks
+    // (NFS), an exclusive lock needs a descriptor open for writing.
+    let file = match OpenOptions::new().read(true).write(true).open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    match lock_exclusive(&file).and_then(|()| is_at(&file, path)) {
+        Ok(true) => Ok(Some(InProgressLock(file))),
+        Ok(false) => Ok(None),
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(None),
+        Err(e) => Err(e),
     }
 }
 

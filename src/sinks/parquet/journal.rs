@@ -353,7 +353,7 @@ impl Journal {
 }
 
 /// The error of a name taken by a recovering sink.
-fn claimed() -> io::Error {
+pub(crate) fn claimed() -> io::Error {
     io::Error::new(
         io::ErrorKind::AlreadyExists,
         "claimed by another sink's recovery before it was locked",
@@ -361,7 +361,7 @@ fn claimed() -> io::Error {
 }
 
 /// True when `path` names the file open as `file` (same device and inode).
-fn is_at(file: &File, path: &Path) -> io::Result<bool> {
+pub(crate) fn is_at(file: &File, path: &Path) -> io::Result<bool> {
     use std::os::unix::fs::MetadataExt;
     let open = file.metadata()?;
     match std::fs::metadata(path) {

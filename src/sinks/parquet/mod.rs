@@ -18,8 +18,8 @@
 //!   file after a crash; see [`Recovery`].
 //! - **Sinks sharing a `file_path`** (a restarted service overlapping the old instance, two
 //!   processes configured alike): each takes file names no other has taken, and a sink holds an
-//!   exclusive `flock` on its journal while it writes, so a new sink's recovery leaves a live
-//!   sink's files alone; see [`ParquetSink::new`].
+//!   exclusive `flock` on its journal (journal off: on its `.inprogress` file) while it writes,
+//!   so a new sink's recovery leaves a live sink's files alone; see [`ParquetSink::new`].
 //!
 //! ```
 //! use asynclog::{Config, Logger, ParquetSink, ParquetSinkConfig};
@@ -54,7 +54,7 @@ use crate::error::{Error, SinkError};
 use crate::sinks::Sink;
 use arrow_array::RecordBatch;
 use encoder::EncoderThread;
-use files::{FileName, Namer};
+use files::{FileName, InProgressLock, Namer};
 use journal::{Journal, JournalLock};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, Encoding, ZstdLevel};
@@ -227,8 +227,9 @@ pub enum RecoveryOutcome {
     AlreadyFinished,
     /// The journal held no complete batch; journal and `.inprogress` file removed.
     Empty,
-    /// An `.inprogress` file without a journal (journal off): it cannot be read and is left in
-    /// place.
+    /// An `.inprogress` file without a journal (journal off) whose writer is gone (no sink holds
+    /// its lock): it cannot be read and is left in place. One that is empty (its writer died
+    /// before anything reached the disk) is removed without a report.
     NoJournal,
     /// Recovery failed; the files are left in place. The reason names the path.
     Failed(String),
@@ -240,6 +241,8 @@ struct OpenFile {
     /// `None` while the encoder thread has it.
     writer: Option<ArrowWriter<File>>,
     journal: Option<Journal>,
+    /// Journal off: the `.inprogress` file's lock, held until the finished file is renamed.
+    lock: Option<InProgressLock>,
     opened_at: SystemTime,
 }
 
@@ -248,6 +251,8 @@ struct Unrenamed {
     from: PathBuf,
     to: FileName,
     journal: Option<Journal>,
+    /// As [`OpenFile::lock`]: let go once `from` is renamed.
+    lock: Option<InProgressLock>,
 }
 
 /// Writes batches as Parquet files. See the [module docs](self).
@@ -297,8 +302,9 @@ impl ParquetSink {
     /// Another sink may still be writing to this `file_path`, in this process or another (a
     /// restarted service whose old instance has not exited yet). Its journal is locked (`flock`)
     /// for as long as it is open, and is left alone: not recovered, not reported (nothing went
-    /// wrong with it), and its `.inprogress` file untouched. The two sinks' files never share a
-    /// name; this sink's names sort after the names in the directory when it started.
+    /// wrong with it), and its `.inprogress` file untouched. With the journal off, its
+    /// `.inprogress` file is locked and left alone the same way. The two sinks' files never share
+    /// a name; this sink's names sort after the names in the directory when it started.
     ///
     /// # Errors
     /// [`Error::Config`] for a `file_path` without a file-name prefix or a zero `row_group_rows`;
@@ -426,10 +432,24 @@ impl ParquetSink {
                     },
                 }
             } else if has(files::IN_PROGRESS) {
-                if fs::symlink_metadata(name.in_progress()).is_err() {
-                    continue; // finished by its live sink since the scan
+                match files::claim_in_progress(&name.in_progress()) {
+                    Ok(Some(lock)) => match recover_orphan(&name, lock) {
+                        Some(recovery) => recovery,
+                        None => continue, // empty, removed
+                    },
+                    // A live sink's (journal off, it holds the lock), or finished since the scan.
+                    Ok(None) => continue,
+                    Err(e) => Recovery {
+                        journal: name.in_progress(),
+                        file: None,
+                        rows: 0,
+                        outcome: RecoveryOutcome::Failed(format!(
+                            "{}: {e}",
+                            name.in_progress().display()
+                        )),
+                        damage: None,
+                    },
                 }
-                recover_orphan(&name)
             } else {
                 continue;
             };
@@ -541,7 +561,7 @@ impl ParquetSink {
         // at the same moment: whichever creates the journal (or, without one, the `.inprogress`
         // file) first has it, and the other moves on to the next name.
         let mut tries = 0;
-        let (name, journal, file) = loop {
+        let (name, journal, file, lock) = loop {
             tries += 1;
             let name = self.namer.next(opened_at);
             // The journal first: a crash between the two leaves a journal (recovered as empty),
@@ -556,8 +576,18 @@ impl ParquetSink {
                 None
             };
             let temp = name.in_progress();
-            match OpenOptions::new().write(true).create_new(true).open(&temp) {
-                Ok(file) => break (name, journal, file),
+            // Without a journal the `.inprogress` file itself is locked (see `files`).
+            let created = if journal.is_some() {
+                OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .open(&temp)
+                    .map(|f| (f, None))
+            } else {
+                files::create_in_progress(&temp).map(|(file, lock)| (file, Some(lock)))
+            };
+            match created {
+                Ok((file, lock)) => break (name, journal, file, lock),
                 Err(e) => {
                     if let Some(journal) = journal {
                         let _ = journal.delete();
@@ -577,6 +607,7 @@ impl ParquetSink {
             Ok(writer) => writer,
             Err(e) => {
                 let _ = fs::remove_file(&temp);
+                drop(lock); // after the removal: no other sink claims it in between
                 if let Some(journal) = journal {
                     let _ = journal.delete();
                 }
@@ -587,6 +618,7 @@ impl ParquetSink {
             name,
             writer: Some(writer),
             journal,
+            lock,
             opened_at,
         });
         Ok(())
@@ -659,6 +691,7 @@ impl ParquetSink {
             name,
             writer,
             journal,
+            lock,
             ..
         } = open;
         let mut writer = writer.expect("the writer is home");
@@ -676,6 +709,7 @@ impl ParquetSink {
             from: temp,
             to: name,
             journal,
+            lock,
         })
     }
 
@@ -690,6 +724,9 @@ impl ParquetSink {
                         journal.reset();
                         self.spare_journal = Some(journal);
                     }
+                    // Only now that the `.inprogress` name is gone: no other sink claims the file
+                    // while it is being finished.
+                    drop(pending.lock);
                     return Ok(());
                 }
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
@@ -1104,8 +1141,9 @@ fn remove_if_exists(path: &Path) -> Result<(), String> {
     }
 }
 
-/// An `.inprogress` file with no journal beside it.
-fn recover_orphan(name: &FileName) -> Recovery {
+/// An `.inprogress` file with no journal beside it, claimed (`lock`): its writer is gone. `None`
+/// for an empty one, removed without a report.
+fn recover_orphan(name: &FileName, lock: InProgressLock) -> Option<Recovery> {
     let temp = name.in_progress();
     let finished = name.finished();
     // Killed between the two steps of the no-replace rename: both names are the same file.
@@ -1118,23 +1156,36 @@ fn recover_orphan(name: &FileName) -> Recovery {
                     Ok(()) => RecoveryOutcome::AlreadyFinished,
                     Err(e) => RecoveryOutcome::Failed(format!("removing {}: {e}", temp.display())),
                 };
-                return Recovery {
+                return Some(Recovery {
                     journal: temp,
                     file: Some(finished),
                     rows: 0,
                     outcome,
                     damage: None,
-                };
+                });
             }
         }
     }
-    Recovery {
+    // Nothing ever reached the disk: a writer that died before its first flush, or a live sink
+    // that created the file an instant ago and has yet to lock it. The two look the same, so it
+    // is removed (under the lock: that sink then finds its file claimed, takes another name and
+    // never writes to this one) and not reported, as there is nothing to tell about it.
+    let outcome = match lock.len() {
+        Ok(0) => match fs::remove_file(&temp) {
+            Ok(()) => return None,
+            Err(e) => RecoveryOutcome::Failed(format!("removing {}: {e}", temp.display())),
+        },
+        Ok(_) => RecoveryOutcome::NoJournal,
+        Err(e) => RecoveryOutcome::Failed(format!("reading {}: {e}", temp.display())),
+    };
+    drop(lock);
+    Some(Recovery {
         journal: temp,
         file: None,
         rows: 0,
-        outcome: RecoveryOutcome::NoJournal,
+        outcome,
         damage: None,
-    }
+    })
 }
 
 #[cfg(test)]
