@@ -3,8 +3,9 @@
 //! Wall-clock timings on a shared 2-core machine are noisy; instruction counts are not. This runs
 //! the benchmark call (`info!` with a message and three fields) N times through the path named on
 //! the command line (`macro`: the thread-local producer; `producer`: an explicit one; `log`:
-//! `Logger::log` with a `Field` slice, the general encoding), in bursts that fit the ring with a
-//! flush between bursts (not counted), so the calls never wait:
+//! `Logger::log` with a `Field` slice, the general encoding; `bare`: the hot-path bench's
+//! yardstick, an `rdtsc` and a 64-byte struct pushed into a bare `rtrb` ring, no logger), in
+//! bursts that fit the ring, emptied between bursts (not counted), so the calls never wait:
 //!
 //! ```text
 //! cargo build --release --example callcost
@@ -36,7 +37,8 @@ fn main() {
             let mut producer = logger.producer().expect("producer");
             run_producer(&logger, &mut producer, calls)
         }
-        other => panic!("unknown path {other:?}: use macro, log or producer"),
+        "bare" => run_bare(calls),
+        other => panic!("unknown path {other:?}: use macro, log, producer or bare"),
     }
     logger.close().expect("close");
 }
@@ -52,6 +54,28 @@ fn run_log(logger: &Logger, calls: u64) {
     for start in (0..calls).step_by(BURST as usize) {
         burst_log(logger, start, (start + BURST).min(calls));
         logger.flush().expect("flush");
+    }
+}
+
+/// The yardstick's record, as in `benches/hot_path.rs`.
+#[derive(Clone, Copy)]
+struct BareRecord {
+    tsc: u64,
+    order_id: u64,
+    payload: [u64; 6],
+}
+
+fn run_bare(calls: u64) {
+    let (mut producer, mut consumer) = rtrb::RingBuffer::<BareRecord>::new(2_000);
+    for start in (0..calls).step_by(BURST as usize) {
+        burst_bare(&mut producer, start, (start + BURST).min(calls));
+        while let Ok(record) = consumer.pop() {
+            let sum = record
+                .payload
+                .iter()
+                .fold(record.tsc ^ record.order_id, |a, &b| a.wrapping_add(b));
+            black_box(sum);
+        }
     }
 }
 
@@ -100,5 +124,17 @@ fn burst_producer(producer: &mut asynclog::Producer, start: u64, end: u64) {
             symbol = "AAPL"
         );
         black_box(r).expect("log");
+    }
+}
+
+#[inline(never)]
+fn burst_bare(producer: &mut rtrb::Producer<BareRecord>, start: u64, end: u64) {
+    for order_id in start..end {
+        let r = producer.push(BareRecord {
+            tsc: asynclog::ring::clock::read_tsc(),
+            order_id,
+            payload: [order_id, 101, 25, 4, 0x4c50_4141, 1],
+        });
+        black_box(r).expect("room");
     }
 }
