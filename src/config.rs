@@ -79,8 +79,7 @@ pub struct Config {
     /// to finish on its own, and every other sink has received every record.
     ///
     /// It bounds [`Logger::flush`](crate::Logger::flush) (and so `fatal`) the same way: a flush
-    /// still waiting for a sink then returns
-    /// [`Error::FlushTimedOut`](crate::Error::FlushTimedOut) naming it. Default
+    /// still waiting for a sink then returns [`Error::FlushTimedOut`] naming it. Default
     /// [`DEFAULT_CLOSE_TIMEOUT`].
     pub close_timeout: Duration,
     /// Records below this level are discarded on the calling thread at the cost of one relaxed
