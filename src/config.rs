@@ -76,7 +76,10 @@ pub struct Config {
     /// How long `close` (and `Drop`) waits for the sinks to write what is left, flush and close.
     /// A sink still busy then (a hung write, a stuck disk) is abandoned: `close` returns
     /// [`Error::CloseTimedOut`](crate::Error::CloseTimedOut) naming it, its worker thread is left
-    /// to finish on its own, and every other sink has received every record. Default
+    /// to finish on its own, and every other sink has received every record.
+    ///
+    /// It bounds [`Logger::flush`](crate::Logger::flush) (and so `fatal`) the same way: a flush
+    /// still waiting for a sink then returns [`Error::FlushTimedOut`] naming it. Default
     /// [`DEFAULT_CLOSE_TIMEOUT`].
     pub close_timeout: Duration,
     /// Records below this level are discarded on the calling thread at the cost of one relaxed

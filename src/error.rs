@@ -15,7 +15,9 @@ pub enum Error {
         /// What is wrong with it.
         reason: String,
     },
-    /// A sink failed to flush or close.
+    /// A sink failed to flush or close, or lost a batch (its write failed after every retry;
+    /// `source` is the last attempt's error), as reported by
+    /// [`Logger::flush`](crate::Logger::flush).
     #[error("sink `{sink}`: {source}")]
     Sink {
         /// The sink's name.
@@ -53,6 +55,17 @@ pub enum Error {
     /// received every record and was closed.
     #[error("close timed out after {timeout:?} waiting for sink(s) {sinks:?}")]
     CloseTimedOut {
+        /// The sinks still busy, by name.
+        sinks: Vec<String>,
+        /// The configured `close_timeout`.
+        timeout: std::time::Duration,
+    },
+    /// `flush` gave up waiting for these sinks after `Config::close_timeout`; every other sink
+    /// has been flushed (unless a sink hung long enough to stall the drain: see
+    /// [`Logger::flush`](crate::Logger::flush)). The busy sinks' workers carry on with the flush
+    /// on their own.
+    #[error("flush timed out after {timeout:?} waiting for sink(s) {sinks:?}")]
+    FlushTimedOut {
         /// The sinks still busy, by name.
         sinks: Vec<String>,
         /// The configured `close_timeout`.

@@ -1,7 +1,7 @@
 //! State shared by the logging threads, the drain thread and the sink workers of one logger.
 
 use crate::config::Backpressure;
-use crate::error::{Error, LogError};
+use crate::error::{Error, LogError, SinkError};
 use crate::frontend::{callsite_fields, Refused};
 use crate::ring::callsite::Callsite;
 use crate::ring::Registry;
@@ -10,15 +10,59 @@ use crate::value::{Field, Level, MessageRef, Value};
 use crossbeam_utils::sync::Unparker;
 use crossbeam_utils::CachePadded;
 use std::cell::Cell;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering::Relaxed};
-use std::sync::mpsc::{sync_channel, Sender, SyncSender};
+use std::sync::atomic::{
+    AtomicBool, AtomicU64, AtomicU8,
+    Ordering::{Acquire, Relaxed},
+};
+use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, Sender, SyncSender};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 /// What the logging side asks of the drain thread.
 pub enum Command {
     /// Deliver everything logged so far to every sink, flush the sinks, then answer.
-    Flush(SyncSender<Result<(), Error>>),
+    Flush(FlushRequest),
     /// Drain every ring, flush and close the sinks, stop the workers, and exit.
     Close,
+}
+
+/// A flush a caller waits for, as the drain receives it.
+pub struct FlushRequest {
+    /// Shared with the caller, who may give up waiting.
+    pub call: Arc<FlushCall>,
+    /// The answer. Dropped unanswered (the drain exiting), it reads as [`Error::Closed`].
+    pub reply: SyncSender<Result<(), Error>>,
+}
+
+impl FlushRequest {
+    /// A request and the receiver of its answer.
+    pub fn new() -> (FlushRequest, Receiver<Result<(), Error>>) {
+        let (reply, answer) = sync_channel(1);
+        let request = FlushRequest {
+            call: Arc::default(),
+            reply,
+        };
+        (request, answer)
+    }
+}
+
+/// What a flush shares with its caller. The worker that completes the flush answers under this
+/// lock and a caller that times out gives up under it, so a lost-batch error the flush took is
+/// either answered or put back for the next flush, never dropped.
+#[derive(Default)]
+pub struct FlushCall {
+    pub state: Mutex<CallState>,
+}
+
+#[derive(Default)]
+pub struct CallState {
+    /// Per sink (configuration order), the `jobs_done` count at which it has done this flush;
+    /// set once the drain has handed the flush to the workers.
+    pub targets: Option<Vec<u64>>,
+    /// Lost-batch errors this flush took, by sink index, in the order taken.
+    pub lost: Vec<(usize, SinkError)>,
+    /// The caller stopped waiting: the flush takes no more lost-batch errors and answers nothing.
+    pub gave_up: bool,
 }
 
 /// Counters kept by the drain and the workers.
@@ -40,6 +84,8 @@ pub struct Shared {
     pub min_level: AtomicU8,
     pub ring_bytes: usize,
     pub backpressure: Backpressure,
+    /// `Config::close_timeout`: bounds `close` and `flush`.
+    pub close_timeout: Duration,
     /// Stamp records with TSC ticks (else wall-clock ns).
     pub use_tsc: bool,
     pub hooks: Hooks,
@@ -80,7 +126,8 @@ impl Shared {
         Ok(())
     }
 
-    /// Blocks until everything logged before the call is written and flushed in every sink.
+    /// Blocks until everything logged before the call is written and flushed in every sink, or
+    /// until `close_timeout` has passed.
     pub fn flush(&self) -> Result<(), Error> {
         if on_internal_thread() {
             return Err(Error::CalledFromWorker("flush"));
@@ -88,10 +135,58 @@ impl Shared {
         if self.closed.load(Relaxed) {
             return Err(Error::Closed);
         }
-        let (reply, answer) = sync_channel(1);
-        self.send(Command::Flush(reply))?;
-        // The drain drops unanswered requests when it exits: that reads as "closed".
-        answer.recv().unwrap_or(Err(Error::Closed))
+        let (request, answer) = FlushRequest::new();
+        let call = request.call.clone();
+        self.send(Command::Flush(request))?;
+        // `recv_timeout` waits without limit when the wait is too long for an `Instant`.
+        match answer.recv_timeout(self.close_timeout) {
+            Ok(result) => result,
+            // The drain drops unanswered requests when it exits: that reads as "closed".
+            Err(RecvTimeoutError::Disconnected) => Err(Error::Closed),
+            Err(RecvTimeoutError::Timeout) => self.give_up_flush(&call, &answer),
+        }
+    }
+
+    /// Stops waiting for a flush: puts back the lost-batch errors it took, for the next flush to
+    /// report, and names the sinks that have not done it.
+    #[cold]
+    fn give_up_flush(
+        &self,
+        call: &FlushCall,
+        answer: &Receiver<Result<(), Error>>,
+    ) -> Result<(), Error> {
+        let mut state = call.state.lock().unwrap_or_else(|e| e.into_inner());
+        // Answers are sent under this lock: one sent before we took it is in the channel now.
+        if let Ok(result) = answer.try_recv() {
+            return result;
+        }
+        state.gave_up = true;
+        let sinks = &self.counters.sinks;
+        for (index, error) in state.lost.drain(..) {
+            let mut slot = sinks[index].lost.lock().unwrap_or_else(|e| e.into_inner());
+            // A batch lost since then keeps its (later) error: the slot holds the last one.
+            slot.get_or_insert(error);
+        }
+        let busy = sinks
+            .iter()
+            .enumerate()
+            .filter(|(index, sink)| {
+                // `jobs_done` first: see `SinkCounters::jobs_sent`.
+                let done = sink.jobs_done.load(Acquire);
+                let target = match &state.targets {
+                    Some(targets) => targets[*index],
+                    // The drain has not handed the flush to the workers yet: it is waiting for
+                    // a free batch, and the sinks still writing the others hold them.
+                    None => sink.jobs_sent.load(Relaxed),
+                };
+                done < target
+            })
+            .map(|(_, sink)| sink.name.clone())
+            .collect();
+        Err(Error::FlushTimedOut {
+            sinks: busy,
+            timeout: self.close_timeout,
+        })
     }
 
     /// Fires the calling-thread hooks for the outcome of a log call.

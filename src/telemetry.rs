@@ -5,6 +5,7 @@ use crate::value::MessageRef;
 use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::Mutex;
 use std::time::Duration;
 
 /// Called on the logging thread with the record a log call accepted or dropped.
@@ -173,6 +174,16 @@ pub(crate) struct SinkCounters {
     pub failed_records: AtomicU64,
     pub retries: AtomicU64,
     pub failed_flushes: AtomicU64,
+    /// Jobs (batches and flushes) the drain has sent the sink's worker for it, and jobs the
+    /// worker has finished for it: a sink with `jobs_done < jobs_sent` is busy. `jobs_done` is
+    /// raised with `Release` after the job and read with `Acquire`, so a reader that loads it
+    /// first and `jobs_sent` second never sees more done than sent (the drain raises
+    /// `jobs_sent` before it sends the job). Only for naming the sinks a flush timed out on.
+    pub jobs_sent: AtomicU64,
+    pub jobs_done: AtomicU64,
+    /// The last write error of batches lost (failed after every retry) since a flush last
+    /// reported them; taken by the next flush that has a caller (see `FlushTicket`).
+    pub lost: Mutex<Option<SinkError>>,
 }
 
 impl SinkCounters {

@@ -7,7 +7,8 @@
 //! path and how many records this sink had written into the removed file (they are gone with
 //! it), the sink lets the removed file go, and its next batch recreates the directory and a new
 //! file at the same path. If the directory cannot be recreated, batches fail with an error
-//! naming it, are retried and reported to `on_batch_failed`, until it can. Throughout, the other
+//! naming it, are retried and reported to `on_batch_failed` and by the next `flush`, until it
+//! can. Throughout, the other
 //! sink receives every record, log calls never fail, nothing panics or hangs, and `close`
 //! returns `Ok`.
 
@@ -230,8 +231,17 @@ fn a_directory_that_cannot_be_recreated_fails_batches_by_name_until_it_can() {
     let error = s.log(10).unwrap_err();
     assert_removed_error(&error, &s.path, 30);
 
-    // Reopening fails now: batches fail after their retries, naming the directory.
-    s.log(30).unwrap();
+    // Reopening fails now: batches fail after their retries, naming the directory, and the
+    // flushes after them report the loss.
+    let error = s.log(30).unwrap_err();
+    match &error {
+        Error::Sink { sink, .. } => assert_eq!(sink, &format!("file:{}", s.path.display())),
+        other => panic!("expected the file sink's lost batches, got {other:?}"),
+    }
+    assert!(
+        error.to_string().contains(&s.dir.display().to_string()),
+        "the error names the directory: {error}"
+    );
     let failed: Vec<Failure> = s.failures.lock().unwrap().clone();
     assert!(!failed.is_empty());
     for failure in &failed {

@@ -1,7 +1,8 @@
 //! A sink whose every call fails with an I/O error. Each batch is retried `max_retries` times,
 //! then counted and reported to `on_batch_failed` (never silently lost); the failing sink costs
 //! only its own worker's time, so the healthy sink and the log calls are unaffected; `flush` and
-//! `close` return the error, naming the sink and the path.
+//! `close` return the error, naming the sink and the path: a flush reports the write error of
+//! the batches lost since the previous flush before its own failure to flush.
 
 #[path = "common/sinks.rs"]
 mod sinks;
@@ -74,11 +75,11 @@ fn a_sink_failing_forever_is_retried_counted_and_reported_while_the_rest_carry_o
     for i in 0..RECORDS {
         logger.info(&format!("m{i}"), &[]).unwrap();
     }
-    assert_broken(&logger.flush().expect_err("flush fails"), "flushing");
+    assert_broken(&logger.flush().expect_err("flush fails"), "writing");
     assert_eq!(seen.lock().unwrap().len() as u64, RECORDS);
     // Still accepting and delivering after the failures.
     logger.info("after", &[]).unwrap();
-    assert_broken(&logger.flush().expect_err("flush fails"), "flushing");
+    assert_broken(&logger.flush().expect_err("flush fails"), "writing");
     assert_eq!(
         seen.lock().unwrap().last().map(String::as_str),
         Some("after")

@@ -1,6 +1,7 @@
 //! A full disk: the file sink's write fails (the chunk it needs cannot be allocated), the worker
 //! retries and then reports `on_batch_failed`, the logger keeps running, no record already in
 //! the file is damaged, no partial record appears, and writing resumes once there is room.
+//! Each `flush` fails, naming the sink, exactly when a batch was lost since the previous one.
 //!
 //! Two ways to fill the disk, each in a child process (this binary again):
 //! - a 1 MiB tmpfs mounted in a private mount namespace: real `ENOSPC` (needs CAP_SYS_ADMIN;
@@ -9,7 +10,7 @@
 
 mod file_common;
 use asynclog::sinks::file::FileSinkConfig;
-use asynclog::{Config, Hooks, Logger, OwnedValue, SinkError};
+use asynclog::{Config, Error, Hooks, Logger, OwnedValue, SinkError};
 use file_common::*;
 use std::ffi::CString;
 use std::path::{Path, PathBuf};
@@ -62,13 +63,22 @@ fn scenario(dir: &Path, expected_errno: i32, make_room: impl FnOnce()) {
     let payload = "x".repeat(300);
 
     let mut seq = 0u64;
+    let sink_name = format!("file:{}", path.display());
     let mut log_and_flush = |count: u64| {
+        let failed_before = failures.lock().unwrap().len();
         for _ in 0..count {
             // A log call never sees the sink's trouble: it only queues the record.
             asynclog::info!(logger, "filling", seq = seq, payload = payload.as_str()).unwrap();
             seq += 1;
         }
-        logger.flush().unwrap();
+        let flushed = logger.flush();
+        // `on_batch_failed` fires before the flush that reports the batch returns.
+        let lost = failures.lock().unwrap().len() > failed_before;
+        match flushed {
+            Ok(()) => assert!(!lost, "flush returned Ok after a batch was lost"),
+            Err(Error::Sink { sink, .. }) if lost => assert_eq!(sink, sink_name),
+            Err(other) => panic!("flush: {other:?} (a batch lost: {lost})"),
+        }
         seq
     };
     // Phase 1: until the disk is full. Everything flushed before the first failure is safe.

@@ -2,7 +2,7 @@
 
 mod common;
 use asynclog::{
-    Backpressure, Batch, Field, Hooks, Level, LogError, Logger, Sink, SinkError, Value,
+    Backpressure, Batch, Error, Field, Hooks, Level, LogError, Logger, Sink, SinkError, Value,
 };
 use common::*;
 use std::sync::{Arc, Mutex};
@@ -81,7 +81,11 @@ fn every_hook_fires_with_its_arguments() {
     logger
         .warn("two", &[Field::new("b", "x"), Field::new("c", true)])
         .unwrap();
-    logger.flush().unwrap();
+    // The flush reports the batch the broken sink lost (tests/flush_reports_lost_batches.rs).
+    match logger.flush() {
+        Err(Error::Sink { sink, .. }) => assert_eq!(sink, "broken"),
+        other => panic!("expected the broken sink's lost batch, got {other:?}"),
+    }
     let snapshot = events.lock().unwrap().clone();
 
     let count = |pred: &dyn Fn(&Event) -> bool| snapshot.iter().filter(|e| pred(e)).count();

@@ -52,7 +52,14 @@ fn an_unwritable_directory_fails_batches_and_the_logger_keeps_running() {
     config.sinks.push(Box::new(sink));
     let logger = Logger::new(config).unwrap();
     asynclog::info!(logger, "lost", n = 1u64).unwrap();
-    logger.flush().unwrap();
+    // The flush reports the lost batch, naming the sink.
+    match logger.flush() {
+        Err(asynclog::Error::Sink { sink, source }) => {
+            assert!(sink.starts_with("parquet"), "{sink}");
+            assert!(source.io_kind().is_some(), "{source:?}");
+        }
+        other => panic!("expected the parquet sink's lost batch, got {other:?}"),
+    }
     {
         let failures = failures.lock().unwrap();
         assert_eq!(failures.len(), 1, "{failures:?}");

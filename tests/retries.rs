@@ -1,8 +1,9 @@
 //! Retry policy: a sink that fails twice then succeeds gets each batch once; one that always fails
-//! yields `on_batch_failed` with attempts = max_retries + 1 while another sink gets every batch.
+//! yields `on_batch_failed` with attempts = max_retries + 1 while another sink gets every batch,
+//! and the next `flush` or `close` reports the lost batches, naming the sink.
 
 mod common;
-use asynclog::{Batch, Hooks, Logger, Sink, SinkError};
+use asynclog::{Batch, Error, Hooks, Logger, Sink, SinkError};
 use common::*;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
@@ -117,7 +118,14 @@ fn an_always_failing_sink_reports_and_the_other_sink_gets_everything() {
     for seq in 0..1_000u64 {
         asynclog::info!(logger, "r", producer = 0u64, seq = seq).unwrap();
     }
-    logger.close().unwrap();
+    // No flush since the batches were lost: close's final flush reports them.
+    match logger.close() {
+        Err(Error::Sink { sink, source }) => {
+            assert_eq!(sink, "broken");
+            assert!(source.to_string().contains("/nowhere"), "{source}");
+        }
+        other => panic!("expected the broken sink's lost batches, got {other:?}"),
+    }
 
     assert_eq!(good.len(), 1_000);
     assert_per_producer_order(&good.records());
@@ -165,10 +173,17 @@ fn a_panicking_sink_counts_as_a_failed_write() {
         e.lock().unwrap().push((err.to_string(), attempts));
     });
     let logger = Logger::new(config).unwrap();
+    let assert_lost = |result: Result<(), Error>| match result {
+        Err(Error::Sink { sink, source }) => {
+            assert_eq!(sink, "panics");
+            assert_eq!(source.to_string(), "sink panicked: sink bug");
+        }
+        other => panic!("expected the panicking sink's lost batch, got {other:?}"),
+    };
     logger.info("a", &[]).unwrap();
-    logger.flush().unwrap();
+    assert_lost(logger.flush());
     logger.info("b", &[]).unwrap();
-    logger.close().unwrap();
+    assert_lost(logger.close());
     assert_eq!(good.len(), 2);
     let errors = errors.lock().unwrap();
     assert_eq!(errors.len(), 2);

@@ -18,7 +18,7 @@ use crate::ring::callsite;
 use crate::ring::clock::TickConverter;
 use crate::ring::record::{self, RawRecord, FLAG_WALL_CLOCK, HEADER_LEN};
 use crate::ring::{RingCounters, RingHandle};
-use crate::shared::{mark_internal_thread, Command, Shared};
+use crate::shared::{mark_internal_thread, Command, FlushRequest, Shared};
 use crate::sinks::Sink;
 use crossbeam_utils::sync::Parker;
 use std::cmp::Reverse;
@@ -76,6 +76,7 @@ pub fn start(
     let mut workers = Vec::with_capacity(worker_count);
     for (n, sinks) in assignments.into_iter().enumerate() {
         let sink_names = sinks.iter().map(|s| s.sink.name().to_owned()).collect();
+        let sink_indices = sinks.iter().map(|s| s.index).collect();
         let (jobs, job_rx) = mpsc::channel();
         let worker_shared = shared.clone();
         let thread = std::thread::Builder::new()
@@ -86,6 +87,7 @@ pub fn start(
             jobs,
             thread,
             sink_names,
+            sink_indices,
         });
     }
     let drain = Drain {
@@ -116,6 +118,21 @@ struct WorkerHandle {
     thread: JoinHandle<()>,
     /// The names of the sinks this worker writes, for errors.
     sink_names: Vec<String>,
+    /// Their indices in the configuration (their counters' indices).
+    sink_indices: Vec<usize>,
+}
+
+impl WorkerHandle {
+    /// Sends a batch or flush job, counting it for each of the worker's sinks (see
+    /// `SinkCounters::jobs_sent`).
+    fn send(&self, shared: &Shared, job: Job) {
+        for &index in &self.sink_indices {
+            shared.counters.sinks[index].jobs_sent.fetch_add(1, Relaxed);
+        }
+        // A worker that died (it cannot: sinks run under catch_unwind) would drop its end; its
+        // jobs are then simply not done.
+        let _ = self.jobs.send(job);
+    }
 }
 
 /// A ring as the drain sees it.
@@ -205,7 +222,7 @@ impl Drain {
             // wake-up, and the next pass may sleep.
             loop {
                 match self.commands.try_recv() {
-                    Ok(Command::Flush(reply)) => self.flush(Some(reply)),
+                    Ok(Command::Flush(request)) => self.flush(Some(request)),
                     Ok(Command::Close) | Err(TryRecvError::Disconnected) => return self.close(),
                     Err(TryRecvError::Empty) => break,
                 }
@@ -440,9 +457,7 @@ impl Drain {
         shared.counters.batches.fetch_add(1, Relaxed);
         *delivered_since_flush += batch.len();
         for worker in workers {
-            // A worker that died (it cannot: sinks run under catch_unwind) would drop its end;
-            // its batches are then simply not written.
-            let _ = worker.jobs.send(Job::Batch(batch.clone()));
+            worker.send(shared, Job::Batch(batch.clone()));
         }
     }
 
@@ -460,28 +475,36 @@ impl Drain {
         });
     }
 
-    /// Asks every worker to flush after the batches already sent to it. With `reply`, answers the
-    /// caller once all have; without, it is a periodic flush.
-    fn flush(&mut self, reply: Option<mpsc::SyncSender<Result<(), Error>>>) {
-        if reply.is_some() {
+    /// Asks every worker to flush after the batches already sent to it. With `request`, answers
+    /// the caller once all have; without, it is a periodic flush.
+    fn flush(&mut self, request: Option<FlushRequest>) {
+        if request.is_some() {
             // Everything logged before the request: a pass takes all that the rings held when it
             // began, which includes every record committed before `flush` was called.
             self.adopt_new_rings();
             self.drain_pass();
         }
+        let call = request.as_ref().map(|r| r.call.clone());
         let ticket = FlushTicket::new(
             self.shared.clone(),
             self.workers.len(),
             self.delivered_since_flush,
-            reply,
+            request,
         );
         self.delivered_since_flush = 0;
         self.last_flush = Instant::now();
         for worker in &self.workers {
-            let _ = worker.jobs.send(Job::Flush(ticket.clone()));
+            worker.send(&self.shared, Job::Flush(ticket.clone()));
         }
-        if !ticket.has_reply() {
-            self.periodic = Some(ticket);
+        match call {
+            // Only this thread sends jobs, so every sink's count now ends with this flush.
+            Some(call) => {
+                let targets = (self.shared.counters.sinks.iter())
+                    .map(|sink| sink.jobs_sent.load(Relaxed))
+                    .collect();
+                call.state.lock().unwrap_or_else(|e| e.into_inner()).targets = Some(targets);
+            }
+            None => self.periodic = Some(ticket),
         }
     }
 
@@ -503,22 +526,23 @@ impl Drain {
         }
         // Flush requests that raced with close still deserve an answer.
         while let Ok(command) = self.commands.try_recv() {
-            if let Command::Flush(reply) = command {
-                let _ = reply.send(Err(Error::Closed));
+            if let Command::Flush(request) = command {
+                let _ = request.reply.send(Err(Error::Closed));
             }
         }
         let mut errors = Vec::new();
-        let (flush_reply, flush_answer) = mpsc::sync_channel(1);
+        // Reports batches lost since the last flush too, like any flush with a caller.
+        let (flush_request, flush_answer) = FlushRequest::new();
         let ticket = FlushTicket::new(
             self.shared.clone(),
             self.workers.len(),
             self.delivered_since_flush,
-            Some(flush_reply),
+            Some(flush_request),
         );
         let mut answers = Vec::with_capacity(self.workers.len());
         for worker in &self.workers {
             let (reply, answer) = mpsc::sync_channel(1);
-            let _ = worker.jobs.send(Job::Flush(ticket.clone()));
+            worker.send(&self.shared, Job::Flush(ticket.clone()));
             let _ = worker.jobs.send(Job::Close(reply));
             answers.push(answer);
         }
@@ -629,6 +653,7 @@ mod tests {
             min_level: AtomicU8::new(0),
             ring_bytes: 1024,
             backpressure: Backpressure::Block,
+            close_timeout: Duration::from_secs(10),
             use_tsc: false,
             hooks: Default::default(),
             registry: Default::default(),
@@ -741,8 +766,8 @@ mod tests {
         // between them (an unpark token does not count).
         let answers: Vec<_> = (0..300)
             .map(|_| {
-                let (reply, answer) = mpsc::sync_channel(1);
-                commands.send(Command::Flush(reply)).unwrap();
+                let (request, answer) = FlushRequest::new();
+                commands.send(Command::Flush(request)).unwrap();
                 answer
             })
             .collect();

@@ -6,13 +6,13 @@
 
 use crate::batch::Batch;
 use crate::error::{Error, SinkError};
-use crate::shared::{mark_internal_thread, Shared};
+use crate::shared::{mark_internal_thread, FlushRequest, Shared};
 use crate::sinks::Sink;
 use crate::telemetry::call_hook;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{
     AtomicUsize,
-    Ordering::{AcqRel, Acquire, Relaxed},
+    Ordering::{AcqRel, Acquire, Relaxed, Release},
 };
 use std::sync::mpsc::{Receiver, SyncSender};
 use std::sync::{Arc, Mutex};
@@ -29,10 +29,17 @@ pub enum Job {
 }
 
 /// One flush across every worker. The worker that finishes last completes it.
+///
+/// A flush with a caller (`flush`, `fatal`, `close`) also reports the batches each sink lost
+/// since a flush last reported them: each worker takes its sinks' lost-batch errors when it
+/// comes to the flush, which it does after every batch sent before it, and the answer names the
+/// first such sink, with its last write error. A periodic flush (no caller) leaves them for the
+/// next flush with a caller, so each lost batch is reported by exactly one flush that returns to
+/// its caller (one that gives up waiting puts back what it took: see `Shared::give_up_flush`).
 pub struct FlushTicket {
     remaining: AtomicUsize,
     first_error: Mutex<Option<Error>>,
-    reply: Option<SyncSender<Result<(), Error>>>,
+    request: Option<FlushRequest>,
     started: Instant,
     records: usize,
     shared: Arc<Shared>,
@@ -44,12 +51,12 @@ impl FlushTicket {
         shared: Arc<Shared>,
         workers: usize,
         records: usize,
-        reply: Option<SyncSender<Result<(), Error>>>,
+        request: Option<FlushRequest>,
     ) -> Arc<FlushTicket> {
         let ticket = Arc::new(FlushTicket {
             remaining: AtomicUsize::new(workers),
             first_error: Mutex::new(None),
-            reply,
+            request,
             started: Instant::now(),
             records,
             shared,
@@ -60,14 +67,23 @@ impl FlushTicket {
         ticket
     }
 
-    /// Whether a caller waits for this flush (else it is a periodic one).
-    pub fn has_reply(&self) -> bool {
-        self.reply.is_some()
-    }
-
     /// Whether every worker has done this flush.
     pub fn is_done(&self) -> bool {
         self.remaining.load(Acquire) == 0
+    }
+
+    /// Hands sink `index`'s lost-batch error, if it has one, to this flush's caller, if there is
+    /// one still waiting.
+    fn take_lost(&self, index: usize) {
+        let Some(request) = &self.request else { return };
+        let mut state = request.call.state.lock().unwrap_or_else(|e| e.into_inner());
+        if state.gave_up {
+            return;
+        }
+        let lost = &self.shared.counters.sinks[index].lost;
+        if let Some(error) = lost.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            state.lost.push((index, error));
+        }
     }
 
     fn fail(&self, error: Error) {
@@ -90,13 +106,26 @@ impl FlushTicket {
                 hook(self.records, self.started.elapsed())
             });
         }
-        if let Some(reply) = &self.reply {
-            let error = self
-                .first_error
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .take();
-            let _ = reply.send(error.map_or(Ok(()), Err));
+        if let Some(request) = &self.request {
+            let mut state = request.call.state.lock().unwrap_or_else(|e| e.into_inner());
+            if state.gave_up {
+                return;
+            }
+            // A lost batch first: it is the worse news. Other sinks' losses stay in the stats.
+            let result = match state.lost.drain(..).next() {
+                Some((index, source)) => Err(Error::Sink {
+                    sink: shared.counters.sinks[index].name.clone(),
+                    source,
+                }),
+                None => self
+                    .first_error
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .take()
+                    .map_or(Ok(()), Err),
+            };
+            // Sent under the lock: see `FlushCall`.
+            let _ = request.reply.send(result);
         }
     }
 }
@@ -127,13 +156,16 @@ pub fn run(
             Job::Batch(batch) => {
                 for sink in &mut sinks {
                     write_with_retries(&shared, sink, &batch, retry);
+                    job_done(&shared, sink);
                 }
             }
             Job::Flush(ticket) => {
                 for sink in &mut sinks {
+                    ticket.take_lost(sink.index);
                     if let Err(error) = flush_sink(&shared, sink) {
                         ticket.fail(error);
                     }
+                    job_done(&shared, sink);
                 }
                 ticket.done_one();
             }
@@ -153,6 +185,13 @@ pub fn run(
             }
         }
     }
+}
+
+/// Counts a job done for one sink (see `SinkCounters::jobs_sent`).
+fn job_done(shared: &Shared, sink: &OwnedSink) {
+    shared.counters.sinks[sink.index]
+        .jobs_done
+        .fetch_add(1, Release);
 }
 
 fn flush_sink(shared: &Shared, sink: &mut OwnedSink) -> Result<(), Error> {
@@ -199,6 +238,8 @@ fn write_with_retries(shared: &Shared, sink: &mut OwnedSink, batch: &Batch, retr
                         hook(sink.sink.name(), records, &error, attempts)
                     });
                 }
+                // For the next flush with a caller to report (see `FlushTicket`).
+                *counters.lost.lock().unwrap_or_else(|e| e.into_inner()) = Some(error);
                 return;
             }
         }

@@ -130,6 +130,7 @@ impl Logger {
             min_level: AtomicU8::new(config.min_level as u8),
             ring_bytes: config.ring_bytes(),
             backpressure: config.backpressure,
+            close_timeout: config.close_timeout,
             use_tsc: clock::tsc_usable(),
             hooks: config.hooks,
             registry: Default::default(),
@@ -253,10 +254,12 @@ impl Logger {
     }
 
     /// Logs at [`Level::Fatal`], then flushes every sink before returning (the process may be
-    /// about to die). It does not exit the process.
+    /// about to die), waiting at most [`Config::close_timeout`] as [`flush`](Logger::flush)
+    /// does. It does not exit the process.
     ///
     /// # Errors
-    /// As [`log`](Logger::log), plus [`LogError::FlushFailed`] when the flush fails.
+    /// As [`log`](Logger::log), plus [`LogError::FlushFailed`] with the flush's error when the
+    /// flush fails, times out, or reports a lost batch (see [`flush`](Logger::flush)).
     pub fn fatal(&self, message: &str, fields: &[Field<'_>]) -> Result<(), LogError> {
         self.log(Level::Fatal, message, fields)?;
         self.flush().map_err(|e| LogError::FlushFailed(Box::new(e)))
@@ -308,11 +311,33 @@ impl Logger {
     }
 
     /// Returns when every record logged before the call, by any thread, has been written to
-    /// every sink and every sink has flushed.
+    /// every sink and every sink has flushed, or after [`Config::close_timeout`] (the bound
+    /// `close` has too), whichever comes first.
+    ///
+    /// A sink still busy at the timeout (a write or flush that hangs) is named by
+    /// [`Error::FlushTimedOut`]; every other sink has then been written and flushed, unless the
+    /// busy sink has held up the drain itself: it keeps a fixed number of batches in flight, and
+    /// a sink that hangs long enough to hold them all stalls the other sinks too, until it
+    /// returns or `close` begins. The busy sink's worker keeps its work: once the sink returns
+    /// it writes every batch and does the flush (a later `flush` is `Ok` again), and a `close`
+    /// while it still hangs reports it with [`Error::CloseTimedOut`].
+    ///
+    /// A sink *loses* a batch when every attempt to write it fails (`1 +`
+    /// [`Config::max_retries`]; `on_batch_failed` fires and [`SinkStats::failed_batches`]
+    /// counts it). Each lost batch is reported by exactly one flush: the first `flush` (or
+    /// `fatal`, or `close`) that reaches the sink's worker after the batch failed there, which
+    /// is the first that covers the batch. Periodic flushes (`Config::flush_interval`) have no
+    /// caller and leave it to the next one; a flush that times out puts back what it took. So
+    /// a sink that loses batches and then writes again fails one flush, not every later one.
     ///
     /// # Errors
-    /// [`Error::Closed`] after close; [`Error::Sink`] naming the first sink whose flush failed
-    /// (the others still flushed); [`Error::CalledFromWorker`] from a hook or sink.
+    /// [`Error::Closed`] after close; [`Error::FlushTimedOut`] naming the sinks still busy at
+    /// the timeout; [`Error::Sink`] naming the first sink that lost a batch since the last flush
+    /// that reported one, with that sink's last write error (other sinks' losses show only in
+    /// the stats and hooks), else naming the first sink whose flush failed (the others still
+    /// flushed); [`Error::CalledFromWorker`] from a hook or sink.
+    ///
+    /// [`SinkStats::failed_batches`]: crate::SinkStats::failed_batches
     pub fn flush(&self) -> Result<(), Error> {
         self.shared.flush()
     }
@@ -329,7 +354,8 @@ impl Logger {
     ///
     /// # Errors
     /// [`Error::CloseTimedOut`] naming the sinks still busy at the timeout; [`Error::Sink`]
-    /// naming the first sink whose final flush or close failed; [`Error::CalledFromWorker`]
+    /// naming the first sink that lost a batch not yet reported by a flush (see
+    /// [`flush`](Logger::flush)), else whose final flush or close failed; [`Error::CalledFromWorker`]
     /// from a hook or sink; [`Error::ThreadDied`] if the drain thread panicked.
     pub fn close(&self) -> Result<(), Error> {
         if on_internal_thread() {
