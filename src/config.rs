@@ -75,7 +75,7 @@ pub struct Config {
     pub max_batch_records: usize,
     /// How long `close` (and `Drop`) waits for the sinks to write what is left, flush and close.
     /// A sink still busy then (a hung write, a stuck disk) is abandoned: `close` returns
-    /// [`Error::CloseTimedOut`](crate::Error::CloseTimedOut) naming it, its worker thread is left
+    /// [`Error::CloseTimedOut`] naming it, its worker thread is left
     /// to finish on its own, and every other sink has received every record.
     ///
     /// It bounds [`Logger::flush`](crate::Logger::flush) (and so `fatal`) the same way: a flush

@@ -211,7 +211,7 @@ fn copy_small_or_large(dst: &mut [MaybeUninit<u8>], src: &[u8]) {
 }
 
 /// Copies `src` to the start of `dst` and returns the rest of `dst`: the drain's cursor for
-/// expanding call-site records, with the same inline short copies as [`copy_small_or_large`].
+/// expanding call-site records, with the same inline short copies as `copy_small_or_large`.
 ///
 /// # Panics
 /// If `dst` is shorter than `src`.

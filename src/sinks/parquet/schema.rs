@@ -16,7 +16,7 @@
 //! Arrays are built column by column from the batch's slices into `Vec`s this module keeps
 //! between batches: `Buffer::from_vec` lends a `Vec` to Arrow without copying, and once the writer
 //! has dropped the arrays `Buffer::into_vec` hands the same allocation back (see
-//! [`ColumnBuffers::reclaim`]).
+//! `ColumnBuffers::reclaim`).
 
 use crate::batch::Batch;
 use crate::sinks::json::{write_fields_object_to, JsonOut, SliceWriter};
