@@ -116,8 +116,7 @@ fn close_reports_a_lost_batch_that_a_timed_out_flush_put_back() {
         let logger = logger.clone();
         std::thread::spawn(move || logger.close())
     };
-    assert!(wait_until(Duration::from_secs(5), || flaky_closed
-        .load(SeqCst)));
+    assert!(wait_until(Duration::from_secs(5), || flaky_closed.load(SeqCst)));
 
     // The first flush gives up, naming the slow sink, and puts the error back.
     match flusher.join().unwrap() {
