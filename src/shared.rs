@@ -63,6 +63,21 @@ pub struct CallState {
     pub lost: Vec<(usize, SinkError)>,
     /// The caller stopped waiting: the flush takes no more lost-batch errors and answers nothing.
     pub gave_up: bool,
+    /// The flush's place in the order the drain issued flushes (from 1; 0 until the drain has
+    /// made its ticket, before which it has taken nothing).
+    pub seq: u64,
+}
+
+/// A lost-batch error that a flush took and then gave up on (its caller timed out). Every flush
+/// issued after that one covers the batch, so the first of them with a caller to finish reports
+/// it, whether or not it has already passed the sink (see `FlushTicket::complete`).
+#[derive(Debug)]
+pub struct ReturnedLoss {
+    /// The `seq` of the flush that gave up.
+    pub seq: u64,
+    /// The sink's index.
+    pub index: usize,
+    pub error: SinkError,
 }
 
 /// Counters kept by the drain and the workers.
@@ -74,6 +89,10 @@ pub struct EngineCounters {
     pub hook_panics: AtomicU64,
     /// One per sink, in configuration order.
     pub sinks: Vec<SinkCounters>,
+    /// The `seq` of the last flush ticket made (only the drain makes them).
+    pub flush_seq: AtomicU64,
+    /// Lost-batch errors put back by flushes whose callers gave up.
+    pub returned: Mutex<Vec<ReturnedLoss>>,
 }
 
 pub struct Shared {
@@ -147,8 +166,8 @@ impl Shared {
         }
     }
 
-    /// Stops waiting for a flush: puts back the lost-batch errors it took, for the next flush to
-    /// report, and names the sinks that have not done it.
+    /// Stops waiting for a flush: puts back the lost-batch errors it took, for the first flush
+    /// issued after it that has a caller to report, and names the sinks that have not done it.
     #[cold]
     fn give_up_flush(
         &self,
@@ -162,10 +181,16 @@ impl Shared {
         }
         state.gave_up = true;
         let sinks = &self.counters.sinks;
-        for (index, error) in state.lost.drain(..) {
-            let mut slot = sinks[index].lost.lock().unwrap_or_else(|e| e.into_inner());
-            // A batch lost since then keeps its (later) error: the slot holds the last one.
-            slot.get_or_insert(error);
+        if !state.lost.is_empty() {
+            // Not back into the sinks' `lost` slots: a flush issued after this one may already
+            // have passed the sink (and would then never see the error), yet it covers the batch.
+            let seq = state.seq;
+            let mut returned = (self.counters.returned.lock()).unwrap_or_else(|e| e.into_inner());
+            returned.extend((state.lost.drain(..)).map(|(index, error)| ReturnedLoss {
+                seq,
+                index,
+                error,
+            }));
         }
         let busy = sinks
             .iter()

@@ -6,7 +6,7 @@
 
 use crate::batch::Batch;
 use crate::error::{Error, SinkError};
-use crate::shared::{mark_internal_thread, FlushRequest, Shared};
+use crate::shared::{mark_internal_thread, FlushRequest, ReturnedLoss, Shared};
 use crate::sinks::Sink;
 use crate::telemetry::call_hook;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -35,13 +35,16 @@ pub enum Job {
 /// comes to the flush, which it does after every batch sent before it, and the answer names the
 /// first such sink, with its last write error. A periodic flush (no caller) leaves them for the
 /// next flush with a caller, so each lost batch is reported by exactly one flush that returns to
-/// its caller (one that gives up waiting puts back what it took: see `Shared::give_up_flush`).
+/// its caller (one that gives up waiting puts back what it took, for the first flush issued
+/// after it to report when it completes: see `Shared::give_up_flush`).
 pub struct FlushTicket {
     remaining: AtomicUsize,
     first_error: Mutex<Option<Error>>,
     request: Option<FlushRequest>,
     started: Instant,
     records: usize,
+    /// This flush's place in the order the drain issued flushes (see `CallState::seq`).
+    seq: u64,
     shared: Arc<Shared>,
 }
 
@@ -53,12 +56,19 @@ impl FlushTicket {
         records: usize,
         request: Option<FlushRequest>,
     ) -> Arc<FlushTicket> {
+        // Only the drain makes tickets, in the order it sends their jobs.
+        let seq = shared.counters.flush_seq.fetch_add(1, Relaxed) + 1;
+        if let Some(request) = &request {
+            // Before any worker has the flush, so before it takes anything.
+            (request.call.state.lock().unwrap_or_else(|e| e.into_inner())).seq = seq;
+        }
         let ticket = Arc::new(FlushTicket {
             remaining: AtomicUsize::new(workers),
             first_error: Mutex::new(None),
             request,
             started: Instant::now(),
             records,
+            seq,
             shared,
         });
         if workers == 0 {
@@ -111,8 +121,21 @@ impl FlushTicket {
             if state.gave_up {
                 return;
             }
+            // Errors put back by earlier flushes that gave up cover batches this flush covers
+            // too, even if it passed their sinks before they were put back. Any of them was put
+            // back before this completes: the earlier flush completed (or gave up) first, as
+            // every worker does its flushes in order.
+            let mut lost: Vec<(usize, SinkError)> = {
+                let mut returned =
+                    (shared.counters.returned.lock()).unwrap_or_else(|e| e.into_inner());
+                let (covered, later): (Vec<ReturnedLoss>, Vec<ReturnedLoss>) =
+                    returned.drain(..).partition(|r| r.seq < self.seq);
+                *returned = later;
+                covered.into_iter().map(|r| (r.index, r.error)).collect()
+            };
+            lost.append(&mut state.lost);
             // A lost batch first: it is the worse news. Other sinks' losses stay in the stats.
-            let result = match state.lost.drain(..).next() {
+            let result = match lost.into_iter().next() {
                 Some((index, source)) => Err(Error::Sink {
                     sink: shared.counters.sinks[index].name.clone(),
                     source,

@@ -327,8 +327,10 @@ impl Logger {
     /// counts it). Each lost batch is reported by exactly one flush: the first `flush` (or
     /// `fatal`, or `close`) that reaches the sink's worker after the batch failed there, which
     /// is the first that covers the batch. Periodic flushes (`Config::flush_interval`) have no
-    /// caller and leave it to the next one; a flush that times out puts back what it took. So
-    /// a sink that loses batches and then writes again fails one flush, not every later one.
+    /// caller and leave it to the next one; a flush that times out puts back what it took, and
+    /// the first of the flushes issued after it (they all cover the batch) to finish reports
+    /// it. So a sink that loses batches and then writes again fails one flush, not every later
+    /// one.
     ///
     /// # Errors
     /// [`Error::Closed`] after close; [`Error::FlushTimedOut`] naming the sinks still busy at
