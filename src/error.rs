@@ -64,13 +64,26 @@ pub enum Error {
     /// has been flushed (unless a sink hung long enough to stall the drain: see
     /// [`Logger::flush`](crate::Logger::flush)). The busy sinks' workers carry on with the flush
     /// on their own.
-    #[error("flush timed out after {timeout:?} waiting for sink(s) {sinks:?}")]
+    /// An empty `sinks` means every sink had done the flush and it was still not complete: an
+    /// `on_flush_completed` hook slower than the timeout, or the drain thread held up.
+    #[error("{}", flush_timed_out(sinks, timeout))]
     FlushTimedOut {
         /// The sinks still busy, by name.
         sinks: Vec<String>,
         /// The configured `close_timeout`.
         timeout: std::time::Duration,
     },
+}
+
+fn flush_timed_out(sinks: &[String], timeout: &std::time::Duration) -> String {
+    if sinks.is_empty() {
+        format!(
+            "flush timed out after {timeout:?}: every sink had flushed, but the flush had not \
+             completed (an on_flush_completed hook still running, or the drain thread held up)"
+        )
+    } else {
+        format!("flush timed out after {timeout:?} waiting for sink(s) {sinks:?}")
+    }
 }
 
 impl Error {
