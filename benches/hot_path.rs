@@ -55,16 +55,9 @@ fn logger() -> Logger {
     Logger::new(config).expect("logger")
 }
 
-/// The yardstick for the hot path, measured in the same run: a 64-byte struct stamped
-/// with an `rdtsc` pushed into a bare `rtrb` ring (no logger), in the same bursts, with a
-/// consumer thread that empties the ring between bursts as the drain does (it reads the records
-/// on the other core, so the producer writes lines that core last held).
-#[derive(Clone, Copy)]
-struct BareRecord {
-    tsc: u64,
-    order_id: u64,
-    payload: [u64; 6],
-}
+#[path = "common/yardstick.rs"]
+mod yardstick;
+use yardstick::BareRecord;
 
 /// The producer end of the bare ring and the consumer thread that empties it.
 struct BareRing {
@@ -85,12 +78,7 @@ impl BareRing {
             move || {
                 while !stop.load(std::sync::atomic::Ordering::Relaxed) {
                     while let Ok(record) = consumer.pop() {
-                        // Read every field, as the drain reads every byte of a record.
-                        let sum = record
-                            .payload
-                            .iter()
-                            .fold(record.tsc ^ record.order_id, |a, &b| a.wrapping_add(b));
-                        black_box(sum);
+                        black_box(record.checksum());
                     }
                     // Like the drain's backoff: asleep while idle, not spinning.
                     std::thread::sleep(Duration::from_micros(50));
@@ -107,11 +95,7 @@ impl BareRing {
 
     #[inline(always)]
     fn push(&mut self, order_id: u64) -> Result<(), rtrb::PushError<BareRecord>> {
-        self.producer.push(BareRecord {
-            tsc: read_tsc(),
-            order_id,
-            payload: [order_id, 101, 25, 4, 0x4c50_4141, 1],
-        })
+        self.producer.push(BareRecord::now(order_id))
     }
 
     /// Waits (untimed) until the consumer has emptied the ring, as `Logger::flush` does.

@@ -57,24 +57,16 @@ fn run_log(logger: &Logger, calls: u64) {
     }
 }
 
-/// The yardstick's record, as in `benches/hot_path.rs`.
-#[derive(Clone, Copy)]
-struct BareRecord {
-    tsc: u64,
-    order_id: u64,
-    payload: [u64; 6],
-}
+#[path = "../benches/common/yardstick.rs"]
+mod yardstick;
+use yardstick::BareRecord;
 
 fn run_bare(calls: u64) {
     let (mut producer, mut consumer) = rtrb::RingBuffer::<BareRecord>::new(2_000);
     for start in (0..calls).step_by(BURST as usize) {
         burst_bare(&mut producer, start, (start + BURST).min(calls));
         while let Ok(record) = consumer.pop() {
-            let sum = record
-                .payload
-                .iter()
-                .fold(record.tsc ^ record.order_id, |a, &b| a.wrapping_add(b));
-            black_box(sum);
+            black_box(record.checksum());
         }
     }
 }
@@ -130,11 +122,7 @@ fn burst_producer(producer: &mut asynclog::Producer, start: u64, end: u64) {
 #[inline(never)]
 fn burst_bare(producer: &mut rtrb::Producer<BareRecord>, start: u64, end: u64) {
     for order_id in start..end {
-        let r = producer.push(BareRecord {
-            tsc: asynclog::ring::clock::read_tsc(),
-            order_id,
-            payload: [order_id, 101, 25, 4, 0x4c50_4141, 1],
-        });
+        let r = producer.push(BareRecord::now(order_id));
         black_box(r).expect("room");
     }
 }
