@@ -215,6 +215,19 @@ pub struct Recovery {
     pub damage: Option<String>,
 }
 
+impl Recovery {
+    /// A recovery of `journal` (or unfinished file) that failed for `reason`.
+    fn failed(journal: PathBuf, reason: String) -> Recovery {
+        Recovery {
+            journal,
+            file: None,
+            rows: 0,
+            outcome: RecoveryOutcome::Failed(reason),
+            damage: None,
+        }
+    }
+}
+
 /// How a recovery ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -420,16 +433,11 @@ impl ParquetSink {
                     Ok(Some(lock)) => self.recover_journal(&name, lock),
                     // A live sink's (it holds the lock), or finished by it since the scan.
                     Ok(None) => continue,
-                    Err(e) => Recovery {
-                        journal: name.journal(),
-                        file: None,
-                        rows: 0,
-                        outcome: RecoveryOutcome::Failed(format!(
-                            "journal {}: {e}",
-                            name.journal().display()
-                        )),
-                        damage: None,
-                    },
+                    Err(e) => {
+                        let journal = name.journal();
+                        let reason = format!("journal {}: {e}", journal.display());
+                        Recovery::failed(journal, reason)
+                    }
                 }
             } else if has(files::IN_PROGRESS) {
                 match files::claim_in_progress(&name.in_progress()) {
@@ -439,16 +447,11 @@ impl ParquetSink {
                     },
                     // A live sink's (journal off, it holds the lock), or finished since the scan.
                     Ok(None) => continue,
-                    Err(e) => Recovery {
-                        journal: name.in_progress(),
-                        file: None,
-                        rows: 0,
-                        outcome: RecoveryOutcome::Failed(format!(
-                            "{}: {e}",
-                            name.in_progress().display()
-                        )),
-                        damage: None,
-                    },
+                    Err(e) => {
+                        let file = name.in_progress();
+                        let reason = format!("{}: {e}", file.display());
+                        Recovery::failed(file, reason)
+                    }
                 }
             } else {
                 continue;
@@ -463,13 +466,7 @@ impl ParquetSink {
     fn recover_journal(&mut self, name: &FileName, lock: JournalLock) -> Recovery {
         let journal = name.journal();
         debug_assert_eq!(lock.path(), journal);
-        let failed = |reason: String| Recovery {
-            journal: journal.clone(),
-            file: None,
-            rows: 0,
-            outcome: RecoveryOutcome::Failed(reason),
-            damage: None,
-        };
+        let failed = |reason: String| Recovery::failed(journal.clone(), reason);
         let finished = name.finished();
         let remove_leftovers = || -> Result<(), String> {
             remove_if_exists(&name.in_progress())?;
