@@ -54,7 +54,7 @@ fn log_and_flush(logger: &Logger) -> Duration {
     let mut producer = logger.producer().expect("a producer");
     let start = Instant::now();
     for i in 0..RECORDS {
-        asynclog::info!(
+        asynclog::try_info!(
             producer,
             "order filled",
             order_id = i,
@@ -146,10 +146,8 @@ fn end_to_end(c: &mut Criterion) {
         b.iter_custom(|iters| {
             let mut total = Duration::ZERO;
             for _ in 0..iters {
-                let (took, path) = asynclog_once(&dir, || Config {
-                    buffer_size: 16_000,
-                    ..Config::default()
-                });
+                let (took, path) =
+                    asynclog_once(&dir, || Config::default().with_buffer_size(16_000));
                 report_size(&sizes[1], "asynclog (buffer_size 16000)", &path);
                 total += took;
             }

@@ -14,7 +14,7 @@
 //! Run: `cargo bench --bench hot_path`
 
 use asynclog::ring::clock::read_tsc;
-use asynclog::{info, LogError, Logger, NullSink, Producer};
+use asynclog::{try_info, LogError, Logger, NullSink, Producer};
 use criterion::{criterion_group, Bencher, Criterion, SamplingMode, Throughput};
 use hdrhistogram::Histogram;
 use std::hint::black_box;
@@ -28,7 +28,7 @@ const BURST_1K: u64 = 100;
 /// The benchmark call, the hot-path target's: a literal message and three fields.
 #[inline(always)]
 fn order_filled(logger: &Logger, order_id: u64) -> Result<(), LogError> {
-    info!(
+    try_info!(
         logger,
         "order filled",
         order_id = order_id,
@@ -40,7 +40,7 @@ fn order_filled(logger: &Logger, order_id: u64) -> Result<(), LogError> {
 /// [`order_filled`] through an explicit [`Producer`].
 #[inline(always)]
 fn order_filled_producer(producer: &mut Producer, order_id: u64) -> Result<(), LogError> {
-    info!(
+    try_info!(
         producer,
         "order filled",
         order_id = order_id,
@@ -162,7 +162,8 @@ fn hot_path(c: &mut Criterion) {
         in_bursts(b, logger, BURST, call, flush)
     });
     group.bench_function("macro: msg only", |b| {
-        let call = |logger: &mut &Logger, _| black_box(info!(logger, "order filled")).expect("log");
+        let call =
+            |logger: &mut &Logger, _| black_box(try_info!(logger, "order filled")).expect("log");
         in_bursts(b, logger, BURST, call, flush)
     });
     let with_producer = &mut (*logger, logger.producer().expect("producer"));
@@ -188,7 +189,7 @@ fn hot_path(c: &mut Criterion) {
     let message = "x".repeat(1024);
     group.bench_function("macro: 1 KiB msg + 3 fields", |b| {
         let call = |logger: &mut &Logger, order_id| {
-            let r = info!(
+            let r = try_info!(
                 logger,
                 &message,
                 order_id = order_id,

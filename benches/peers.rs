@@ -234,7 +234,7 @@ impl Asynclog {
 impl Contender for Asynclog {
     #[inline(always)]
     fn log(&mut self, order_id: u64, price: f64, symbol: &str) {
-        let r = asynclog::info!(
+        let r = asynclog::try_info!(
             self.logger,
             "order filled",
             order_id = order_id,

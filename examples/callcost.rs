@@ -14,7 +14,7 @@
 //! callgrind_annotate /tmp/cg.out | head   # total Ir / 100000 = instructions per call
 //! ```
 
-use asynclog::{info, Field, Level, Logger, NullSink};
+use asynclog::{info, try_info, Field, Level, Logger, NullSink};
 use std::hint::black_box;
 
 const BURST: u64 = 1_000;
@@ -81,14 +81,13 @@ fn run_producer(logger: &Logger, producer: &mut asynclog::Producer, calls: u64) 
 #[inline(never)]
 fn burst_macro(logger: &Logger, start: u64, end: u64) {
     for order_id in start..end {
-        let r = info!(
+        info!(
             logger,
             "order filled",
             order_id = order_id,
             price = 101.25,
             symbol = "AAPL"
         );
-        black_box(r).expect("log");
     }
 }
 
@@ -108,7 +107,7 @@ fn burst_log(logger: &Logger, start: u64, end: u64) {
 #[inline(never)]
 fn burst_producer(producer: &mut asynclog::Producer, start: u64, end: u64) {
     for order_id in start..end {
-        let r = info!(
+        let r = try_info!(
             producer,
             "order filled",
             order_id = order_id,

@@ -15,7 +15,7 @@
 
 use asynclog::ring::clock::read_tsc;
 use asynclog::{
-    info, Backpressure, Config, ConsoleSink, Field, Level, Logger, NullSink, Sink, Value,
+    try_info, Backpressure, Config, ConsoleSink, Field, Level, Logger, NullSink, Sink, Value,
 };
 use clap::{Parser, ValueEnum};
 use hdrhistogram::Histogram;
@@ -178,7 +178,7 @@ fn produce(logger: &Logger, args: &Args, overhead: u64, producer: usize) -> Thre
         let start = read_tsc();
         let outcome = match (handle.as_mut(), args.use_macro) {
             (Some(p), true) => {
-                info!(
+                try_info!(
                     p,
                     "order filled",
                     order_id = order_id,
@@ -186,7 +186,7 @@ fn produce(logger: &Logger, args: &Args, overhead: u64, producer: usize) -> Thre
                     symbol = symbol
                 )
             }
-            (None, true) => info!(
+            (None, true) => try_info!(
                 logger,
                 "order filled",
                 order_id = order_id,

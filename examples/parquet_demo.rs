@@ -35,7 +35,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     match i % 5 {
                         // Some records carry no fields: their fields_json is null.
                         0 => logger.log(level, "heartbeat", &[]),
-                        1 => asynclog::log!(
+                        1 => asynclog::try_log!(
                             logger,
                             level,
                             "order filled",
@@ -43,7 +43,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                             price = 100.0 + (i % 1000) as f64 / 8.0,
                             symbol = "AAPL"
                         ),
-                        2 => asynclog::log!(
+                        2 => asynclog::try_log!(
                             logger,
                             level,
                             "quote",
@@ -51,7 +51,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                             ask = f64::NAN,
                             venue = "X\"Y\nZ"
                         ),
-                        3 => asynclog::log!(
+                        3 => asynclog::try_log!(
                             logger,
                             level,
                             "user login",
@@ -59,7 +59,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                             admin = i.is_multiple_of(2),
                             big = u64::MAX
                         ),
-                        _ => asynclog::log!(
+                        _ => asynclog::try_log!(
                             logger,
                             level,
                             "slow request",

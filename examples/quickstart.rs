@@ -37,23 +37,24 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         });
     let logger = Logger::new(config)?;
 
-    // Structured logging: the macros take `key = value` pairs...
+    // Structured logging: the macros are statements and take `key = value` pairs (a record
+    // the logger cannot take is counted in the stats and reported to `on_message_dropped`)...
     info!(
         logger,
         "Hello, AsyncLog!",
         version = "1.0.0",
         user_id = 12345
-    )?;
-    debug!(logger, "cache lookup", key = "user:12345", hit = true)?;
-    warn!(logger, "slow request", path = "/orders", latency_ms = 812.5)?;
+    );
+    debug!(logger, "cache lookup", key = "user:12345", hit = true);
+    warn!(logger, "slow request", path = "/orders", latency_ms = 812.5);
     error!(
         logger,
         "payment declined",
         order_id = 42u64,
         code = Option::<i64>::None
-    )?;
+    );
 
-    // ...the methods take a slice of fields...
+    // ...the methods take a slice of fields and return the call's outcome...
     logger.log(Level::Info, "Custom message", &[Field::new("key", "value")])?;
 
     // ...and a pre-built, owned message keeps its own timestamp.

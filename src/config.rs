@@ -44,10 +44,27 @@ pub enum Backpressure {
     Drop,
 }
 
-/// Logger configuration. Start from [`Config::default`] and change what you need.
+/// Logger configuration. Start from [`Config::default`] (the defaults below) and change what you
+/// need, with the `with_*` setters or by assigning fields:
 ///
-/// All options apply when the logger is created; only the minimum level can change later
+/// ```
+/// use asynclog::{Backpressure, Config, ConsoleSink, Level};
+///
+/// let config = Config::default()
+///     .with_sink(ConsoleSink::stdout())
+///     .with_min_level(Level::Info)
+///     .with_backpressure(Backpressure::Drop);
+/// let mut same = Config::default();
+/// same.sinks.push(Box::new(ConsoleSink::stdout()));
+/// same.min_level = Level::Info;
+/// same.backpressure = Backpressure::Drop;
+/// # assert_eq!(format!("{config:?}"), format!("{same:?}"));
+/// ```
+///
+/// New options may be added in minor releases (the struct is `#[non_exhaustive]`), each with a
+/// default, so code written this way keeps compiling. All options apply when the logger is created; only the minimum level can change later
 /// ([`Logger::set_min_level`](crate::Logger::set_min_level)).
+#[non_exhaustive]
 pub struct Config {
     /// Capacity of each producer's ring, in messages of typical size: every thread that logs (and
     /// every [`Producer`](crate::Producer)) gets a ring of `buffer_size *`
@@ -129,6 +146,72 @@ impl fmt::Debug for Config {
 }
 
 impl Config {
+    /// Adds a sink ([`Config::sinks`]): every sink gets every record.
+    pub fn with_sink(mut self, sink: impl Sink + 'static) -> Config {
+        self.sinks.push(Box::new(sink));
+        self
+    }
+
+    /// Sets [`Config::buffer_size`].
+    pub fn with_buffer_size(mut self, buffer_size: usize) -> Config {
+        self.buffer_size = buffer_size;
+        self
+    }
+
+    /// Sets [`Config::max_workers`].
+    pub fn with_max_workers(mut self, max_workers: usize) -> Config {
+        self.max_workers = max_workers;
+        self
+    }
+
+    /// Sets [`Config::backpressure`].
+    pub fn with_backpressure(mut self, backpressure: Backpressure) -> Config {
+        self.backpressure = backpressure;
+        self
+    }
+
+    /// Sets [`Config::max_retries`].
+    pub fn with_max_retries(mut self, max_retries: u32) -> Config {
+        self.max_retries = max_retries;
+        self
+    }
+
+    /// Sets [`Config::retry_delay`].
+    pub fn with_retry_delay(mut self, retry_delay: Duration) -> Config {
+        self.retry_delay = retry_delay;
+        self
+    }
+
+    /// Sets [`Config::flush_interval`].
+    pub fn with_flush_interval(mut self, flush_interval: Duration) -> Config {
+        self.flush_interval = flush_interval;
+        self
+    }
+
+    /// Sets [`Config::max_batch_records`].
+    pub fn with_max_batch_records(mut self, max_batch_records: usize) -> Config {
+        self.max_batch_records = max_batch_records;
+        self
+    }
+
+    /// Sets [`Config::close_timeout`].
+    pub fn with_close_timeout(mut self, close_timeout: Duration) -> Config {
+        self.close_timeout = close_timeout;
+        self
+    }
+
+    /// Sets [`Config::min_level`].
+    pub fn with_min_level(mut self, min_level: Level) -> Config {
+        self.min_level = min_level;
+        self
+    }
+
+    /// Sets [`Config::hooks`].
+    pub fn with_hooks(mut self, hooks: Hooks) -> Config {
+        self.hooks = hooks;
+        self
+    }
+
     /// Ring capacity in bytes for this configuration.
     pub fn ring_bytes(&self) -> usize {
         self.buffer_size.saturating_mul(RING_BYTES_PER_MESSAGE)

@@ -9,11 +9,9 @@
 //! ```
 //! use asynclog::{Config, ConsoleSink, Field, Level, Logger};
 //!
-//! let mut config = Config::default();
-//! config.sinks.push(Box::new(ConsoleSink::new(false))); // false = stdout, true = stderr
-//! let logger = Logger::new(config)?;
+//! let logger = Logger::new(Config::default().with_sink(ConsoleSink::stdout()))?;
 //!
-//! asynclog::info!(logger, "order filled", order_id = 42u64, price = 101.25, symbol = "AAPL")?;
+//! asynclog::info!(logger, "order filled", order_id = 42u64, price = 101.25, symbol = "AAPL");
 //! logger.log(Level::Warn, "slow fill", &[Field::new("latency_us", 1250)])?;
 //! logger.flush()?; // every record logged before this line is written
 //! logger.close()?; // drains, closes the sinks, joins the threads (Drop does the same)
@@ -37,6 +35,13 @@ mod shared;
 pub mod sinks;
 pub mod telemetry;
 pub mod value;
+
+/// What the logging macros expand to. Not part of the API: no item here is covered by semver,
+/// and none is meant to be named by users.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::ring::callsite::Callsite;
+}
 
 pub use batch::{Batch, RecordView};
 pub use config::{Backpressure, Config};

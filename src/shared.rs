@@ -2,8 +2,8 @@
 
 use crate::config::Backpressure;
 use crate::error::{Error, LogError, SinkError};
-use crate::frontend::{callsite_fields, Refused};
 use crate::ring::callsite::Callsite;
+use crate::ring::record::MAX_KEY_LEN;
 use crate::ring::Registry;
 use crate::telemetry::{call_hook, Hooks, SinkCounters, Stats};
 use crate::value::{Field, Level, MessageRef, Value};
@@ -306,7 +306,7 @@ impl Shared {
             refused,
             level,
             callsite.message(),
-            &callsite_fields(callsite, &values),
+            &callsite.fields(&values),
         )
     }
 
@@ -321,6 +321,56 @@ impl Shared {
             flushes: c.flushes.load(Relaxed),
             hook_panics: c.hook_panics.load(Relaxed),
             sinks: c.sinks.iter().map(SinkCounters::snapshot).collect(),
+        }
+    }
+}
+
+/// Why the hot path refused a record. At 16 bytes a `Result<(), Refused>` comes back in two
+/// registers; a `Result<(), LogError>` is 24 bytes and went through the stack, where copying it
+/// cost a failed store forward on every call (`benches/hot_path.rs`).
+/// [`Refused::into_log_error`] makes the public error, off the hot path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Refused {
+    Closed,
+    Dropped,
+    TooLarge { size: usize },
+    KeyTooLong,
+    TooManyFields,
+    Reentrant,
+    ThreadExiting,
+}
+
+impl Refused {
+    /// The public error; `fields` are the call's (to name the over-long key).
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn into_log_error(self, ring_bytes: usize, fields: &[Field<'_>]) -> LogError {
+        match self {
+            Refused::Closed => LogError::Closed,
+            Refused::Dropped => LogError::Dropped,
+            Refused::TooLarge { size } => LogError::TooLarge {
+                size,
+                capacity: ring_bytes,
+            },
+            Refused::KeyTooLong => {
+                let key = fields
+                    .iter()
+                    .map(|f| f.key)
+                    .find(|k| k.len() > MAX_KEY_LEN)
+                    .unwrap_or_default();
+                let mut end = 32.min(key.len());
+                while !key.is_char_boundary(end) {
+                    end -= 1;
+                }
+                LogError::KeyTooLong {
+                    key_prefix: key[..end].to_owned(),
+                }
+            }
+            Refused::TooManyFields => LogError::TooManyFields {
+                count: fields.len(),
+            },
+            Refused::Reentrant => LogError::Reentrant,
+            Refused::ThreadExiting => LogError::ThreadExiting,
         }
     }
 }

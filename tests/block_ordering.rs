@@ -2,7 +2,7 @@
 //! order, and records from different producers are merged by timestamp within a batch.
 
 mod common;
-use asynclog::{info, Backpressure, Logger};
+use asynclog::{try_info, Backpressure, Logger};
 use common::*;
 
 #[test]
@@ -20,7 +20,7 @@ fn four_producers_quarter_million_each_arrive_complete_and_in_order() {
             let logger = &logger;
             s.spawn(move || {
                 for seq in 0..PER_PRODUCER {
-                    info!(logger, "tick", producer = producer, seq = seq, price = 1.5).unwrap();
+                    try_info!(logger, "tick", producer = producer, seq = seq, price = 1.5).unwrap();
                 }
             });
         }
@@ -51,7 +51,7 @@ fn producer_handles_keep_their_own_order_too() {
             let mut handle = logger.producer().unwrap();
             s.spawn(move || {
                 for seq in 0..50_000u64 {
-                    info!(handle, "p", producer = producer, seq = seq).unwrap();
+                    try_info!(handle, "p", producer = producer, seq = seq).unwrap();
                 }
             });
         }
@@ -80,7 +80,7 @@ fn records_of_one_batch_are_in_timestamp_order_across_producers() {
                     while turn.load(Ordering::Acquire) % 2 != producer {
                         std::hint::spin_loop();
                     }
-                    info!(logger, "alt", producer = producer, seq = seq).unwrap();
+                    try_info!(logger, "alt", producer = producer, seq = seq).unwrap();
                     turn.fetch_add(1, Ordering::Release);
                 }
             });

@@ -4,7 +4,7 @@
 //! one, across ring wrap-arounds, and hooks still see the keys.
 
 mod common;
-use asynclog::{info, log, warn, Field, Hooks, Level, LogError, Logger, OwnedValue};
+use asynclog::{try_info, try_log, try_warn, Field, Hooks, Level, LogError, Logger, OwnedValue};
 use common::*;
 use std::sync::{Arc, Mutex};
 
@@ -31,7 +31,7 @@ fn every_value_type_arrives_as_through_the_general_path() {
         Field::new("none", none),
         Field::new("some", Some(3u8)),
     ];
-    warn!(
+    try_warn!(
         logger,
         "every type",
         i = -7i32,
@@ -48,10 +48,10 @@ fn every_value_type_arrives_as_through_the_general_path() {
     logger
         .log(Level::Warn, "every type", &expected_fields)
         .unwrap();
-    info!(logger, "no fields").unwrap();
+    try_info!(logger, "no fields").unwrap();
     logger.info("no fields", &[]).unwrap();
     let message = String::from("not a literal");
-    info!(logger, &message, k = 1u64).unwrap();
+    try_info!(logger, &message, k = 1u64).unwrap();
     logger.flush().unwrap();
 
     let seen = collector.records();
@@ -91,8 +91,8 @@ fn records_wrapping_a_tiny_ring_arrive_intact_and_in_order() {
     for seq in 0..N {
         // A string whose length varies moves the wrap point through every offset of a record.
         let pad = &"abcdefghijklmnopqrstuvwxyz"[..(seq % 27) as usize];
-        info!(logger, "via thread", seq = seq, producer = 0u64, pad = pad).unwrap();
-        info!(
+        try_info!(logger, "via thread", seq = seq, producer = 0u64, pad = pad).unwrap();
+        try_info!(
             producer,
             "via producer",
             seq = seq,
@@ -131,7 +131,7 @@ fn hooks_see_the_keys_and_level_filtering_still_applies() {
     config.min_level = Level::Info;
     let logger = Logger::new(config).unwrap();
     for level in Level::ALL {
-        log!(logger, level, "levelled", a = 1u64, b = "x").unwrap();
+        try_log!(logger, level, "levelled", a = 1u64, b = "x").unwrap();
     }
     logger.flush().unwrap();
     assert_eq!(collector.len(), 4, "Info, Warn, Error, Fatal pass");
@@ -147,10 +147,10 @@ fn hooks_see_the_keys_and_level_filtering_still_applies() {
 fn a_call_site_after_close_reports_closed() {
     let collector = Collector::default();
     let logger = Logger::new(config_with(&collector)).unwrap();
-    info!(logger, "before", n = 1u64).unwrap();
+    try_info!(logger, "before", n = 1u64).unwrap();
     logger.close().unwrap();
     assert!(matches!(
-        info!(logger, "after", n = 2u64),
+        try_info!(logger, "after", n = 2u64),
         Err(LogError::Closed)
     ));
     assert_eq!(collector.len(), 1);

@@ -4,7 +4,7 @@
 
 mod common;
 use asynclog::ring::callsite::{self, Callsite, MAX_CALLSITES};
-use asynclog::{info, Logger, OwnedValue};
+use asynclog::{try_info, Logger, OwnedValue};
 use common::*;
 
 #[test]
@@ -12,7 +12,7 @@ fn call_sites_past_the_full_table_fall_back_to_the_general_record() {
     let collector = Collector::default();
     let logger = Logger::new(config_with(&collector)).unwrap();
     // A macro call site registered before the table fills keeps the compact encoding.
-    let early = |seq: u64| info!(logger, "early", seq = seq, tag = "e");
+    let early = |seq: u64| try_info!(logger, "early", seq = seq, tag = "e");
     early(0).unwrap();
 
     // Fill every remaining slot (ids are never reused, so this only grows).
@@ -40,7 +40,7 @@ fn call_sites_past_the_full_table_fall_back_to_the_general_record() {
 
     for seq in 1..4u64 {
         early(seq).unwrap();
-        info!(logger, "late", seq = seq, tag = "l", flag = true).unwrap();
+        try_info!(logger, "late", seq = seq, tag = "l", flag = true).unwrap();
     }
     logger.flush().unwrap();
     let seen = collector.records();

@@ -1,7 +1,7 @@
 //! `close` drains everything, closes every sink once, is idempotent, and later calls fail cleanly.
 
 mod common;
-use asynclog::{info, Error, LogError, Logger};
+use asynclog::{try_info, Error, LogError, Logger};
 use common::*;
 use std::sync::atomic::Ordering;
 
@@ -10,7 +10,7 @@ fn close_drains_and_is_idempotent() {
     let c = Collector::default();
     let logger = Logger::new(config_with(&c)).unwrap();
     for seq in 0..10_000u64 {
-        info!(logger, "r", producer = 0u64, seq = seq).unwrap();
+        try_info!(logger, "r", producer = 0u64, seq = seq).unwrap();
     }
     logger.close().unwrap();
     assert_eq!(c.len(), 10_000);
@@ -34,7 +34,7 @@ fn logging_and_flushing_after_close_fail_cleanly() {
     logger.close().unwrap();
     assert!(matches!(logger.info("after", &[]), Err(LogError::Closed)));
     assert!(matches!(
-        info!(producer, "after", k = 1),
+        try_info!(producer, "after", k = 1),
         Err(LogError::Closed)
     ));
     assert!(matches!(logger.flush(), Err(Error::Closed)));
@@ -60,7 +60,7 @@ fn concurrent_closes_while_others_log_lose_no_accepted_record() {
                 s.spawn(move || {
                     let mut seq = 0u64;
                     loop {
-                        match info!(logger, "r", producer = producer, seq = seq) {
+                        match try_info!(logger, "r", producer = producer, seq = seq) {
                             Ok(()) => {
                                 accepted.fetch_add(1, Ordering::SeqCst);
                                 seq += 1;
@@ -104,7 +104,7 @@ fn fatal_flushes_before_returning() {
     let c = Collector::default();
     let logger = Logger::new(config_with(&c)).unwrap();
     logger.info("context", &[]).unwrap();
-    asynclog::fatal!(logger, "going down", code = 3).unwrap();
+    asynclog::try_fatal!(logger, "going down", code = 3).unwrap();
     // No flush call: fatal already waited for both records to reach the sink.
     let records = c.records();
     assert_eq!(records.len(), 2);

@@ -3,7 +3,7 @@
 //! return `Ok`, not trip over the deadline arithmetic.
 
 mod common;
-use asynclog::{info, Logger};
+use asynclog::{try_info, Logger};
 use common::*;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -15,7 +15,7 @@ fn close_with_an_unbounded_timeout_delivers_everything_and_closes_the_sinks() {
     config.close_timeout = Duration::MAX;
     let logger = Logger::new(config).unwrap();
     for seq in 0..100u64 {
-        info!(logger, "tick", seq = seq, producer = 0u64).unwrap();
+        try_info!(logger, "tick", seq = seq, producer = 0u64).unwrap();
     }
     let closed = logger.close();
     assert!(closed.is_ok(), "close: {closed:?}");

@@ -13,31 +13,16 @@ fn rejected(config: Config) -> (&'static str, String) {
 
 #[test]
 fn each_bad_value_names_its_field() {
-    let (field, _) = rejected(Config {
-        buffer_size: 0,
-        ..Config::default()
-    });
+    let (field, _) = rejected(Config::default().with_buffer_size(0));
     assert_eq!(field, "buffer_size");
-    let (field, reason) = rejected(Config {
-        buffer_size: usize::MAX / 2,
-        ..Config::default()
-    });
+    let (field, reason) = rejected(Config::default().with_buffer_size(usize::MAX / 2));
     assert_eq!(field, "buffer_size");
     assert!(reason.contains("2 GiB"), "{reason}");
-    let (field, _) = rejected(Config {
-        max_workers: 0,
-        ..Config::default()
-    });
+    let (field, _) = rejected(Config::default().with_max_workers(0));
     assert_eq!(field, "max_workers");
-    let (field, _) = rejected(Config {
-        flush_interval: Duration::ZERO,
-        ..Config::default()
-    });
+    let (field, _) = rejected(Config::default().with_flush_interval(Duration::ZERO));
     assert_eq!(field, "flush_interval");
-    let (field, _) = rejected(Config {
-        max_batch_records: 0,
-        ..Config::default()
-    });
+    let (field, _) = rejected(Config::default().with_max_batch_records(0));
     assert_eq!(field, "max_batch_records");
 
     let mut twins = Config::default();
@@ -56,11 +41,7 @@ fn each_bad_value_names_its_field() {
 
 #[test]
 fn the_error_message_names_the_field() {
-    let err = Logger::new(Config {
-        max_workers: 0,
-        ..Config::default()
-    })
-    .unwrap_err();
+    let err = Logger::new(Config::default().with_max_workers(0)).unwrap_err();
     assert_eq!(
         err.to_string(),
         "invalid config: `max_workers` must be at least 1"

@@ -2,7 +2,7 @@
 //! its record is delivered) or `Err(Dropped)` (and it is counted and reported): exactly.
 
 mod common;
-use asynclog::{info, Backpressure, Hooks, LogError, Logger};
+use asynclog::{try_info, Backpressure, Hooks, LogError, Logger};
 use common::*;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -34,7 +34,7 @@ fn delivered_plus_dropped_equals_sent_exactly() {
     let mut ok = 0u64;
     let mut dropped = 0u64;
     for seq in 0..SENT {
-        match info!(logger, "burst", producer = 0u64, seq = seq) {
+        match try_info!(logger, "burst", producer = 0u64, seq = seq) {
             Ok(()) => ok += 1,
             Err(LogError::Dropped) => dropped += 1,
             Err(other) => panic!("unexpected {other}"),

@@ -71,7 +71,7 @@ fn the_smallest_valid_values_work() {
     config.flush_interval = Duration::from_nanos(1);
     let logger = Logger::new(config).unwrap();
     for i in 0..100u64 {
-        asynclog::info!(logger, "tiny", i = i).unwrap();
+        asynclog::try_info!(logger, "tiny", i = i).unwrap();
     }
     // A record larger than the whole ring is refused with both sizes, not blocked on forever.
     match logger.info(&"x".repeat(200), &[]) {

@@ -99,7 +99,7 @@ impl Setup {
         let mut result = Ok(());
         for _ in 0..count.div_ceil(10) {
             for _ in 0..10.min(count) {
-                asynclog::info!(self.logger, "record", seq = self.next_seq, pad = PAD)
+                asynclog::try_info!(self.logger, "record", seq = self.next_seq, pad = PAD)
                     .expect("a log call never sees a sink's trouble");
                 self.next_seq += 1;
             }
@@ -282,7 +282,7 @@ fn removal_just_before_close_is_reported_by_close() {
     s.log(20).unwrap();
     std::fs::remove_dir_all(&s.dir).unwrap();
     for seq in 20..25u64 {
-        asynclog::info!(s.logger, "record", seq = seq, pad = PAD).unwrap();
+        asynclog::try_info!(s.logger, "record", seq = seq, pad = PAD).unwrap();
     }
     s.next_seq = 25;
     let error = s.logger.close().unwrap_err();

@@ -22,7 +22,7 @@ fn every_entry_point_refuses_after_close() {
     assert!(logger.is_closed());
     assert!(matches!(logger.info("after", &[]), Err(LogError::Closed)));
     assert!(matches!(
-        asynclog::warn!(logger, "after", k = 1),
+        asynclog::try_warn!(logger, "after", k = 1),
         Err(LogError::Closed)
     ));
     assert!(matches!(
@@ -206,7 +206,7 @@ fn dropping_the_logger_with_records_in_flight_delivers_them() {
     config.flush_interval = Duration::from_secs(3600);
     let logger = Logger::new(config).unwrap();
     for i in 0..1_000u64 {
-        asynclog::info!(logger, "m", i = i).unwrap();
+        asynclog::try_info!(logger, "m", i = i).unwrap();
     }
     drop(logger);
     assert_eq!(seen.lock().unwrap().len(), 1_000);

@@ -45,7 +45,7 @@ fn crash_child() {
     let stdout = std::io::stdout();
     for seq in 0.. {
         let text = &strings[(seq % strings.len() as u64) as usize];
-        asynclog::info!(
+        asynclog::try_info!(
             logger,
             text,
             run = run,

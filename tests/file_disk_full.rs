@@ -50,12 +50,10 @@ fn scenario(dir: &Path, expected_errno: i32, make_room: impl FnOnce()) {
             message: error.to_string(),
         });
     });
-    let mut config = Config {
-        max_retries: MAX_RETRIES,
-        retry_delay: Duration::from_millis(1),
-        hooks,
-        ..Config::default()
-    };
+    let mut config = Config::default()
+        .with_max_retries(MAX_RETRIES)
+        .with_retry_delay(Duration::from_millis(1))
+        .with_hooks(hooks);
     let mut sink = FileSinkConfig::new(&path);
     sink.chunk_size = 64 * 1024;
     config.sinks.push(Box::new(sink.build().unwrap()));
@@ -68,7 +66,7 @@ fn scenario(dir: &Path, expected_errno: i32, make_room: impl FnOnce()) {
         let failed_before = failures.lock().unwrap().len();
         for _ in 0..count {
             // A log call never sees the sink's trouble: it only queues the record.
-            asynclog::info!(logger, "filling", seq = seq, payload = payload.as_str()).unwrap();
+            asynclog::try_info!(logger, "filling", seq = seq, payload = payload.as_str()).unwrap();
             seq += 1;
         }
         let flushed = logger.flush();

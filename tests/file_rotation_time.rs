@@ -53,7 +53,7 @@ fn hourly_rotation_follows_the_injected_clock() {
     let mut seq = 0u64;
     let mut log = |count: u64| {
         for _ in 0..count {
-            asynclog::info!(logger, "tick", seq = seq).unwrap();
+            asynclog::try_info!(logger, "tick", seq = seq).unwrap();
             seq += 1;
         }
         // The worker writes (and reads the clock) before flush returns.
@@ -111,10 +111,10 @@ fn a_period_without_records_makes_no_empty_file() {
     config.sinks.push(Box::new(sink_config.build().unwrap()));
     let logger = Logger::new(config).unwrap();
     clock.set(at(T0 + 600)); // ten minutes of silence
-    asynclog::info!(logger, "late", seq = 0u64).unwrap();
+    asynclog::try_info!(logger, "late", seq = 0u64).unwrap();
     logger.flush().unwrap();
     clock.set(at(T0 + 630)); // same minute
-    asynclog::info!(logger, "later", seq = 1u64).unwrap();
+    asynclog::try_info!(logger, "later", seq = 1u64).unwrap();
     logger.close().unwrap();
     assert_eq!(listing(dir.path()), ["app.log"]);
     assert_eq!(seqs(&path), [0, 1]);
@@ -131,7 +131,7 @@ fn a_reopened_file_from_an_earlier_period_rotates_under_its_first_record_time() 
         .push(Box::new(asynclog::FileSink::new(&path).unwrap()));
     let logger = Logger::new(config).unwrap();
     for seq in 0..3u64 {
-        asynclog::info!(logger, "yesterday", seq = seq).unwrap();
+        asynclog::try_info!(logger, "yesterday", seq = seq).unwrap();
     }
     logger.close().unwrap();
     let first_ts = asynclog::read_jsonl(&path).unwrap().records[0].timestamp_ns;
@@ -144,7 +144,7 @@ fn a_reopened_file_from_an_earlier_period_rotates_under_its_first_record_time() 
     let mut config = Config::default();
     config.sinks.push(Box::new(sink_config.build().unwrap()));
     let logger = Logger::new(config).unwrap();
-    asynclog::info!(logger, "today", seq = 3u64).unwrap();
+    asynclog::try_info!(logger, "today", seq = 3u64).unwrap();
     logger.close().unwrap();
 
     let text = asynclog::sinks::format::rfc3339_nanos(first_ts);

@@ -2,7 +2,7 @@
 //! sink when it returns.
 
 mod common;
-use asynclog::{info, Logger};
+use asynclog::{try_info, Logger};
 use common::*;
 use std::sync::Barrier;
 
@@ -23,7 +23,7 @@ fn flush_covers_records_logged_by_other_threads_before_it() {
             s.spawn(move || {
                 for round in 0..20u64 {
                     for i in 0..100u64 {
-                        info!(logger, "r", producer = producer, seq = round * 100 + i).unwrap();
+                        try_info!(logger, "r", producer = producer, seq = round * 100 + i).unwrap();
                     }
                     logged.wait(); // all 4 threads logged round `round`
                     flushed.wait(); // the main thread checked the sinks

@@ -26,7 +26,7 @@ fn a_flush_held_up_by_its_hook_times_out_naming_no_sink_and_saying_why() {
         }
     });
     let logger = Logger::new(config).unwrap();
-    asynclog::info!(logger, "r", i = 1u64).unwrap();
+    asynclog::try_info!(logger, "r", i = 1u64).unwrap();
 
     let error = logger.flush().expect_err("the hook outlasts close_timeout");
     match &error {

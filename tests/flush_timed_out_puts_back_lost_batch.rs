@@ -105,7 +105,7 @@ fn first_flush_waiting() -> FirstFlushWaiting {
     let logger = Arc::new(Logger::new(config).unwrap());
 
     for i in 0..10u64 {
-        asynclog::info!(logger, "r", i = i).unwrap();
+        asynclog::try_info!(logger, "r", i = i).unwrap();
     }
     assert!(wait_until(Duration::from_secs(5), || {
         logger.stats().sink("flaky").unwrap().failed_batches >= 1

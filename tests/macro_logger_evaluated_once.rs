@@ -3,7 +3,7 @@
 //! the level check and the write go to the same logger.
 
 mod common;
-use asynclog::{info, Level, Logger};
+use asynclog::{try_info, Level, Logger};
 use common::*;
 use std::cell::Cell;
 
@@ -16,10 +16,10 @@ fn the_logger_expression_is_evaluated_once() {
         picks.set(picks.get() + 1);
         &logger
     };
-    info!(pick(), "literal", seq = 0u64).unwrap();
+    try_info!(pick(), "literal", seq = 0u64).unwrap();
     assert_eq!(picks.get(), 1, "literal-message arm");
     let message = String::from("computed");
-    asynclog::log!(pick(), Level::Info, message.as_str(), seq = 1u64).unwrap();
+    asynclog::try_log!(pick(), Level::Info, message.as_str(), seq = 1u64).unwrap();
     assert_eq!(picks.get(), 2, "expression-message arm");
     logger.flush().unwrap();
     assert_eq!(collector.len(), 2);

@@ -48,7 +48,7 @@ fn crash_child() {
             let logger = &logger;
             s.spawn(move || {
                 for seq in 0u64.. {
-                    asynclog::info!(
+                    asynclog::try_info!(
                         logger,
                         "tick",
                         p = p as u64,

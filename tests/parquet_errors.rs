@@ -51,7 +51,7 @@ fn an_unwritable_directory_fails_batches_and_the_logger_keeps_running() {
         });
     config.sinks.push(Box::new(sink));
     let logger = Logger::new(config).unwrap();
-    asynclog::info!(logger, "lost", n = 1u64).unwrap();
+    asynclog::try_info!(logger, "lost", n = 1u64).unwrap();
     // The flush reports the lost batch, naming the sink.
     match logger.flush() {
         Err(asynclog::Error::Sink { sink, source }) => {
@@ -73,7 +73,7 @@ fn an_unwritable_directory_fails_batches_and_the_logger_keeps_running() {
     // Repair the directory: the logger, still running, writes the next records.
     std::fs::remove_file(&logs).unwrap();
     std::fs::create_dir(&logs).unwrap();
-    asynclog::info!(logger, "kept", n = 2u64).unwrap();
+    asynclog::try_info!(logger, "kept", n = 2u64).unwrap();
     logger.close().unwrap();
     let stats = logger.stats();
     let sink_stats = stats.sink("parquet").unwrap();

@@ -29,7 +29,7 @@ fn a_million_records_survive_rotation_in_order_without_loss_or_duplicates() {
             s.spawn(move || {
                 let symbol = format!("SYM{p}");
                 for seq in 0..PER_PRODUCER {
-                    asynclog::info!(
+                    asynclog::try_info!(
                         logger,
                         "order filled",
                         producer = p,
@@ -39,7 +39,7 @@ fn a_million_records_survive_rotation_in_order_without_loss_or_duplicates() {
                     )
                     .unwrap();
                     if seq.is_multiple_of(50_000) {
-                        asynclog::warn!(logger, "checkpoint", producer = p, seq = seq).unwrap();
+                        asynclog::try_warn!(logger, "checkpoint", producer = p, seq = seq).unwrap();
                     }
                 }
             });

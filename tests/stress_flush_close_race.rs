@@ -55,7 +55,7 @@ fn race() {
                 }
                 // Seqs 0..ok returned Ok; `ok` itself (if below the cap) returned Closed.
                 for seq in 0..MAX_PER_THREAD {
-                    match asynclog::info!(logger, "tick", t = t, seq = seq) {
+                    match asynclog::try_info!(logger, "tick", t = t, seq = seq) {
                         Ok(()) => {}
                         Err(LogError::Closed) => return seq,
                         Err(other) => panic!("thread {t}, seq {seq}: {other}"),
@@ -76,7 +76,7 @@ fn race() {
             start.wait();
             let mut flushes = 0u64;
             for seq in 0.. {
-                match asynclog::info!(logger, "marker", t = FLUSHER, seq = seq) {
+                match asynclog::try_info!(logger, "marker", t = FLUSHER, seq = seq) {
                     Ok(()) => {}
                     Err(LogError::Closed) => return (seq, flushes),
                     Err(other) => panic!("flusher log: {other}"),

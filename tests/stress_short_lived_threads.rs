@@ -75,7 +75,7 @@ fn run_threads(logger: &Arc<Logger>, from: u64, to: u64) {
             .map(|t| {
                 let logger = logger.clone();
                 std::thread::spawn(move || {
-                    asynclog::info!(logger, "hello", t = t).expect("log");
+                    asynclog::try_info!(logger, "hello", t = t).expect("log");
                 })
             })
             .collect();

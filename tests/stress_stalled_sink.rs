@@ -86,7 +86,7 @@ fn start_producers(
             std::thread::spawn(move || {
                 let mut ok = Vec::new();
                 for seq in 0..PER_PRODUCER {
-                    match asynclog::info!(logger, "tick", t = t, seq = seq) {
+                    match asynclog::try_info!(logger, "tick", t = t, seq = seq) {
                         Ok(()) => ok.push(seq),
                         Err(LogError::Dropped) => {}
                         Err(other) => panic!("thread {t}, seq {seq}: {other}"),

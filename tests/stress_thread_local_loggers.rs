@@ -3,7 +3,7 @@
 //! path caches one logger's producer per thread; this drives its slow path on every switch).
 
 mod common;
-use asynclog::{info, LogError, Logger};
+use asynclog::{try_info, LogError, Logger};
 use common::*;
 use std::sync::Arc;
 
@@ -27,13 +27,14 @@ fn records_follow_their_logger_across_switches_closes_and_new_loggers() {
                         let own_sink = Collector::default();
                         let own = Logger::new(config_with(&own_sink)).unwrap();
                         for seq in 0..PER_ROUND {
-                            info!(own, "own", producer = producer, seq = seq).unwrap();
-                            info!(shared, "shared", producer = producer, seq = shared_seq).unwrap();
+                            try_info!(own, "own", producer = producer, seq = seq).unwrap();
+                            try_info!(shared, "shared", producer = producer, seq = shared_seq)
+                                .unwrap();
                             shared_seq += 1;
                         }
                         own.close().unwrap();
                         assert!(matches!(
-                            info!(own, "after close", producer = producer, seq = round),
+                            try_info!(own, "after close", producer = producer, seq = round),
                             Err(LogError::Closed)
                         ));
                         own_sinks.push(own_sink);

@@ -1,7 +1,7 @@
 //! A thread that exits has its ring drained completely, then freed.
 
 mod common;
-use asynclog::{info, Logger};
+use asynclog::{try_info, Logger};
 use common::*;
 
 #[test]
@@ -12,7 +12,7 @@ fn records_of_exited_threads_all_arrive() {
         std::thread::scope(|s| {
             s.spawn(|| {
                 for seq in 0..200u64 {
-                    info!(logger, "bye", producer = producer, seq = seq).unwrap();
+                    try_info!(logger, "bye", producer = producer, seq = seq).unwrap();
                 }
             });
         });

@@ -7,7 +7,7 @@ mod common;
 #[path = "common/counting_alloc.rs"]
 mod counting_alloc;
 
-use asynclog::{info, LogError, Logger};
+use asynclog::{try_info, LogError, Logger};
 use common::*;
 use counting_alloc::{allocations, CountingAllocator};
 
@@ -23,12 +23,12 @@ fn alternating_loggers_each_get_their_own_records_without_allocating() {
     let (a, b) = (Collector::default(), Collector::default());
     let logger_a = Logger::new(config_with(&a)).unwrap();
     let logger_b = Logger::new(config_with(&b)).unwrap();
-    info!(logger_a, "to a", seq = 0u64).unwrap();
-    info!(logger_b, "to b", seq = 0u64).unwrap();
+    try_info!(logger_a, "to a", seq = 0u64).unwrap();
+    try_info!(logger_b, "to b", seq = 0u64).unwrap();
     let before = allocations();
     for seq in 1..20_000u64 {
-        info!(logger_a, "to a", seq = seq).unwrap();
-        info!(logger_b, "to b", seq = seq).unwrap();
+        try_info!(logger_a, "to a", seq = seq).unwrap();
+        try_info!(logger_b, "to b", seq = seq).unwrap();
         if seq % 3 == 0 {
             // Two in a row to one logger, so the switches are not strictly alternating.
             logger_b.info("to b, general record", &[]).unwrap();
@@ -55,23 +55,23 @@ fn a_new_logger_after_a_closed_one_gets_the_threads_records() {
     let (a, b) = (Collector::default(), Collector::default());
     let logger_a = Logger::new(config_with(&a)).unwrap();
     for seq in 0..100u64 {
-        info!(logger_a, "to a", seq = seq).unwrap();
+        try_info!(logger_a, "to a", seq = seq).unwrap();
     }
     logger_a.close().unwrap();
     assert!(matches!(
-        info!(logger_a, "late", seq = 100u64),
+        try_info!(logger_a, "late", seq = 100u64),
         Err(LogError::Closed)
     ));
     let logger_b = Logger::new(config_with(&b)).unwrap();
     for seq in 0..100u64 {
-        info!(logger_b, "to b", seq = seq).unwrap();
+        try_info!(logger_b, "to b", seq = seq).unwrap();
     }
     // The closed logger still refuses, and does not take the new logger's producer.
     assert!(matches!(
-        info!(logger_a, "late", seq = 101u64),
+        try_info!(logger_a, "late", seq = 101u64),
         Err(LogError::Closed)
     ));
-    info!(logger_b, "to b", seq = 100u64).unwrap();
+    try_info!(logger_b, "to b", seq = 100u64).unwrap();
     logger_b.flush().unwrap();
     assert_eq!(seqs(&a), (0..100).collect::<Vec<_>>());
     assert_eq!(seqs(&b), (0..=100).collect::<Vec<_>>());
@@ -86,7 +86,7 @@ struct LogsOnDrop {
 
 impl Drop for LogsOnDrop {
     fn drop(&mut self) {
-        let r = info!(self.logger, "from a destructor", seq = 1u64).map_err(|e| e.to_string());
+        let r = try_info!(self.logger, "from a destructor", seq = 1u64).map_err(|e| e.to_string());
         *self.result.lock().unwrap() = Some(r);
     }
 }
@@ -109,7 +109,7 @@ fn logging_from_a_thread_local_destructor_is_delivered_or_refused_cleanly() {
                 result: &RESULT,
             })
         });
-        info!(logger, "before exit", seq = 0u64).unwrap();
+        try_info!(logger, "before exit", seq = 0u64).unwrap();
     })
     .join()
     .unwrap();

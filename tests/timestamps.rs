@@ -80,7 +80,7 @@ fn the_minimum_level_filters_on_the_calling_thread() {
     logger.error("shown", &[]).unwrap();
     logger.set_min_level(Level::Trace);
     assert_eq!(logger.min_level(), Level::Trace);
-    asynclog::trace!(logger, "now shown").unwrap();
+    asynclog::try_trace!(logger, "now shown").unwrap();
     logger.flush().unwrap();
     let messages: Vec<String> = c.records().into_iter().map(|r| r.message).collect();
     assert_eq!(messages, vec!["shown", "now shown"]);

@@ -4,7 +4,7 @@
 #[path = "common/counting_alloc.rs"]
 mod counting_alloc;
 
-use asynclog::{info, Logger, NullSink};
+use asynclog::{try_info, Logger, NullSink};
 use counting_alloc::{allocations, CountingAllocator};
 
 #[global_allocator]
@@ -22,7 +22,7 @@ const CALLS: u64 = 100_000;
 fn the_macro_path_allocates_nothing_after_the_first_call() {
     let logger = logger();
     let (price, symbol) = (101.25, "AAPL");
-    info!(
+    try_info!(
         logger,
         "order filled",
         order_id = 0u64,
@@ -32,7 +32,7 @@ fn the_macro_path_allocates_nothing_after_the_first_call() {
     .unwrap();
     let before = allocations();
     for order_id in 1..=CALLS {
-        info!(
+        try_info!(
             logger,
             "order filled",
             order_id = order_id,
@@ -57,7 +57,7 @@ fn an_explicit_producer_allocates_nothing() {
     let mut producer = logger.producer().unwrap();
     let before = allocations();
     for order_id in 0..CALLS {
-        info!(
+        try_info!(
             producer,
             "order filled",
             order_id = order_id,
@@ -77,7 +77,7 @@ fn preallocate_makes_even_the_first_call_allocation_free() {
     let logger = logger();
     logger.preallocate().unwrap();
     let before = allocations();
-    info!(logger, "first", order_id = 1u64).unwrap();
+    try_info!(logger, "first", order_id = 1u64).unwrap();
     assert_eq!(allocations() - before, 0);
 }
 

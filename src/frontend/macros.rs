@@ -1,27 +1,41 @@
-//! `log!` and the per-level macros. They build the field array on the stack, so a call allocates
-//! nothing, and they skip building it when the level is filtered out.
+//! The logging macros. They build the field array on the stack, so a call allocates nothing, and
+//! they skip building it when the level is filtered out.
+//!
+//! `log!` and the per-level macros are statements, like `tracing`'s and `log`'s: a record that is
+//! not accepted (dropped under [`Backpressure::Drop`](crate::Backpressure::Drop), larger than the
+//! ring, logged after `close`) is counted in [`Stats::dropped`](crate::Stats::dropped) (after
+//! `close`: refused, not counted) and reported to the `on_message_dropped` hook, never returned.
+//! The `try_` forms (`try_log!`, `try_info!`, ...) take the same arguments and return the call's
+//! `Result<(), LogError>` for the callers that want the outcome of one call; so do the methods
+//! ([`Logger::log`](crate::Logger::log), [`Logger::info`](crate::Logger::info), ...).
 
-/// Logs at a given level: `log!(logger, Level::Warn, "msg", key = value, ...)`.
+/// Logs at a given level and returns the call's `Result<(), LogError>`:
+/// `try_log!(logger, Level::Warn, "msg", key = value, ...)?`.
 ///
-/// `logger` may be a [`Logger`](crate::Logger) (or a reference to one) or a mutable
+/// The statement form is [`log!`](crate::log!), which takes the same arguments. `logger` may be a
+/// [`Logger`](crate::Logger) (or a reference to one) or a mutable
 /// [`Producer`](crate::Producer). Keys are identifiers; values are anything that converts into a
 /// [`Value`](crate::Value) (integers, floats, bools, `&str`, `&String`, `Option`s of those).
-/// Evaluates to the call's `Result<(), LogError>`.
+///
+/// # Errors
+/// As [`Logger::log`](crate::Logger::log): [`LogError::Dropped`](crate::LogError::Dropped) when the
+/// ring is full under `Backpressure::Drop`, [`LogError::TooLarge`](crate::LogError::TooLarge),
+/// [`LogError::Closed`](crate::LogError::Closed), and the key and field-count limits.
 ///
 /// ```
-/// use asynclog::{log, Level};
+/// use asynclog::{try_debug, try_error, try_fatal, try_info, try_log, try_trace, try_warn, Level};
 /// let logger = asynclog::Logger::new(asynclog::Config::default())?;
 /// let symbol = String::from("AAPL");
-/// log!(logger, Level::Warn, "price moved", symbol = &symbol, delta = -0.5)?;
+/// try_log!(logger, Level::Warn, "price moved", symbol = &symbol, delta = -0.5)?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[macro_export]
-macro_rules! log {
+macro_rules! try_log {
     // A literal message: message and keys go into a static call site, and the record carries
-    // only its id and the values (see `asynclog::ring::callsite`).
+    // only its id and the values.
     ($logger:expr, $level:expr, $message:literal $(, $key:ident = $value:expr)* $(,)?) => {{
-        static CALLSITE: $crate::ring::callsite::Callsite =
-            $crate::ring::callsite::Callsite::new($message, &[$(::core::stringify!($key)),*]);
+        static CALLSITE: $crate::__private::Callsite =
+            $crate::__private::Callsite::new($message, &[$(::core::stringify!($key)),*]);
         let level: $crate::Level = $level;
         // One evaluation of `$logger`; the values are evaluated in the caller's body (so `?`
         // in them works) and only when the level is enabled.
@@ -38,30 +52,67 @@ macro_rules! log {
         let level: $crate::Level = $level;
         match $logger.if_enabled(level) {
             ::core::option::Option::Some(logger) => {
-                logger.log(level, $message, &[$($crate::Field::new(stringify!($key), $value)),*])
+                logger.log(level, $message, &[$($crate::Field::new(::core::stringify!($key), $value)),*])
             }
             ::core::option::Option::None => ::core::result::Result::<(), $crate::LogError>::Ok(()),
         }
     }};
 }
 
-/// Logs at [`Level::Trace`](crate::Level::Trace); see [`log!`](crate::log!).
+/// Logs at a given level: `log!(logger, Level::Warn, "msg", key = value, ...);`.
+///
+/// A statement: a record that is not accepted is counted and reported to the hooks (see the
+/// [`try_log!`](crate::try_log!) form for the outcome of one call). Arguments as `try_log!`.
+///
+/// ```
+/// use asynclog::{log, Level};
+/// let logger = asynclog::Logger::new(asynclog::Config::default())?;
+/// let symbol = String::from("AAPL");
+/// log!(logger, Level::Warn, "price moved", symbol = &symbol, delta = -0.5);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[macro_export]
+macro_rules! log {
+    ($($args:tt)+) => {{
+        // Already counted and reported to `on_message_dropped` by the logger.
+        let _ = $crate::try_log!($($args)+);
+    }};
+}
+
+/// Logs at [`Level::Trace`](crate::Level::Trace): a statement, see [`log!`](crate::log!);
+/// [`try_trace!`](crate::try_trace!) returns the call's `Result`.
 #[macro_export]
 macro_rules! trace {
     ($logger:expr, $($rest:tt)+) => { $crate::log!($logger, $crate::Level::Trace, $($rest)+) };
 }
 
-/// Logs at [`Level::Debug`](crate::Level::Debug); see [`log!`](crate::log!).
+/// Logs at [`Level::Trace`](crate::Level::Trace) and returns the call's `Result<(), LogError>`; see
+/// [`try_log!`](crate::try_log!).
+#[macro_export]
+macro_rules! try_trace {
+    ($logger:expr, $($rest:tt)+) => { $crate::try_log!($logger, $crate::Level::Trace, $($rest)+) };
+}
+
+/// Logs at [`Level::Debug`](crate::Level::Debug): a statement, see [`log!`](crate::log!);
+/// [`try_debug!`](crate::try_debug!) returns the call's `Result`.
 #[macro_export]
 macro_rules! debug {
     ($logger:expr, $($rest:tt)+) => { $crate::log!($logger, $crate::Level::Debug, $($rest)+) };
 }
 
-/// Logs at [`Level::Info`](crate::Level::Info); see [`log!`](crate::log!).
+/// Logs at [`Level::Debug`](crate::Level::Debug) and returns the call's `Result<(), LogError>`; see
+/// [`try_log!`](crate::try_log!).
+#[macro_export]
+macro_rules! try_debug {
+    ($logger:expr, $($rest:tt)+) => { $crate::try_log!($logger, $crate::Level::Debug, $($rest)+) };
+}
+
+/// Logs at [`Level::Info`](crate::Level::Info): a statement, see [`log!`](crate::log!);
+/// [`try_info!`](crate::try_info!) returns the call's `Result`.
 ///
 /// ```
 /// let logger = asynclog::Logger::new(asynclog::Config::default())?;
-/// asynclog::info!(logger, "order filled", order_id = 42u64, price = 101.25, symbol = "AAPL")?;
+/// asynclog::info!(logger, "order filled", order_id = 42u64, price = 101.25, symbol = "AAPL");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[macro_export]
@@ -69,23 +120,62 @@ macro_rules! info {
     ($logger:expr, $($rest:tt)+) => { $crate::log!($logger, $crate::Level::Info, $($rest)+) };
 }
 
-/// Logs at [`Level::Warn`](crate::Level::Warn); see [`log!`](crate::log!).
+/// Logs at [`Level::Info`](crate::Level::Info) and returns the call's `Result<(), LogError>`; see
+/// [`try_log!`](crate::try_log!).
+#[macro_export]
+macro_rules! try_info {
+    ($logger:expr, $($rest:tt)+) => { $crate::try_log!($logger, $crate::Level::Info, $($rest)+) };
+}
+
+/// Logs at [`Level::Warn`](crate::Level::Warn): a statement, see [`log!`](crate::log!);
+/// [`try_warn!`](crate::try_warn!) returns the call's `Result`.
 #[macro_export]
 macro_rules! warn {
     ($logger:expr, $($rest:tt)+) => { $crate::log!($logger, $crate::Level::Warn, $($rest)+) };
 }
 
-/// Logs at [`Level::Error`](crate::Level::Error); see [`log!`](crate::log!).
+/// Logs at [`Level::Warn`](crate::Level::Warn) and returns the call's `Result<(), LogError>`; see
+/// [`try_log!`](crate::try_log!).
+#[macro_export]
+macro_rules! try_warn {
+    ($logger:expr, $($rest:tt)+) => { $crate::try_log!($logger, $crate::Level::Warn, $($rest)+) };
+}
+
+/// Logs at [`Level::Error`](crate::Level::Error): a statement, see [`log!`](crate::log!);
+/// [`try_error!`](crate::try_error!) returns the call's `Result`.
 #[macro_export]
 macro_rules! error {
     ($logger:expr, $($rest:tt)+) => { $crate::log!($logger, $crate::Level::Error, $($rest)+) };
 }
 
+/// Logs at [`Level::Error`](crate::Level::Error) and returns the call's `Result<(), LogError>`; see
+/// [`try_log!`](crate::try_log!).
+#[macro_export]
+macro_rules! try_error {
+    ($logger:expr, $($rest:tt)+) => { $crate::try_log!($logger, $crate::Level::Error, $($rest)+) };
+}
+
+/// Logs at [`Level::Fatal`](crate::Level::Fatal) and returns the call's `Result`, like
+/// [`Logger::fatal`](crate::Logger::fatal): the record, then a flush of every sink. Does not exit
+/// the process.
+///
+/// # Errors
+/// As [`Logger::fatal`](crate::Logger::fatal).
+#[macro_export]
+macro_rules! try_fatal {
+    ($logger:expr, $message:expr $(, $key:ident = $value:expr)* $(,)?) => {
+        $logger.fatal($message, &[$($crate::Field::new(::core::stringify!($key), $value)),*])
+    };
+}
+
 /// Logs at [`Level::Fatal`](crate::Level::Fatal) and then flushes every sink before returning,
 /// like [`Logger::fatal`](crate::Logger::fatal). Does not exit the process.
+///
+/// A statement; [`try_fatal!`](crate::try_fatal!) returns the `Result` (a refused record, or a
+/// flush that failed or timed out).
 #[macro_export]
 macro_rules! fatal {
-    ($logger:expr, $message:expr $(, $key:ident = $value:expr)* $(,)?) => {
-        $logger.fatal($message, &[$($crate::Field::new(stringify!($key), $value)),*])
-    };
+    ($($args:tt)+) => {{
+        let _ = $crate::try_fatal!($($args)+);
+    }};
 }

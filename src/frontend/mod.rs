@@ -3,15 +3,13 @@
 mod macros;
 mod producer;
 
-pub(crate) use producer::callsite_fields;
 pub use producer::Producer;
-pub(crate) use producer::Refused;
 
 use crate::config::Config;
 use crate::error::{Error, LogError};
 use crate::ring::callsite::Callsite;
 use crate::ring::{barrier, clock};
-use crate::shared::{on_internal_thread, Command, EngineCounters, Shared};
+use crate::shared::{on_internal_thread, Command, EngineCounters, Refused, Shared};
 use crate::telemetry::{SinkCounters, Stats};
 use crate::value::{Field, Level, LogMessage, Value};
 use crossbeam_utils::CachePadded;
@@ -69,6 +67,66 @@ impl Drop for LocalProducers {
         FIRST.set(FirstProducer::NONE);
     }
 }
+
+/// The per-level shorthands of `log`, and `fatal`, written once for [`Logger`] (`&self`) and
+/// [`Producer`] (`&mut self`): `level_methods!()` or `level_methods!(mut)` inside the `impl`.
+macro_rules! level_methods {
+    ($($mut_:tt)?) => {
+        /// Logs at [`Level::Trace`]; as [`log`](Self::log).
+        ///
+        /// # Errors
+        /// As [`log`](Self::log).
+        pub fn trace(&$($mut_)? self, message: &str, fields: &[Field<'_>]) -> Result<(), LogError> {
+            self.log(Level::Trace, message, fields)
+        }
+
+        /// Logs at [`Level::Debug`]; as [`log`](Self::log).
+        ///
+        /// # Errors
+        /// As [`log`](Self::log).
+        pub fn debug(&$($mut_)? self, message: &str, fields: &[Field<'_>]) -> Result<(), LogError> {
+            self.log(Level::Debug, message, fields)
+        }
+
+        /// Logs at [`Level::Info`]; as [`log`](Self::log).
+        ///
+        /// # Errors
+        /// As [`log`](Self::log).
+        pub fn info(&$($mut_)? self, message: &str, fields: &[Field<'_>]) -> Result<(), LogError> {
+            self.log(Level::Info, message, fields)
+        }
+
+        /// Logs at [`Level::Warn`]; as [`log`](Self::log).
+        ///
+        /// # Errors
+        /// As [`log`](Self::log).
+        pub fn warn(&$($mut_)? self, message: &str, fields: &[Field<'_>]) -> Result<(), LogError> {
+            self.log(Level::Warn, message, fields)
+        }
+
+        /// Logs at [`Level::Error`]; as [`log`](Self::log).
+        ///
+        /// # Errors
+        /// As [`log`](Self::log).
+        pub fn error(&$($mut_)? self, message: &str, fields: &[Field<'_>]) -> Result<(), LogError> {
+            self.log(Level::Error, message, fields)
+        }
+
+        /// Logs at [`Level::Fatal`], then flushes every sink before returning (the process may be
+        /// about to die), waiting at most [`Config::close_timeout`](crate::Config::close_timeout) as `flush`
+        /// does. It does not
+        /// exit the process.
+        ///
+        /// # Errors
+        /// As [`log`](Self::log), plus [`LogError::FlushFailed`] with the flush's error when the
+        /// flush fails, times out, or reports a lost batch (see [`Logger::flush`](crate::Logger::flush)).
+        pub fn fatal(&$($mut_)? self, message: &str, fields: &[Field<'_>]) -> Result<(), LogError> {
+            self.log(Level::Fatal, message, fields)?;
+            self.flush().map_err(|e| LogError::FlushFailed(Box::new(e)))
+        }
+    };
+}
+pub(crate) use level_methods;
 
 static NEXT_LOGGER_ID: AtomicU64 = AtomicU64::new(1);
 
@@ -214,11 +272,7 @@ impl Logger {
         values: [Value<'_>; N],
     ) -> Result<(), LogError> {
         let Some(id) = callsite.id_for(N) else {
-            return self.log(
-                level,
-                callsite.message(),
-                &callsite_fields(callsite, &values),
-            );
+            return self.log(level, callsite.message(), &callsite.fields(&values));
         };
         let refused = self.with_local_producer(
             #[inline(always)]
@@ -228,42 +282,7 @@ impl Logger {
             .finish_log_callsite(refused, level, callsite, values)
     }
 
-    /// Logs at [`Level::Trace`].
-    pub fn trace(&self, message: &str, fields: &[Field<'_>]) -> Result<(), LogError> {
-        self.log(Level::Trace, message, fields)
-    }
-
-    /// Logs at [`Level::Debug`].
-    pub fn debug(&self, message: &str, fields: &[Field<'_>]) -> Result<(), LogError> {
-        self.log(Level::Debug, message, fields)
-    }
-
-    /// Logs at [`Level::Info`].
-    pub fn info(&self, message: &str, fields: &[Field<'_>]) -> Result<(), LogError> {
-        self.log(Level::Info, message, fields)
-    }
-
-    /// Logs at [`Level::Warn`].
-    pub fn warn(&self, message: &str, fields: &[Field<'_>]) -> Result<(), LogError> {
-        self.log(Level::Warn, message, fields)
-    }
-
-    /// Logs at [`Level::Error`].
-    pub fn error(&self, message: &str, fields: &[Field<'_>]) -> Result<(), LogError> {
-        self.log(Level::Error, message, fields)
-    }
-
-    /// Logs at [`Level::Fatal`], then flushes every sink before returning (the process may be
-    /// about to die), waiting at most [`Config::close_timeout`] as [`flush`](Logger::flush)
-    /// does. It does not exit the process.
-    ///
-    /// # Errors
-    /// As [`log`](Logger::log), plus [`LogError::FlushFailed`] with the flush's error when the
-    /// flush fails, times out, or reports a lost batch (see [`flush`](Logger::flush)).
-    pub fn fatal(&self, message: &str, fields: &[Field<'_>]) -> Result<(), LogError> {
-        self.log(Level::Fatal, message, fields)?;
-        self.flush().map_err(|e| LogError::FlushFailed(Box::new(e)))
-    }
+    level_methods!();
 
     /// Logs a pre-built record, keeping its timestamp. Converts its owned fields to borrowed ones
     /// (one small allocation), so prefer [`log`](Logger::log) on hot paths.

@@ -5,10 +5,10 @@ use crate::error::{Error, LogError};
 use crate::ring::callsite::Callsite;
 use crate::ring::clock::{read_tsc, system_time_to_ns, wall_now_ns};
 use crate::ring::record::{
-    self, CallsiteRecord, EncodeError, EncodeRecord, GeneralRecord, Header, FLAG_WALL_CLOCK,
+    CallsiteRecord, EncodeError, EncodeRecord, GeneralRecord, Header, FLAG_WALL_CLOCK,
 };
 use crate::ring::{barrier, current_thread_id, RingCounters, RingHandle};
-use crate::shared::Shared;
+use crate::shared::{Refused, Shared};
 use crate::value::{Field, Level, LogMessage, Value};
 use crossbeam_utils::Backoff;
 use std::mem::MaybeUninit;
@@ -125,47 +125,14 @@ impl Producer {
         values: [Value<'_>; N],
     ) -> Result<(), LogError> {
         let Some(id) = callsite.id_for(N) else {
-            return self.log(
-                level,
-                callsite.message(),
-                &callsite_fields(callsite, &values),
-            );
+            return self.log(level, callsite.message(), &callsite.fields(&values));
         };
         let refused = self.write_callsite_now(level, id, values);
         self.shared
             .finish_log_callsite(refused, level, callsite, values)
     }
 
-    /// Logs at [`Level::Trace`].
-    pub fn trace(&mut self, message: &str, fields: &[Field<'_>]) -> Result<(), LogError> {
-        self.log(Level::Trace, message, fields)
-    }
-
-    /// Logs at [`Level::Debug`].
-    pub fn debug(&mut self, message: &str, fields: &[Field<'_>]) -> Result<(), LogError> {
-        self.log(Level::Debug, message, fields)
-    }
-
-    /// Logs at [`Level::Info`].
-    pub fn info(&mut self, message: &str, fields: &[Field<'_>]) -> Result<(), LogError> {
-        self.log(Level::Info, message, fields)
-    }
-
-    /// Logs at [`Level::Warn`].
-    pub fn warn(&mut self, message: &str, fields: &[Field<'_>]) -> Result<(), LogError> {
-        self.log(Level::Warn, message, fields)
-    }
-
-    /// Logs at [`Level::Error`].
-    pub fn error(&mut self, message: &str, fields: &[Field<'_>]) -> Result<(), LogError> {
-        self.log(Level::Error, message, fields)
-    }
-
-    /// Logs at [`Level::Fatal`], then flushes every sink before returning. Does not exit.
-    pub fn fatal(&mut self, message: &str, fields: &[Field<'_>]) -> Result<(), LogError> {
-        self.log(Level::Fatal, message, fields)?;
-        self.flush().map_err(|e| LogError::FlushFailed(Box::new(e)))
-    }
+    super::level_methods!(mut);
 
     /// Logs a pre-built record with its own timestamp.
     pub fn log_message(&mut self, message: &LogMessage) -> Result<(), LogError> {
@@ -373,56 +340,6 @@ impl Producer {
     }
 }
 
-/// Why the hot path refused a record. At 16 bytes a `Result<(), Refused>` comes back in two
-/// registers; a `Result<(), LogError>` is 24 bytes and went through the stack, where copying it
-/// cost a failed store forward on every call (see `benches/hot_path.rs` in the README).
-/// [`Refused::into_log_error`] makes the public error, off the hot path.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Refused {
-    Closed,
-    Dropped,
-    TooLarge { size: usize },
-    KeyTooLong,
-    TooManyFields,
-    Reentrant,
-    ThreadExiting,
-}
-
-impl Refused {
-    /// The public error; `fields` are the call's (to name the over-long key).
-    #[cold]
-    #[inline(never)]
-    pub(crate) fn into_log_error(self, ring_bytes: usize, fields: &[Field<'_>]) -> LogError {
-        match self {
-            Refused::Closed => LogError::Closed,
-            Refused::Dropped => LogError::Dropped,
-            Refused::TooLarge { size } => LogError::TooLarge {
-                size,
-                capacity: ring_bytes,
-            },
-            Refused::KeyTooLong => {
-                let key = fields
-                    .iter()
-                    .map(|f| f.key)
-                    .find(|k| k.len() > record::MAX_KEY_LEN)
-                    .unwrap_or_default();
-                let mut end = 32.min(key.len());
-                while !key.is_char_boundary(end) {
-                    end -= 1;
-                }
-                LogError::KeyTooLong {
-                    key_prefix: key[..end].to_owned(),
-                }
-            }
-            Refused::TooManyFields => LogError::TooManyFields {
-                count: fields.len(),
-            },
-            Refused::Reentrant => LogError::Reentrant,
-            Refused::ThreadExiting => LogError::ThreadExiting,
-        }
-    }
-}
-
 /// How far past a record's start the hot path prefetches the ring, in bytes (four cache lines:
 /// the next few records).
 const PREFETCH_AHEAD: usize = 256;
@@ -446,17 +363,4 @@ fn prefetch_for_write(at: *const MaybeUninit<u8>) {
     }
     #[cfg(not(target_arch = "x86_64"))]
     let _ = at;
-}
-
-/// The fields of a call-site call, for hooks and for call sites the compact encoding cannot take.
-#[inline]
-pub(crate) fn callsite_fields<'a, const N: usize>(
-    callsite: &'static Callsite,
-    values: &[Value<'a>; N],
-) -> [Field<'a>; N] {
-    let keys = callsite.keys();
-    std::array::from_fn(|i| Field {
-        key: keys.get(i).copied().unwrap_or_default(),
-        value: values[i],
-    })
 }

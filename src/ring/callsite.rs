@@ -14,6 +14,7 @@
 //! process; past the table's size, call sites fall back to the general encoding.
 
 use super::record::{MAX_FIELDS, MAX_KEY_LEN};
+use crate::value::{Field, Value};
 use std::ptr;
 use std::sync::atomic::{AtomicPtr, AtomicU32, Ordering};
 
@@ -71,6 +72,16 @@ impl Callsite {
     /// The field keys, in call order.
     pub fn keys(&self) -> &'static [&'static str] {
         self.keys
+    }
+
+    /// The fields of a call at this site with `values`, for hooks and for call sites the
+    /// compact encoding cannot take.
+    #[inline]
+    pub(crate) fn fields<'a, const N: usize>(&self, values: &[Value<'a>; N]) -> [Field<'a>; N] {
+        std::array::from_fn(|i| Field {
+            key: self.keys.get(i).copied().unwrap_or_default(),
+            value: values[i],
+        })
     }
 
     /// This call site's id, registering it on first use; `None` when its records must take the

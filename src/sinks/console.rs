@@ -38,7 +38,24 @@ impl ConsoleSink {
         }
     }
 
-    /// A console sink writing JSON lines (the format of [`sinks::json`](crate::sinks::json)):
+    /// Human-readable lines on stdout, named `console:stdout`.
+    ///
+    /// ```
+    /// let config = asynclog::Config::default().with_sink(asynclog::ConsoleSink::stdout());
+    /// let logger = asynclog::Logger::new(config)?;
+    /// asynclog::info!(logger, "order filled", order_id = 42u64);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn stdout() -> ConsoleSink {
+        ConsoleSink::new(false)
+    }
+
+    /// Human-readable lines on stderr, named `console:stderr`.
+    pub fn stderr() -> ConsoleSink {
+        ConsoleSink::new(true)
+    }
+
+    /// A console sink writing JSON lines (the format of [`FileSink`](crate::FileSink)):
     /// `ConsoleSink::json(false)` to stdout, `ConsoleSink::json(true)` to stderr. Named
     /// `console-json:stdout` / `console-json:stderr`.
     ///
@@ -46,7 +63,7 @@ impl ConsoleSink {
     /// let mut config = asynclog::Config::default();
     /// config.sinks.push(Box::new(asynclog::ConsoleSink::json(false)));
     /// let logger = asynclog::Logger::new(config)?;
-    /// asynclog::info!(logger, "order filled", order_id = 42u64)?;
+    /// asynclog::info!(logger, "order filled", order_id = 42u64);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn json(stderr: bool) -> ConsoleSink {

@@ -25,6 +25,7 @@ use crate::error::SinkError;
 /// - `flush` makes what was written visible to readers (and ends a Parquet row group); it is
 ///   called on `Logger::flush`, every `flush_interval`, and before `close`.
 /// - `close` is called once, last. A panic in any method is caught and counted as a failure.
+/// - `flush` and `close` default to doing nothing, for sinks that write straight through.
 ///
 /// ```
 /// use asynclog::{Batch, Sink, SinkError};
@@ -37,8 +38,6 @@ use crate::error::SinkError;
 ///         self.0 += batch.len();
 ///         Ok(())
 ///     }
-///     fn flush(&mut self) -> Result<(), SinkError> { Ok(()) }
-///     fn close(&mut self) -> Result<(), SinkError> { Ok(()) }
 /// }
 /// ```
 pub trait Sink: Send {
@@ -46,8 +45,12 @@ pub trait Sink: Send {
     fn name(&self) -> &str;
     /// Writes every record of `batch`.
     fn write_batch(&mut self, batch: &Batch) -> Result<(), SinkError>;
-    /// Makes everything written so far visible to readers.
-    fn flush(&mut self) -> Result<(), SinkError>;
-    /// Flushes and releases resources; called once.
-    fn close(&mut self) -> Result<(), SinkError>;
+    /// Makes everything written so far visible to readers. The default does nothing.
+    fn flush(&mut self) -> Result<(), SinkError> {
+        Ok(())
+    }
+    /// Flushes and releases resources; called once. The default does nothing.
+    fn close(&mut self) -> Result<(), SinkError> {
+        Ok(())
+    }
 }
