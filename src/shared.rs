@@ -87,6 +87,8 @@ pub struct EngineCounters {
     pub batches: AtomicU64,
     pub flushes: AtomicU64,
     pub hook_panics: AtomicU64,
+    /// Records refused before reaching a ring (see [`Stats::refused`]).
+    pub refused: AtomicU64,
     /// One per sink, in configuration order.
     pub sinks: Vec<SinkCounters>,
     /// The `seq` of the last flush ticket made (only the drain makes them).
@@ -225,12 +227,19 @@ impl Shared {
     ) {
         let hook = match result {
             Ok(()) => &self.hooks.on_message_buffered,
+            // Counted by the ring (`Stats::dropped`).
             Err(
                 LogError::Dropped
                 | LogError::TooLarge { .. }
                 | LogError::KeyTooLong { .. }
                 | LogError::TooManyFields { .. },
             ) => &self.hooks.on_message_dropped,
+            // Never reached a ring: a log call is a statement, so this counter is how the caller
+            // learns of it. No hook: a hook that logs would be refused again, and again.
+            Err(LogError::Closed | LogError::ThreadExiting | LogError::Reentrant) => {
+                self.counters.refused.fetch_add(1, Relaxed);
+                return;
+            }
             Err(_) => return,
         };
         if let Some(hook) = hook {
@@ -319,6 +328,7 @@ impl Shared {
             delivered: c.delivered.load(Relaxed),
             batches: c.batches.load(Relaxed),
             flushes: c.flushes.load(Relaxed),
+            refused: c.refused.load(Relaxed),
             hook_panics: c.hook_panics.load(Relaxed),
             sinks: c.sinks.iter().map(SinkCounters::snapshot).collect(),
         }

@@ -118,6 +118,7 @@ pub(crate) fn call_hook(panics: &AtomicU64, f: impl FnOnce()) {
 
 /// A snapshot of the logger's counters ([`Logger::stats`](crate::Logger::stats)).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Stats {
     /// Records log calls wrote into a ring. This includes a call that raced with `close` and
     /// returned [`LogError::Closed`](crate::LogError::Closed) after writing its record, which
@@ -126,6 +127,11 @@ pub struct Stats {
     pub buffered: u64,
     /// Records refused by log calls (ring full under `Drop`, or too large).
     pub dropped: u64,
+    /// Records refused before reaching a ring: logged after `close` began
+    /// ([`LogError::Closed`](crate::LogError::Closed)), from a thread-local destructor after the
+    /// thread's asynclog state was gone, or re-entrantly. Unlike `dropped`, these do not call
+    /// `on_message_dropped` (a hook that logged would be refused again).
+    pub refused: u64,
     /// Records the drain took out of the rings and handed to the sinks.
     pub delivered: u64,
     /// Batches the drain handed to the sinks.

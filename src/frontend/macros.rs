@@ -3,8 +3,9 @@
 //!
 //! `log!` and the per-level macros are statements, like `tracing`'s and `log`'s: a record that is
 //! not accepted (dropped under [`Backpressure::Drop`](crate::Backpressure::Drop), larger than the
-//! ring, logged after `close`) is counted in [`Stats::dropped`](crate::Stats::dropped) (after
-//! `close`: refused, not counted) and reported to the `on_message_dropped` hook, never returned.
+//! ring) is counted in [`Stats::dropped`](crate::Stats::dropped) and passed to the
+//! `on_message_dropped` hook; one logged after `close` began is counted in
+//! [`Stats::refused`](crate::Stats::refused). Neither is returned.
 //! The `try_` forms (`try_log!`, `try_info!`, ...) take the same arguments and return the call's
 //! `Result<(), LogError>` for the callers that want the outcome of one call; so do the methods
 //! ([`Logger::log`](crate::Logger::log), [`Logger::info`](crate::Logger::info), ...).
