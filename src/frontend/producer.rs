@@ -27,7 +27,7 @@ const BLOCKED_SLEEP: Duration = Duration::from_micros(50);
 /// let logger = asynclog::Logger::new(asynclog::Config::default())?;
 /// let mut producer = logger.producer()?;
 /// for i in 0..3u64 {
-///     asynclog::info!(producer, "tick", i = i)?;
+///     asynclog::info!(producer, "tick", i = i);
 /// }
 /// logger.flush()?;
 /// assert_eq!(logger.stats().delivered, 3);
