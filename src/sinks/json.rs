@@ -33,9 +33,8 @@
 //!
 //! [`read_jsonl`](crate::read_jsonl) reverses this mapping.
 
-use crate::batch::fields::{RawFields, RawValue};
 use crate::batch::{Batch, RecordView};
-use crate::ring::record::FieldIter;
+use crate::ring::record::{FieldIter, RawFields, RawValue};
 use crate::sinks::format::{rfc3339_nanos, RFC3339_NANOS_LEN};
 use crate::value::{Level, Value};
 use simd_json::prelude::BaseGenerator;
