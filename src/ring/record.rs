@@ -904,19 +904,7 @@ impl<'a> Iterator for FieldIter<'a> {
     type Item = (&'a str, Value<'a>);
 
     fn next(&mut self) -> Option<Self::Item> {
-        if self.rest.is_empty() {
-            return None;
-        }
-        match read_field(self.rest) {
-            Ok((key, value, rest)) => {
-                self.rest = rest;
-                Some((key, value))
-            }
-            Err(_) => {
-                self.rest = &[];
-                None
-            }
-        }
+        next_field(&mut self.rest, read_field)
     }
 }
 
@@ -971,18 +959,29 @@ impl<'a> Iterator for RawFields<'a> {
 
     #[inline]
     fn next(&mut self) -> Option<Self::Item> {
-        if self.rest.is_empty() {
-            return None;
+        next_field(&mut self.rest, read_raw_field)
+    }
+}
+
+/// One step of [`FieldIter`] or [`RawFields`]: reads the field at the start of `rest` with
+/// `read` and moves past it. `None` at the end of the region, and at a malformed field, which
+/// also ends the region.
+#[inline(always)]
+fn next_field<'a, K, V>(
+    rest: &mut &'a [u8],
+    read: impl FnOnce(&'a [u8]) -> Result<(K, V, &'a [u8]), DecodeError>,
+) -> Option<(K, V)> {
+    if rest.is_empty() {
+        return None;
+    }
+    match read(rest) {
+        Ok((key, value, tail)) => {
+            *rest = tail;
+            Some((key, value))
         }
-        match read_raw_field(self.rest) {
-            Ok((key, value, rest)) => {
-                self.rest = rest;
-                Some((key, value))
-            }
-            Err(_) => {
-                self.rest = &[];
-                None
-            }
+        Err(_) => {
+            *rest = &[];
+            None
         }
     }
 }
