@@ -903,6 +903,7 @@ impl<'a> FieldIter<'a> {
 impl<'a> Iterator for FieldIter<'a> {
     type Item = (&'a str, Value<'a>);
 
+    #[inline]
     fn next(&mut self) -> Option<Self::Item> {
         next_field(&mut self.rest, read_field)
     }
