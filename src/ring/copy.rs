@@ -37,26 +37,26 @@ impl ByteSlot for MaybeUninit<u8> {
 pub(crate) fn copy_small<T: ByteSlot>(dst: &mut [T], src: &[u8]) {
     let n = src.len();
     debug_assert_eq!(dst.len(), n);
-    match n {
-        0 => {}
-        1..=3 => {
-            T::copy_from(&mut dst[..1], &src[..1]);
-            T::copy_from(&mut dst[n / 2..n / 2 + 1], &src[n / 2..n / 2 + 1]);
-            T::copy_from(&mut dst[n - 1..], &src[n - 1..]);
-        }
-        4..=7 => {
-            T::copy_from(&mut dst[..4], &src[..4]);
-            T::copy_from(&mut dst[n - 4..], &src[n - 4..]);
-        }
-        8..=16 => {
+    // The most common lengths (8 to 16: keys, short messages) are decided by the fewest
+    // comparisons.
+    if n >= 8 {
+        if n <= 16 {
             T::copy_from(&mut dst[..8], &src[..8]);
             T::copy_from(&mut dst[n - 8..], &src[n - 8..]);
-        }
-        17..=32 => {
+        } else if n <= 32 {
             T::copy_from(&mut dst[..16], &src[..16]);
             T::copy_from(&mut dst[n - 16..], &src[n - 16..]);
+        } else {
+            T::copy_from(dst, src);
         }
-        _ => T::copy_from(dst, src),
+    } else if n >= 4 {
+        T::copy_from(&mut dst[..4], &src[..4]);
+        T::copy_from(&mut dst[n - 4..], &src[n - 4..]);
+    } else if n > 0 {
+        // 1 to 3 bytes: first, middle and last (some of them the same byte).
+        T::copy_from(&mut dst[..1], &src[..1]);
+        T::copy_from(&mut dst[n / 2..n / 2 + 1], &src[n / 2..n / 2 + 1]);
+        T::copy_from(&mut dst[n - 1..], &src[n - 1..]);
     }
 }
 
