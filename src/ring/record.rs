@@ -475,6 +475,14 @@ impl<'a> RecordHeader<'a> {
     }
 }
 
+/// Puts one field: its key's `u16` length, the key, then the tagged value.
+#[inline(always)]
+fn put_field(out: &mut impl Out, field: &Field<'_>) {
+    out.put(&(field.key.len() as u16).to_le_bytes());
+    out.put(field.key.as_bytes());
+    put_value(out, &field.value);
+}
+
 #[inline(always)]
 fn put_value(out: &mut impl Out, value: &Value<'_>) {
     match *value {
@@ -527,9 +535,7 @@ fn encode_with(
     ));
     out.put(message.as_bytes());
     for field in fields {
-        out.put(&(field.key.len() as u16).to_le_bytes());
-        out.put(field.key.as_bytes());
-        put_value(out, &field.value);
+        put_field(out, field);
     }
 }
 
@@ -573,31 +579,20 @@ impl ByteBuf for bumpalo::collections::Vec<'_, u8> {
     }
 }
 
-/// Appends one encoded field (the caller has checked the key length with [`fields_len`]).
-pub fn encode_field(field: &Field<'_>, out: &mut impl ByteBuf) {
-    out.put(&(field.key.len() as u16).to_le_bytes());
-    out.put(field.key.as_bytes());
-    match field.value {
-        Value::I64(v) => {
-            out.put(&[TAG_I64]);
-            out.put(&v.to_le_bytes());
-        }
-        Value::U64(v) => {
-            out.put(&[TAG_U64]);
-            out.put(&v.to_le_bytes());
-        }
-        Value::F64(v) => {
-            out.put(&[TAG_F64]);
-            out.put(&v.to_bits().to_le_bytes());
-        }
-        Value::Bool(v) => out.put(&[TAG_BOOL, v as u8]),
-        Value::Str(s) => {
-            out.put(&[TAG_STR]);
-            out.put(&(s.len() as u32).to_le_bytes());
-            out.put(s.as_bytes());
-        }
-        Value::Null => out.put(&[TAG_NULL]),
+/// The encoder's cursor over a growable buffer.
+struct Append<'a, B: ByteBuf>(&'a mut B);
+
+impl<B: ByteBuf> Out for Append<'_, B> {
+    #[inline(always)]
+    fn put(&mut self, bytes: &[u8]) {
+        self.0.put(bytes);
     }
+}
+
+/// Appends one encoded field (the caller has checked the key length with [`fields_len`]), as
+/// the ring encoder writes it.
+pub fn encode_field(field: &Field<'_>, out: &mut impl ByteBuf) {
+    put_field(&mut Append(out), field);
 }
 
 /// Encodes just the field region (the form a batch stores fields in).
