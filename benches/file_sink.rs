@@ -13,7 +13,7 @@
 //!
 //! Run: `cargo bench --bench file_sink` (add `-- --measurement-time 5` for a shorter run).
 
-use asynclog::batch::fields::RawFields;
+use asynclog::batch::RawFields;
 use asynclog::{Batch, Config, Field, FileSink, Level, Logger, Sink};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::hint::black_box;

@@ -9,12 +9,15 @@
 //! wrap the columns as Arrow buffers.
 
 mod arena;
-pub mod fields;
 
 use crate::ring::callsite::Callsite;
 use crate::ring::record::{self, EncodeError, FieldIter};
 use crate::value::{Field, Level};
 use arena::{ArenaColumns, Columns};
+
+/// The byte-item reader of a field region, for serializers (the layout, and [`FieldIter`] with
+/// `&str` items, are `ring::record`'s).
+pub use crate::ring::record::{RawFields, RawValue};
 
 /// One record of a batch, borrowed.
 #[derive(Debug, Clone)]
@@ -156,20 +159,7 @@ impl Batch {
         // 435 instructions per record on the drain, 366 this way).
         let start = cols.field_bytes.len();
         cols.field_bytes.resize(start + total, 0);
-        let mut out = &mut cols.field_bytes[start..];
-        let mut rest = values;
-        for key in keys {
-            let Ok(len) = record::tagged_value_len(rest) else {
-                cols.field_bytes.truncate(start);
-                return Err(PushError::Malformed);
-            };
-            let (value, tail) = rest.split_at(len);
-            out = record::put_bytes(out, &(key.len() as u16).to_le_bytes());
-            out = record::put_bytes(out, key.as_bytes());
-            out = record::put_bytes(out, value);
-            rest = tail;
-        }
-        if !rest.is_empty() {
+        if record::expand_callsite_fields(&mut cols.field_bytes[start..], keys, values).is_err() {
             cols.field_bytes.truncate(start);
             return Err(PushError::Malformed);
         }
@@ -232,7 +222,7 @@ impl Batch {
     }
 
     /// Every record's encoded field region, back to back; iterate one with [`FieldIter::new`]
-    /// (`&str` items) or [`fields::RawFields::new`] (byte items, no UTF-8 check).
+    /// (`&str` items) or [`RawFields::new`] (byte items, no UTF-8 check).
     pub fn field_bytes(&self) -> &[u8] {
         &self.cols().field_bytes
     }

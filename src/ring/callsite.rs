@@ -13,7 +13,7 @@
 //! keeps its promise even then. Ids are never reused, so an id stays valid for the life of the
 //! process; past the table's size, call sites fall back to the general encoding.
 
-use super::record::{MAX_FIELDS, MAX_KEY_LEN};
+use super::record::{key_len, MAX_FIELDS, MAX_KEY_LEN};
 use crate::value::{Field, Value};
 use std::ptr;
 use std::sync::atomic::{AtomicPtr, AtomicU32, Ordering};
@@ -33,7 +33,7 @@ const UNUSABLE: u32 = u32::MAX;
 pub struct Callsite {
     message: &'static str,
     keys: &'static [&'static str],
-    /// Bytes the keys take in a batch field region (`u16` length + key, per field).
+    /// Bytes the keys take in a batch field region (the sum of their `record::key_len`).
     keys_len: usize,
     id: AtomicU32,
 }
@@ -53,7 +53,7 @@ impl Callsite {
         let mut keys_len = 0;
         let mut i = 0;
         while i < keys.len() {
-            keys_len += 2 + keys[i].len();
+            keys_len += key_len(keys[i]);
             i += 1;
         }
         Callsite {
@@ -139,7 +139,7 @@ impl Callsite {
         self.keys.len() <= MAX_FIELDS && self.keys.iter().all(|k| k.len() <= MAX_KEY_LEN)
     }
 
-    /// Bytes the keys take in a batch field region (`u16` length + key, per field).
+    /// Bytes the keys take in a batch field region (the sum of their `record::key_len`).
     #[inline]
     pub fn keys_len(&self) -> usize {
         self.keys_len

@@ -4,6 +4,7 @@
 pub mod barrier;
 pub mod callsite;
 pub mod clock;
+pub(crate) mod copy;
 pub mod record;
 
 use crossbeam_utils::CachePadded;
