@@ -32,6 +32,7 @@ pub mod config;
 mod drain;
 pub mod error;
 pub mod frontend;
+mod os;
 pub mod ring;
 mod shared;
 pub mod sinks;

@@ -1,6 +1,6 @@
 //! The active file of a file sink: opened (recovering a crashed tail), grown in preallocated
 //! chunks, written through a memory-mapped window, truncated to its real length when finished.
-//! The only module of the file sink with `unsafe` (the mapping and three libc calls).
+//! Its system calls (lock, preallocation, map) are in `crate::os`.
 //!
 //! File layout while the sink writes:
 //!
@@ -15,11 +15,11 @@
 //! tail is what a crash leaves behind; readers stop at it, and [`MappedFile::open`] trims it.
 
 use crate::error::SinkError;
-use memmap2::{MmapMut, MmapOptions};
+use crate::os;
+use memmap2::MmapMut;
 use std::fs::{File, OpenOptions};
 use std::io;
 use std::os::unix::fs::FileExt;
-use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
 
 /// Block size for scanning a file backwards for its last complete line.
@@ -103,7 +103,7 @@ impl MappedFile {
                 ),
             ));
         }
-        lock_exclusive(&file).map_err(|e| {
+        os::lock_exclusive(&file).map_err(|e| {
             let reason = if e.kind() == io::ErrorKind::WouldBlock {
                 io::Error::new(
                     io::ErrorKind::WouldBlock,
@@ -153,10 +153,10 @@ impl MappedFile {
         Ok(())
     }
 
-    /// Extends the file to `new_size` with real blocks (`posix_fallocate`), so a full disk is
+    /// Extends the file to `new_size` with real blocks (`os::preallocate`), so a full disk is
     /// an error here rather than a SIGBUS when a page of the map is first written.
     fn grow(&mut self, new_size: u64) -> Result<(), SinkError> {
-        let result = allocate(&self.file, self.allocated, new_size - self.allocated);
+        let result = os::preallocate(&self.file, self.allocated, new_size - self.allocated);
         if let Err(e) = result {
             // A partial allocation may have moved the size; the extra bytes are zeros and are
             // truncated away when the file is finished.
@@ -189,19 +189,13 @@ impl MappedFile {
         if map_len == 0 {
             return Ok(());
         }
-        // SAFETY: the mapping covers [len, allocated), which lies inside the file (`allocated`
-        // is its size, reached by `posix_fallocate` or read from the file at open). This sink is
-        // the file's only writer: it holds an exclusive flock, and it never shrinks the file
-        // while a window is mapped (`finish` drops the window before `set_len`). Another
-        // process truncating the file anyway would make accesses fault (SIGBUS); that is the
-        // documented limit of memory-mapped writing and cannot be ruled out by any API.
-        let map = unsafe {
-            MmapOptions::new()
-                .offset(self.len)
-                .len(map_len)
-                .map_mut(&self.file)
-        }
-        .map_err(|e| io_error(format!("mapping log file {}", self.path.display()), e))?;
+        // The mapping covers [len, allocated), which lies inside the file (`allocated` is its
+        // size, reached by preallocation or read from the file at open). This sink is the
+        // file's only writer (it holds the exclusive flock), and it never shrinks the file
+        // while a window is mapped (`finish` drops the window before `set_len`): the contract
+        // of `os::map_mut`.
+        let map = os::map_mut(&self.file, self.len, map_len)
+            .map_err(|e| io_error(format!("mapping log file {}", self.path.display()), e))?;
         self.window = Some(Window {
             map,
             start: self.len,
@@ -330,50 +324,6 @@ fn torn(size: u64, last_non_zero: u64, kept: u64) -> Recovery {
         torn_bytes: last_non_zero + 1 - kept,
         zero_bytes: size - last_non_zero - 1,
     }
-}
-
-/// `flock(LOCK_EX | LOCK_NB)`: released when the file is closed, including by a crash. Fails with
-/// `WouldBlock` while another open file description holds it (another process, or another open
-/// of the file in this one). The Parquet sink's journals are locked the same way.
-pub(crate) fn lock_exclusive(file: &File) -> io::Result<()> {
-    // SAFETY: flock takes a file descriptor and flags; the descriptor is open for the call's
-    // duration because `file` is borrowed.
-    let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
-    }
-}
-
-/// Allocates `len` bytes at `offset`, extending the file: `posix_fallocate`, which uses the
-/// filesystem's `fallocate` (or writes zeros where that is unsupported), so the blocks exist.
-#[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd"))]
-fn allocate(file: &File, offset: u64, len: u64) -> io::Result<()> {
-    let (Ok(offset), Ok(len)) = (libc::off_t::try_from(offset), libc::off_t::try_from(len)) else {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "file size out of range",
-        ));
-    };
-    loop {
-        // SAFETY: posix_fallocate takes a descriptor and two integers; the descriptor is open
-        // for the call's duration because `file` is borrowed. It returns the error number
-        // instead of setting errno.
-        let rc = unsafe { libc::posix_fallocate(file.as_raw_fd(), offset, len) };
-        match rc {
-            0 => return Ok(()),
-            libc::EINTR => continue,
-            errno => return Err(io::Error::from_raw_os_error(errno)),
-        }
-    }
-}
-
-/// Without `posix_fallocate`, extends the file sparsely: a full disk then shows as SIGBUS on
-/// first write instead of an error. Linux, Android and FreeBSD take the path above.
-#[cfg(not(any(target_os = "linux", target_os = "android", target_os = "freebsd")))]
-fn allocate(file: &File, offset: u64, len: u64) -> io::Result<()> {
-    file.set_len(offset + len)
 }
 
 #[cfg(test)]

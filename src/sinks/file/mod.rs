@@ -39,7 +39,6 @@ mod mapped;
 mod reader;
 mod rotation;
 
-pub(crate) use mapped::lock_exclusive;
 pub use mapped::Recovery;
 pub use reader::{read_jsonl, BadLine, JsonlContents, JsonlReader, JsonlRecord, Tail, TornLine};
 pub use rotation::{Clock, ManualClock, Rotation, SystemClock};

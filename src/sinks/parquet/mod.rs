@@ -525,7 +525,7 @@ impl ParquetSink {
             writer
                 .close()
                 .map_err(|e| format!("writing the footer of {}: {e}", temp.display()))?;
-            files::rename_no_replace(&temp, &target.finished()).map_err(|e| {
+            crate::os::rename_no_replace(&temp, &target.finished()).map_err(|e| {
                 format!(
                     "renaming {} to {}: {e}",
                     temp.display(),
@@ -714,7 +714,7 @@ impl ParquetSink {
         let mut to = pending.to.clone();
         // Someone else took the name meanwhile: never overwrite, take the next one.
         for _ in 0..NAME_TRIES {
-            match files::rename_no_replace(&pending.from, &to.finished()) {
+            match crate::os::rename_no_replace(&pending.from, &to.finished()) {
                 Ok(()) => {
                     self.files_finished += 1;
                     if let Some(mut journal) = pending.journal {
@@ -1144,24 +1144,18 @@ fn recover_orphan(name: &FileName, lock: InProgressLock) -> Option<Recovery> {
     let temp = name.in_progress();
     let finished = name.finished();
     // Killed between the two steps of the no-replace rename: both names are the same file.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        if let (Ok(a), Ok(b)) = (fs::metadata(&temp), fs::metadata(&finished)) {
-            if a.ino() == b.ino() && a.dev() == b.dev() {
-                let outcome = match fs::remove_file(&temp) {
-                    Ok(()) => RecoveryOutcome::AlreadyFinished,
-                    Err(e) => RecoveryOutcome::Failed(format!("removing {}: {e}", temp.display())),
-                };
-                return Some(Recovery {
-                    journal: temp,
-                    file: Some(finished),
-                    rows: 0,
-                    outcome,
-                    damage: None,
-                });
-            }
-        }
+    if crate::os::same_file(&temp, &finished) {
+        let outcome = match fs::remove_file(&temp) {
+            Ok(()) => RecoveryOutcome::AlreadyFinished,
+            Err(e) => RecoveryOutcome::Failed(format!("removing {}: {e}", temp.display())),
+        };
+        return Some(Recovery {
+            journal: temp,
+            file: Some(finished),
+            rows: 0,
+            outcome,
+            damage: None,
+        });
     }
     // Nothing ever reached the disk: a writer that died before its first flush, or a live sink
     // that created the file an instant ago and has yet to lock it. The two look the same, so it
