@@ -48,6 +48,7 @@ pub use sinks::file::{
     read_jsonl, FileSink, FileSinkConfig, JsonlContents, JsonlReader, JsonlRecord,
 };
 pub use sinks::{ConsoleSink, NullSink, Sink};
+#[cfg(feature = "parquet")]
 pub use sinks::{ParquetSink, ParquetSinkConfig};
 pub use telemetry::{Hooks, SinkStats, Stats};
 pub use value::{Field, Level, LogMessage, MessageRef, OwnedValue, Value};

@@ -3,9 +3,10 @@
 //! here, each with its argument; the rest of the crate's sink code calls these safe functions.
 
 use memmap2::{MmapMut, MmapOptions};
-use std::fs::{self, File};
+use std::fs::File;
 use std::io;
-use std::path::Path;
+#[cfg(feature = "parquet")]
+use std::{fs, path::Path};
 
 /// `flock(LOCK_EX | LOCK_NB)`: released when the file is closed, including by a crash. Fails with
 /// `WouldBlock` while another open file description holds it (another process, or another open
@@ -26,6 +27,7 @@ pub(crate) fn lock_exclusive(file: &File) -> io::Result<()> {
 /// True when `path` names the file open as `file` (same device and inode): after taking a lock,
 /// this tells whether the name still leads to the locked file (its owner may have renamed or
 /// deleted it meanwhile).
+#[cfg(feature = "parquet")]
 pub(crate) fn is_at(file: &File, path: &Path) -> io::Result<bool> {
     use std::os::unix::fs::MetadataExt;
     let open = file.metadata()?;
@@ -37,6 +39,7 @@ pub(crate) fn is_at(file: &File, path: &Path) -> io::Result<bool> {
 }
 
 /// True when both paths exist and name the same file (same device and inode).
+#[cfg(feature = "parquet")]
 pub(crate) fn same_file(a: &Path, b: &Path) -> bool {
     use std::os::unix::fs::MetadataExt;
     match (fs::metadata(a), fs::metadata(b)) {
@@ -135,6 +138,7 @@ pub(crate) fn map_mut(file: &File, offset: u64, len: usize) -> io::Result<MmapMu
 /// overwritten. Hard-links then unlinks, which is atomic about the check; on filesystems without
 /// hard links it falls back to check-then-rename. Killed between the two steps, both names lead
 /// to the same file ([`same_file`]); recovery looks for that.
+#[cfg(feature = "parquet")]
 pub(crate) fn rename_no_replace(from: &Path, to: &Path) -> io::Result<()> {
     match fs::hard_link(from, to) {
         // `from` already gone: another sink's recovery found both names on one file between the
@@ -163,7 +167,7 @@ mod tests {
     #[test]
     fn preallocate_grows_never_shrinks() {
         let dir = tempfile::tempdir().unwrap();
-        let file = fs::OpenOptions::new()
+        let file = std::fs::OpenOptions::new()
             .read(true)
             .write(true)
             .create(true)
@@ -179,7 +183,9 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "parquet")]
     fn rename_no_replace_refuses_an_existing_target() {
+        use std::fs;
         let dir = tempfile::tempdir().unwrap();
         let (a, b) = (dir.path().join("a"), dir.path().join("b"));
         fs::write(&a, b"a").unwrap();

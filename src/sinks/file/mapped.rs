@@ -25,9 +25,12 @@ use std::path::{Path, PathBuf};
 /// Block size for scanning a file backwards for its last complete line.
 const SCAN_BLOCK: usize = 64 * 1024;
 
-/// What opening an existing file found at its end, and removed.
+/// What a file sink found at the end of an existing file when it opened it, and trimmed: the
+/// tail a crashed writer left (see [`FileSink::recovery`](super::FileSink::recovery)). Not to be
+/// confused with the Parquet sink's `JournalRecovery`, which rebuilds a whole file from its
+/// journal.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Recovery {
+pub struct TailRecovery {
     /// Bytes of complete lines kept (new records are appended after them).
     pub kept_bytes: u64,
     /// Bytes of an incomplete last line (a record torn by a crash) that were removed.
@@ -78,7 +81,7 @@ impl MappedFile {
     /// whatever a crash left after the last complete line. Takes an exclusive `flock`, so a
     /// second sink (in this process or another) on the same file fails here instead of
     /// interleaving bytes.
-    pub(crate) fn open(path: &Path, chunk: u64) -> Result<(MappedFile, Recovery), SinkError> {
+    pub(crate) fn open(path: &Path, chunk: u64) -> Result<(MappedFile, TailRecovery), SinkError> {
         let shown = path.display();
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent)
@@ -273,7 +276,7 @@ impl Drop for MappedFile {
 
 /// Finds the end of the last complete line of `file` (`size` bytes): skips trailing zero bytes,
 /// then, if the last non-zero byte is not a newline, the torn line before them.
-fn find_end(file: &File, size: u64) -> io::Result<Recovery> {
+fn find_end(file: &File, size: u64) -> io::Result<TailRecovery> {
     let mut block = vec![0u8; SCAN_BLOCK];
     let mut end = size;
     let mut last_non_zero: Option<u64> = None;
@@ -288,7 +291,7 @@ fn find_end(file: &File, size: u64) -> io::Result<Recovery> {
                     let at = start + i as u64;
                     last_non_zero = Some(at);
                     if buf[i] == b'\n' {
-                        return Ok(Recovery {
+                        return Ok(TailRecovery {
                             kept_bytes: at + 1,
                             torn_bytes: 0,
                             zero_bytes: size - at - 1,
@@ -310,7 +313,7 @@ fn find_end(file: &File, size: u64) -> io::Result<Recovery> {
     }
     Ok(match last_non_zero {
         Some(at) => torn(size, at, 0),
-        None => Recovery {
+        None => TailRecovery {
             kept_bytes: 0,
             torn_bytes: 0,
             zero_bytes: size,
@@ -318,8 +321,8 @@ fn find_end(file: &File, size: u64) -> io::Result<Recovery> {
     })
 }
 
-fn torn(size: u64, last_non_zero: u64, kept: u64) -> Recovery {
-    Recovery {
+fn torn(size: u64, last_non_zero: u64, kept: u64) -> TailRecovery {
+    TailRecovery {
         kept_bytes: kept,
         torn_bytes: last_non_zero + 1 - kept,
         zero_bytes: size - last_non_zero - 1,
@@ -364,11 +367,11 @@ mod tests {
 
     #[test]
     fn find_end_handles_every_tail() {
-        let cases: &[(&[u8], Recovery)] = &[
-            (b"", Recovery::default()),
+        let cases: &[(&[u8], TailRecovery)] = &[
+            (b"", TailRecovery::default()),
             (
                 b"a\nb\n",
-                Recovery {
+                TailRecovery {
                     kept_bytes: 4,
                     torn_bytes: 0,
                     zero_bytes: 0,
@@ -376,7 +379,7 @@ mod tests {
             ),
             (
                 b"a\nb\n\0\0\0",
-                Recovery {
+                TailRecovery {
                     kept_bytes: 4,
                     torn_bytes: 0,
                     zero_bytes: 3,
@@ -384,7 +387,7 @@ mod tests {
             ),
             (
                 b"a\nbc\0\0",
-                Recovery {
+                TailRecovery {
                     kept_bytes: 2,
                     torn_bytes: 2,
                     zero_bytes: 2,
@@ -392,7 +395,7 @@ mod tests {
             ),
             (
                 b"abc",
-                Recovery {
+                TailRecovery {
                     kept_bytes: 0,
                     torn_bytes: 3,
                     zero_bytes: 0,
@@ -400,7 +403,7 @@ mod tests {
             ),
             (
                 b"\0\0\0\0",
-                Recovery {
+                TailRecovery {
                     kept_bytes: 0,
                     torn_bytes: 0,
                     zero_bytes: 4,
@@ -422,7 +425,7 @@ mod tests {
         let (_dir, file) = file_with(&long);
         assert_eq!(
             find_end(&file, long.len() as u64).unwrap(),
-            Recovery {
+            TailRecovery {
                 kept_bytes: 2,
                 torn_bytes: SCAN_BLOCK as u64 * 2 + 5,
                 zero_bytes: SCAN_BLOCK as u64 + 7
@@ -435,7 +438,7 @@ mod tests {
         let dir = tempdir::Dir::new();
         let path = dir.path().join("sub/dir/log.jsonl");
         let (mut file, recovery) = MappedFile::open(&path, 4096).unwrap();
-        assert_eq!(recovery, Recovery::default());
+        assert_eq!(recovery, TailRecovery::default());
         let line = b"{\"n\":1}\n";
         for round in 0..1000u64 {
             file.reserve(line.len()).unwrap();
@@ -459,7 +462,7 @@ mod tests {
         let (mut file, recovery) = MappedFile::open(&path, 4096).unwrap();
         assert_eq!(
             recovery,
-            Recovery {
+            TailRecovery {
                 kept_bytes: 8000,
                 torn_bytes: 7,
                 zero_bytes: 4

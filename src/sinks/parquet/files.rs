@@ -44,7 +44,7 @@ impl FileName {
     }
 }
 
-/// Hands out file names for one `file_path`.
+/// Hands out file names for one `path`.
 #[derive(Debug)]
 pub(crate) struct Namer {
     dir: PathBuf,
@@ -54,7 +54,7 @@ pub(crate) struct Namer {
 }
 
 impl Namer {
-    /// A namer for `file_path` (`dir/prefix`). Does not touch the disk.
+    /// A namer for `path` (`dir/prefix`). Does not touch the disk.
     pub fn new(file_path: &Path) -> Result<Namer, String> {
         let prefix = file_path
             .file_name()
@@ -80,6 +80,16 @@ impl Namer {
 
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// This prefix's finished files in the directory, oldest first (names sort by time).
+    pub fn finished_files(&mut self) -> io::Result<Vec<PathBuf>> {
+        Ok(self
+            .scan()?
+            .into_iter()
+            .filter(|(_, suffix)| *suffix == FINISHED)
+            .map(|(name, _)| name.finished())
+            .collect())
     }
 
     /// Names of this prefix's files in the directory, with their parsed stamp and suffix.

@@ -32,7 +32,7 @@
 //! A journal is held under an exclusive `flock` for as long as its sink has it open, renamed for
 //! the next file included; the kernel releases the lock when the process dies, however it dies.
 //! Recovery first [`claim`]s a journal, taking the same lock without waiting: a journal whose
-//! lock is held belongs to a live sink (another `ParquetSink` on the same `file_path`, in this
+//! lock is held belongs to a live sink (another `ParquetSink` on the same `path`, in this
 //! process or another) and is left alone. A sink deletes its journal before it lets the lock go,
 //! and a claim checks that the path still names the file it locked, so a journal renamed or
 //! deleted by its live owner meanwhile is not mistaken for a leftover either.
@@ -151,7 +151,7 @@ impl Journal {
     ///
     /// # Errors
     /// An [`SinkError::Io`] of kind `AlreadyExists` when the name is taken (another sink on the
-    /// same `file_path` made the file first, or claimed it for recovery in the moment between its
+    /// same `path` made the file first, or claimed it for recovery in the moment between its
     /// creation and its lock, and then removes it as empty): the caller tries another name.
     pub(crate) fn create(path: PathBuf, schema: &SchemaRef) -> Result<Journal, SinkError> {
         let context = || format!("creating journal {}", path.display());
@@ -265,7 +265,7 @@ impl Journal {
 
     /// Renames an emptied ([`reset`](Self::reset)) journal to `path`, the name of the next file's
     /// journal, keeping its lock. Fails with `AlreadyExists` if `path` exists (another sink on
-    /// the same `file_path` took the name); on any error the journal is as it was.
+    /// the same `path` took the name); on any error the journal is as it was.
     pub(crate) fn rename(&mut self, path: PathBuf) -> io::Result<()> {
         debug_assert_eq!(self.committed, 0, "renaming a journal that was not reset");
         os::rename_no_replace(&self.path, &path)?;

@@ -9,29 +9,30 @@
 //!   the next batch.
 //! - **Row groups** end every [`ParquetSinkConfig::row_group_rows`] rows and on every `flush()`
 //!   (so on `Logger::flush` and every `flush_interval`).
-//! - **Files**: `{file_path}_{YYYYMMDD_HHMMSS}_{NNN}.parquet` (UTC), written as
+//! - **Files**: `{path}_{YYYYMMDD_HHMMSS}_{NNN}.parquet` (UTC), written as
 //!   `….parquet.inprogress` and renamed once the footer is on disk, so a reader globbing
-//!   `*.parquet` never meets a half-written file. Rotation by real size (bytes written plus the
-//!   writer's estimate of the open row group) and by time.
+//!   `*.parquet` never meets a half-written file. Time rotation ([`ParquetSinkConfig::rotation`]),
+//!   size rotation by real size ([`ParquetSinkConfig::max_bytes`]: bytes written plus the
+//!   writer's estimate of the open row group) and retention ([`ParquetSinkConfig::max_files`]),
+//!   in the same words as the file sink's.
 //! - **Crash safety**: every batch also goes to an Arrow IPC stream journal
-//!   (`….parquet.journal`) that `ParquetSink::new` turns back into a Parquet
-//!   file after a crash; see [`Recovery`].
-//! - **Sinks sharing a `file_path`** (a restarted service overlapping the old instance, two
+//!   (`….parquet.journal`) that the next sink on the same `path` turns back into a Parquet
+//!   file after a crash; see [`JournalRecovery`].
+//! - **Sinks sharing a `path`** (a restarted service overlapping the old instance, two
 //!   processes configured alike): each takes file names no other has taken, and a sink holds an
 //!   exclusive `flock` on its journal (journal off: on its `.inprogress` file) while it writes,
-//!   so a new sink's recovery leaves a live sink's files alone; see [`ParquetSink::new`].
+//!   so a new sink's recovery leaves a live sink's files alone; see [`ParquetSink::with_config`].
 //!
 //! ```
-//! use asynclog::{Config, Logger, ParquetSink, ParquetSinkConfig};
-//! use std::time::Duration;
+//! use asynclog::sinks::Rotation;
+//! use asynclog::{Config, Logger, ParquetSinkConfig};
 //!
 //! let dir = tempfile::tempdir()?;
-//! let sink = ParquetSink::new(ParquetSinkConfig {
-//!     file_path: dir.path().join("app_data"),
-//!     rotate_size: 10 * 1024 * 1024, // 10 MiB
-//!     rotate_time: Duration::from_secs(3600),
-//!     ..Default::default()
-//! })?;
+//! let sink = ParquetSinkConfig::new(dir.path().join("app_data"))
+//!     .with_rotation(Rotation::HOURLY)
+//!     .with_max_bytes(10 << 20) // 10 MiB
+//!     .with_max_files(48)
+//!     .build()?;
 //! let mut config = Config::default();
 //! config.sinks.push(Box::new(sink));
 //! let logger = Logger::new(config)?;
@@ -51,6 +52,7 @@ pub use schema::{arrow_schema, TimestampUnit, META_SCHEMA_VERSION, META_VERSION,
 
 use crate::batch::Batch;
 use crate::error::{Error, SinkError};
+use crate::sinks::rotation::{self, system_time_to_ns, Clock, Rotation, SystemClock};
 use crate::sinks::Sink;
 use arrow_array::RecordBatch;
 use encoder::EncoderThread;
@@ -69,10 +71,21 @@ use std::fs::{self, File, OpenOptions};
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
 
-/// Default [`ParquetSinkConfig::name`].
-pub const DEFAULT_NAME: &str = "parquet";
+/// Default [`ParquetSinkConfig::path`] (of [`ParquetSinkConfig::default`]).
+pub const DEFAULT_PATH: &str = "logs/asynclog";
+/// Default [`ParquetSinkConfig::rotation`]: no time rotation.
+pub const DEFAULT_ROTATION: Rotation = Rotation::NEVER;
+/// Default [`ParquetSinkConfig::max_bytes`]: no size rotation.
+pub const DEFAULT_MAX_BYTES: Option<u64> = None;
+/// Default [`ParquetSinkConfig::max_files`]: keep every finished file.
+pub const DEFAULT_MAX_FILES: Option<usize> = None;
+/// Default [`ParquetSinkConfig::timestamp_unit`]: nanoseconds.
+pub const DEFAULT_TIMESTAMP_UNIT: TimestampUnit = TimestampUnit::Nanos;
+/// Default [`ParquetSinkConfig::journal`]: on.
+pub const DEFAULT_JOURNAL: bool = true;
+/// Default [`ParquetSinkConfig::encode_thread`]: on.
+pub const DEFAULT_ENCODE_THREAD: bool = true;
 /// Default [`ParquetSinkConfig::row_group_rows`].
 pub const DEFAULT_ROW_GROUP_ROWS: usize = 64 * 1024;
 /// Default [`ParquetSinkConfig::compression`]: snappy, one of the two the issue allowed (zstd or
@@ -92,14 +105,12 @@ const DATA_PAGE_BYTES: usize = 128 << 10;
 /// Default [`ParquetSinkConfig::journal_limit`]: 256 MiB.
 pub const DEFAULT_JOURNAL_LIMIT: u64 = 256 << 20;
 /// A size-rotated file is finished once its exact size reaches this share (in percent) of
-/// `rotate_size`; see [`ParquetSinkConfig::rotate_size`].
+/// `max_bytes`; see [`ParquetSinkConfig::max_bytes`].
 pub const ROTATE_SIZE_FLOOR_PERCENT: u64 = 95;
 
-/// The clock a sink names and rotates files by.
-pub type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
-/// Called once per journal recovered by [`ParquetSink::new`] (and per file rebuilt after a write
+/// Called once per journal recovered when a sink is built (and per file rebuilt after a write
 /// error).
-pub type RecoveryHook = Arc<dyn Fn(&Recovery) + Send + Sync>;
+pub type RecoveryHook = Arc<dyn Fn(&JournalRecovery) + Send + Sync>;
 
 /// Page compression.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -115,35 +126,75 @@ pub enum ParquetCompression {
     Uncompressed,
 }
 
-/// Options of a [`ParquetSink`]. `file_path`, `rotate_size` and `rotate_time` are the reference's;
-/// the rest have defaults (`..Default::default()`).
+/// Options of a [`ParquetSink`]: start from [`ParquetSinkConfig::new`], chain `with_*` setters
+/// (or assign the public fields), then [`build`](Self::build). Every option applies when the sink
+/// is built.
+///
+/// The Parquet sink and the file sink ([`FileSinkConfig`]) share these words: `path` (where the
+/// sink writes), `rotation` (time rotation), `max_bytes` (size rotation), `max_files`
+/// (retention: how many finished files stay), `clock` and `name`. The file being written is the
+/// *active* file; rotation *finishes* it and starts a new one. This sink's active file is
+/// `{path}_{YYYYMMDD_HHMMSS}_{NNN}.parquet.inprogress` (the UTC time it was started, and a
+/// counter within the second); finishing it writes the footer and renames it to
+/// `{path}_{YYYYMMDD_HHMMSS}_{NNN}.parquet`. The names sort by time.
+///
+/// [`FileSinkConfig`]: crate::sinks::file::FileSinkConfig
+///
+/// ```
+/// use asynclog::sinks::parquet::{ParquetCompression, ParquetSinkConfig};
+/// use asynclog::sinks::Rotation;
+///
+/// let dir = tempfile::tempdir()?;
+/// let sink = ParquetSinkConfig::new(dir.path().join("app"))
+///     .with_rotation(Rotation::DAILY)
+///     .with_max_bytes(256 << 20)
+///     .with_max_files(30)
+///     .with_compression(ParquetCompression::Zstd(3))
+///     .build()?;
+/// assert_eq!(
+///     asynclog::Sink::name(&sink),
+///     format!("parquet:{}", dir.path().join("app").display())
+/// );
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone)]
+#[non_exhaustive]
 pub struct ParquetSinkConfig {
-    /// Directory and name prefix: files are `{file_path}_{YYYYMMDD_HHMMSS}_{NNN}.parquet`. Missing
-    /// directories are created. Default `logs/asynclog`.
-    pub file_path: PathBuf,
-    /// Finish the file and start a new one once it holds this many bytes; 0 = no size limit.
-    /// Measured on real bytes: what the writer has written plus its estimate of the open row
-    /// group. When that passes `rotate_size` the row group is ended (making the size exact), and
-    /// the file is finished if it is at least [`ROTATE_SIZE_FLOOR_PERCENT`]% of `rotate_size`.
-    /// The check looks one batch ahead, so a file rarely passes `rotate_size`, and then by less
-    /// than one batch. Default 0.
-    pub rotate_size: u64,
-    /// Finish the file once it has been open this long (by [`clock`](Self::clock)); checked at
-    /// every batch and every flush. `Duration::ZERO` = no time limit. Default zero.
-    pub rotate_time: Duration,
-    /// The sink's name in hooks, stats and errors. Default [`DEFAULT_NAME`].
-    pub name: String,
+    /// Directory and name prefix: files are `{path}_{YYYYMMDD_HHMMSS}_{NNN}.parquet`. Missing
+    /// directories are created. Default [`DEFAULT_PATH`] (for [`Default`]; [`new`](Self::new)
+    /// takes it).
+    pub path: PathBuf,
+    /// Time rotation: the active file is finished when its period ends (periods are aligned to
+    /// the Unix epoch, UTC; see [`Rotation`]), checked when a batch is written and at every
+    /// flush. Default [`DEFAULT_ROTATION`] (never).
+    pub rotation: Rotation,
+    /// Size rotation: the active file is finished once it holds about this many bytes. Measured
+    /// on real bytes: what the writer has written plus its estimate of the open row group. When
+    /// that passes `max_bytes` the row group is ended (making the size exact), and the file is
+    /// finished if it is at least [`ROTATE_SIZE_FLOOR_PERCENT`]% of `max_bytes`. The check looks
+    /// one batch ahead, so a file rarely passes `max_bytes`, and then by less than one batch.
+    /// At least 1. Default [`DEFAULT_MAX_BYTES`] (`None`: no size rotation).
+    pub max_bytes: Option<u64>,
+    /// Retention: after each rotation (and when the sink is built) the oldest finished files of
+    /// this path are deleted until at most this many remain; the active file does not count.
+    /// Every finished `{path}_….parquet` counts, whichever sink wrote it (another sink on the
+    /// same path, a recovery). Default [`DEFAULT_MAX_FILES`] (`None`: keep them all).
+    pub max_files: Option<usize>,
+    /// Where the time for time rotation and for new files' names comes from. Default
+    /// [`SystemClock`]; tests inject a [`ManualClock`](crate::sinks::ManualClock).
+    pub clock: Arc<dyn Clock>,
+    /// The sink's name in hooks, stats and errors. Default (`None`): `parquet:<path>`.
+    pub name: Option<String>,
     /// Rows per row group, at most; `flush()` also ends one. Default [`DEFAULT_ROW_GROUP_ROWS`].
     pub row_group_rows: usize,
     /// Page compression. Default [`DEFAULT_COMPRESSION`].
     pub compression: ParquetCompression,
-    /// Resolution of the `timestamp` column. Default [`TimestampUnit::Nanos`].
+    /// Resolution of the `timestamp` column. Default [`DEFAULT_TIMESTAMP_UNIT`].
     pub timestamp_unit: TimestampUnit,
-    /// Keep the crash journal beside the open file. Off, a crash or a failed write loses the open
-    /// file. Default on.
+    /// Keep the crash journal beside the active file. Off, a crash or a failed write loses the
+    /// active file. Default [`DEFAULT_JOURNAL`] (on).
     pub journal: bool,
-    /// The journal holds the open file's rows as uncompressed Arrow (per record 17 bytes plus
+    /// The journal holds the active file's rows as uncompressed Arrow (per record 17 bytes plus
     /// the message and `fields_json` with 4-byte offsets: several times the Parquet bytes), so
     /// the file is finished early when its journal reaches this many bytes, bounding the
     /// journal's disk use and the time a recovery takes. 0 = no limit. Default
@@ -154,39 +205,27 @@ pub struct ParquetSinkConfig {
     /// batch before it returns, so a returned `flush` covers it; an error of that thread is
     /// reported by the next `write_batch`, `flush` or `close`, after the file is rebuilt from
     /// the journal (no batch that was accepted is lost). Off, everything runs on the calling
-    /// thread. Default on.
+    /// thread. Default [`DEFAULT_ENCODE_THREAD`] (on).
     pub encode_thread: bool,
-    /// Where time comes from, for names and `rotate_time`. Default `SystemTime::now`.
-    pub clock: Clock,
     /// Told about every recovery; also see [`ParquetSink::recoveries`]. Default none.
     pub on_recovery: Option<RecoveryHook>,
 }
 
 impl Default for ParquetSinkConfig {
+    /// [`ParquetSinkConfig::new`] of [`DEFAULT_PATH`].
     fn default() -> Self {
-        ParquetSinkConfig {
-            file_path: PathBuf::from("logs/asynclog"),
-            rotate_size: 0,
-            rotate_time: Duration::ZERO,
-            name: DEFAULT_NAME.into(),
-            row_group_rows: DEFAULT_ROW_GROUP_ROWS,
-            compression: DEFAULT_COMPRESSION,
-            timestamp_unit: TimestampUnit::default(),
-            journal: true,
-            journal_limit: DEFAULT_JOURNAL_LIMIT,
-            encode_thread: true,
-            clock: Arc::new(SystemTime::now),
-            on_recovery: None,
-        }
+        ParquetSinkConfig::new(DEFAULT_PATH)
     }
 }
 
 impl fmt::Debug for ParquetSinkConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ParquetSinkConfig")
-            .field("file_path", &self.file_path)
-            .field("rotate_size", &self.rotate_size)
-            .field("rotate_time", &self.rotate_time)
+            .field("path", &self.path)
+            .field("rotation", &self.rotation)
+            .field("max_bytes", &self.max_bytes)
+            .field("max_files", &self.max_files)
+            .field("clock", &self.clock)
             .field("name", &self.name)
             .field("row_group_rows", &self.row_group_rows)
             .field("compression", &self.compression)
@@ -195,13 +234,152 @@ impl fmt::Debug for ParquetSinkConfig {
             .field("journal_limit", &self.journal_limit)
             .field("encode_thread", &self.encode_thread)
             .field("on_recovery", &self.on_recovery.is_some())
-            .finish_non_exhaustive()
+            .finish()
     }
 }
 
-/// What recovering one leftover journal (or unfinished file) did.
+impl ParquetSinkConfig {
+    /// The defaults, writing files named after `path`.
+    pub fn new(path: impl Into<PathBuf>) -> ParquetSinkConfig {
+        ParquetSinkConfig {
+            path: path.into(),
+            rotation: DEFAULT_ROTATION,
+            max_bytes: DEFAULT_MAX_BYTES,
+            max_files: DEFAULT_MAX_FILES,
+            clock: Arc::new(SystemClock),
+            name: None,
+            row_group_rows: DEFAULT_ROW_GROUP_ROWS,
+            compression: DEFAULT_COMPRESSION,
+            timestamp_unit: DEFAULT_TIMESTAMP_UNIT,
+            journal: DEFAULT_JOURNAL,
+            journal_limit: DEFAULT_JOURNAL_LIMIT,
+            encode_thread: DEFAULT_ENCODE_THREAD,
+            on_recovery: None,
+        }
+    }
+
+    /// Sets [`path`](Self::path).
+    pub fn with_path(mut self, path: impl Into<PathBuf>) -> Self {
+        self.path = path.into();
+        self
+    }
+
+    /// Sets [`rotation`](Self::rotation).
+    pub fn with_rotation(mut self, rotation: Rotation) -> Self {
+        self.rotation = rotation;
+        self
+    }
+
+    /// Sets [`max_bytes`](Self::max_bytes) to `Some(max_bytes)`.
+    pub fn with_max_bytes(mut self, max_bytes: u64) -> Self {
+        self.max_bytes = Some(max_bytes);
+        self
+    }
+
+    /// Sets [`max_files`](Self::max_files) to `Some(max_files)`.
+    pub fn with_max_files(mut self, max_files: usize) -> Self {
+        self.max_files = Some(max_files);
+        self
+    }
+
+    /// Sets [`clock`](Self::clock).
+    pub fn with_clock(mut self, clock: impl Clock + 'static) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// Sets [`name`](Self::name).
+    pub fn with_name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// Sets [`row_group_rows`](Self::row_group_rows).
+    pub fn with_row_group_rows(mut self, row_group_rows: usize) -> Self {
+        self.row_group_rows = row_group_rows;
+        self
+    }
+
+    /// Sets [`compression`](Self::compression).
+    pub fn with_compression(mut self, compression: ParquetCompression) -> Self {
+        self.compression = compression;
+        self
+    }
+
+    /// Sets [`timestamp_unit`](Self::timestamp_unit).
+    pub fn with_timestamp_unit(mut self, timestamp_unit: TimestampUnit) -> Self {
+        self.timestamp_unit = timestamp_unit;
+        self
+    }
+
+    /// Sets [`journal`](Self::journal).
+    pub fn with_journal(mut self, journal: bool) -> Self {
+        self.journal = journal;
+        self
+    }
+
+    /// Sets [`journal_limit`](Self::journal_limit).
+    pub fn with_journal_limit(mut self, journal_limit: u64) -> Self {
+        self.journal_limit = journal_limit;
+        self
+    }
+
+    /// Sets [`encode_thread`](Self::encode_thread).
+    pub fn with_encode_thread(mut self, encode_thread: bool) -> Self {
+        self.encode_thread = encode_thread;
+        self
+    }
+
+    /// Sets [`on_recovery`](Self::on_recovery).
+    pub fn with_on_recovery(
+        mut self,
+        on_recovery: impl Fn(&JournalRecovery) + Send + Sync + 'static,
+    ) -> Self {
+        self.on_recovery = Some(Arc::new(on_recovery));
+        self
+    }
+
+    /// Builds the sink: [`ParquetSink::with_config`].
+    ///
+    /// # Errors
+    /// As [`ParquetSink::with_config`].
+    pub fn build(self) -> Result<ParquetSink, Error> {
+        ParquetSink::with_config(self)
+    }
+
+    /// The sink's name: [`name`](Self::name), or `parquet:<path>`.
+    fn sink_name(&self) -> String {
+        self.name
+            .clone()
+            .unwrap_or_else(|| format!("parquet:{}", self.path.display()))
+    }
+
+    /// Checks every option; the namer of a valid `path`.
+    fn validate(&self) -> Result<Namer, Error> {
+        let sink = self.sink_name();
+        let bad = |field, reason: String| Error::Config {
+            field,
+            reason: format!("{reason} (ParquetSinkConfig of sink `{sink}`)"),
+        };
+        let namer = Namer::new(&self.path).map_err(|reason| bad("path", reason))?;
+        rotation::validate(self.rotation, self.max_bytes)
+            .map_err(|(field, reason)| bad(field, reason))?;
+        if self.row_group_rows == 0 {
+            return Err(bad("row_group_rows", "must be at least 1".into()));
+        }
+        if let ParquetCompression::Zstd(level) = self.compression {
+            ZstdLevel::try_new(level).map_err(|e| bad("compression", e.to_string()))?;
+        }
+        Ok(namer)
+    }
+}
+
+/// What recovering one leftover journal (or unfinished file) of a crashed Parquet sink did: the
+/// Parquet file rebuilt from its journal, and how. Not to be confused with the file sink's
+/// [`TailRecovery`](crate::sinks::file::TailRecovery), which trims a torn tail off a JSON-lines
+/// file and keeps the rest in place.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Recovery {
+pub struct JournalRecovery {
     /// The journal found (or, for [`RecoveryOutcome::NoJournal`], the unfinished file).
     pub journal: PathBuf,
     /// The finished Parquet file holding the journal's rows, if there is one.
@@ -215,10 +393,10 @@ pub struct Recovery {
     pub damage: Option<String>,
 }
 
-impl Recovery {
+impl JournalRecovery {
     /// A recovery of `journal` (or unfinished file) that failed for `reason`.
-    fn failed(journal: PathBuf, reason: String) -> Recovery {
-        Recovery {
+    fn failed(journal: PathBuf, reason: String) -> JournalRecovery {
+        JournalRecovery {
             journal,
             file: None,
             rows: 0,
@@ -244,7 +422,7 @@ pub enum RecoveryOutcome {
     /// its lock): it cannot be read and is left in place. One that is empty (its writer died
     /// before anything reached the disk) is removed without a report.
     NoJournal,
-    /// Recovery failed; the files are left in place. The reason names the path.
+    /// JournalRecovery failed; the files are left in place. The reason names the path.
     Failed(String),
 }
 
@@ -256,7 +434,8 @@ struct OpenFile {
     journal: Option<Journal>,
     /// Journal off: the `.inprogress` file's lock, held until the finished file is renamed.
     lock: Option<InProgressLock>,
-    opened_at: SystemTime,
+    /// When time rotation finishes the file (ns since the epoch), if it does.
+    rotate_at_ns: Option<i64>,
 }
 
 /// A file whose footer is written but whose rename failed; retried before anything else.
@@ -272,13 +451,14 @@ struct Unrenamed {
 pub struct ParquetSink {
     name: String,
     namer: Namer,
-    rotate_size: u64,
+    rotation: Rotation,
+    max_bytes: Option<u64>,
+    max_files: Option<usize>,
     /// The open file's size estimate after the previous batch (see `maybe_rotate_by_size`).
     last_size_estimate: u64,
-    rotate_time: Duration,
     journal_enabled: bool,
     journal_limit: u64,
-    clock: Clock,
+    clock: Arc<dyn Clock>,
     on_recovery: Option<RecoveryHook>,
     props: WriterProperties,
     columns: ColumnBuffers,
@@ -293,7 +473,7 @@ pub struct ParquetSink {
     /// The first error from finishing a file after a batch was already written; reported by the
     /// next `flush` or `close` (a later batch has nothing to do with it, see `settle_for_write`).
     deferred: Option<SinkError>,
-    recoveries: Vec<Recovery>,
+    recoveries: Vec<JournalRecovery>,
     files_finished: u64,
 }
 
@@ -308,11 +488,20 @@ impl fmt::Debug for ParquetSink {
 }
 
 impl ParquetSink {
-    /// Creates the directory if needed and recovers any journal a crashed predecessor left for
-    /// this `file_path` (see [`recoveries`](Self::recoveries)). The first file is opened by the
-    /// first batch.
+    /// A sink writing files named after `path` with the defaults of [`ParquetSinkConfig::new`]:
+    /// no rotation, no retention, journal and encoder thread on.
     ///
-    /// Another sink may still be writing to this `file_path`, in this process or another (a
+    /// # Errors
+    /// As [`with_config`](Self::with_config).
+    pub fn new(path: impl Into<PathBuf>) -> Result<ParquetSink, Error> {
+        ParquetSink::with_config(ParquetSinkConfig::new(path))
+    }
+
+    /// A sink with the given options. Creates the directory if needed, recovers any journal a
+    /// crashed predecessor left for this `path` (see [`recoveries`](Self::recoveries)) and
+    /// applies retention. The first file is opened by the first batch.
+    ///
+    /// Another sink may still be writing to this `path`, in this process or another (a
     /// restarted service whose old instance has not exited yet). Its journal is locked (`flock`)
     /// for as long as it is open, and is left alone: not recovered, not reported (nothing went
     /// wrong with it), and its `.inprogress` file untouched. With the journal off, its
@@ -320,25 +509,13 @@ impl ParquetSink {
     /// a name; this sink's names sort after the names in the directory when it started.
     ///
     /// # Errors
-    /// [`Error::Config`] for a `file_path` without a file-name prefix or a zero `row_group_rows`;
-    /// [`Error::Io`] naming the directory if it cannot be created or listed.
-    pub fn new(config: ParquetSinkConfig) -> Result<ParquetSink, Error> {
-        let namer = Namer::new(&config.file_path).map_err(|reason| Error::Config {
-            field: "file_path",
-            reason,
-        })?;
-        if config.row_group_rows == 0 {
-            return Err(Error::Config {
-                field: "row_group_rows",
-                reason: "must be at least 1".into(),
-            });
-        }
-        if let ParquetCompression::Zstd(level) = config.compression {
-            ZstdLevel::try_new(level).map_err(|e| Error::Config {
-                field: "compression",
-                reason: e.to_string(),
-            })?;
-        }
+    /// [`Error::Config`] naming the field and the sink for an option out of range (a `path`
+    /// without a file-name prefix, a zero `max_bytes` or `row_group_rows`, a rotation period
+    /// under [`MIN_ROTATION_PERIOD`](crate::sinks::MIN_ROTATION_PERIOD), a zstd level out of
+    /// range); [`Error::Io`] naming the directory or file if it cannot be created, listed or
+    /// (retention) deleted.
+    pub fn with_config(config: ParquetSinkConfig) -> Result<ParquetSink, Error> {
+        let namer = config.validate()?;
         fs::create_dir_all(namer.dir()).map_err(|e| {
             Error::io(
                 format!("creating Parquet directory {}", namer.dir().display()),
@@ -346,11 +523,12 @@ impl ParquetSink {
             )
         })?;
         let mut sink = ParquetSink {
-            name: config.name,
+            name: config.sink_name(),
             namer,
-            rotate_size: config.rotate_size,
+            rotation: config.rotation,
+            max_bytes: config.max_bytes,
+            max_files: config.max_files,
             last_size_estimate: 0,
-            rotate_time: config.rotate_time,
             journal_enabled: config.journal,
             journal_limit: config.journal_limit,
             clock: config.clock,
@@ -367,12 +545,19 @@ impl ParquetSink {
             files_finished: 0,
         };
         sink.recover_leftovers()?;
+        sink.enforce_retention().map_err(|e| match e {
+            SinkError::Io { context, source } => Error::Io { context, source },
+            other => Error::Sink {
+                sink: sink.name.clone(),
+                source: other,
+            },
+        })?;
         Ok(sink)
     }
 
-    /// Every recovery this sink performed: those of [`new`](Self::new) (leftovers of a crashed
+    /// Every recovery this sink performed: those of [`with_config`](Self::with_config) (leftovers of a crashed
     /// predecessor) and rebuilds after write errors.
-    pub fn recoveries(&self) -> &[Recovery] {
+    pub fn recoveries(&self) -> &[JournalRecovery] {
         &self.recoveries
     }
 
@@ -397,7 +582,7 @@ impl ParquetSink {
         self.columns.lost
     }
 
-    fn report(&mut self, recovery: Recovery) {
+    fn report(&mut self, recovery: JournalRecovery) {
         if let Some(hook) = &self.on_recovery {
             hook(&recovery);
         }
@@ -436,7 +621,7 @@ impl ParquetSink {
                     Err(e) => {
                         let journal = name.journal();
                         let reason = format!("journal {}: {e}", journal.display());
-                        Recovery::failed(journal, reason)
+                        JournalRecovery::failed(journal, reason)
                     }
                 }
             } else if has(files::IN_PROGRESS) {
@@ -450,7 +635,7 @@ impl ParquetSink {
                     Err(e) => {
                         let file = name.in_progress();
                         let reason = format!("{}: {e}", file.display());
-                        Recovery::failed(file, reason)
+                        JournalRecovery::failed(file, reason)
                     }
                 }
             } else {
@@ -463,10 +648,10 @@ impl ParquetSink {
 
     /// Turns the journal of `name`, held under `lock` until done, into a finished file (see
     /// [`RecoveryOutcome`]).
-    fn recover_journal(&mut self, name: &FileName, lock: JournalLock) -> Recovery {
+    fn recover_journal(&mut self, name: &FileName, lock: JournalLock) -> JournalRecovery {
         let journal = name.journal();
         debug_assert_eq!(lock.path(), journal);
-        let failed = |reason: String| Recovery::failed(journal.clone(), reason);
+        let failed = |reason: String| JournalRecovery::failed(journal.clone(), reason);
         let finished = name.finished();
         let remove_leftovers = || -> Result<(), String> {
             remove_if_exists(&name.in_progress())?;
@@ -475,7 +660,7 @@ impl ParquetSink {
         if files::is_complete_parquet(&finished) {
             // Finished and renamed, then killed before the journal was deleted.
             return match remove_leftovers() {
-                Ok(()) => Recovery {
+                Ok(()) => JournalRecovery {
                     journal: journal.clone(),
                     file: Some(finished),
                     rows: 0,
@@ -494,7 +679,7 @@ impl ParquetSink {
             Some(schema) if rows > 0 => schema.clone(),
             _ => {
                 return match remove_leftovers() {
-                    Ok(()) => Recovery {
+                    Ok(()) => JournalRecovery {
                         journal: journal.clone(),
                         file: None,
                         rows: 0,
@@ -507,7 +692,7 @@ impl ParquetSink {
         };
         // A finished name that exists but does not read is not ours to overwrite.
         let target = if fs::symlink_metadata(&finished).is_ok() {
-            self.namer.next((self.clock)())
+            self.namer.next(self.clock.now())
         } else {
             name.clone()
         };
@@ -535,7 +720,7 @@ impl ParquetSink {
             remove_if_exists(&journal)
         })();
         match written {
-            Ok(()) => Recovery {
+            Ok(()) => JournalRecovery {
                 journal: journal.clone(),
                 file: Some(target.finished()),
                 rows,
@@ -553,8 +738,9 @@ impl ParquetSink {
         fs::create_dir_all(&dir).map_err(|e| {
             SinkError::io(format!("creating Parquet directory {}", dir.display()), e)
         })?;
-        let opened_at = (self.clock)();
-        // `next` skips names in use, but another sink on this `file_path` may take the same name
+        let opened_at = self.clock.now();
+        let rotate_at_ns = self.rotation.next_boundary(system_time_to_ns(opened_at));
+        // `next` skips names in use, but another sink on this `path` may take the same name
         // at the same moment: whichever creates the journal (or, without one, the `.inprogress`
         // file) first has it, and the other moves on to the next name.
         let mut tries = 0;
@@ -616,7 +802,7 @@ impl ParquetSink {
             writer: Some(writer),
             journal,
             lock,
-            opened_at,
+            rotate_at_ns,
         });
         Ok(())
     }
@@ -665,10 +851,32 @@ impl ParquetSink {
 
     fn rotation_due_by_time(&self) -> bool {
         let Some(open) = &self.open else { return false };
-        !self.rotate_time.is_zero()
-            && (self.clock)()
-                .duration_since(open.opened_at)
-                .is_ok_and(|age| age >= self.rotate_time)
+        open.rotate_at_ns
+            .is_some_and(|at| system_time_to_ns(self.clock.now()) >= at)
+    }
+
+    /// Deletes the oldest finished files of this path until at most `max_files` remain.
+    fn enforce_retention(&mut self) -> Result<(), SinkError> {
+        let Some(keep) = self.max_files else {
+            return Ok(());
+        };
+        let dir = self.namer.dir().to_path_buf();
+        let finished = self.namer.finished_files().map_err(|e| {
+            SinkError::io(format!("listing Parquet directory {}", dir.display()), e)
+        })?;
+        let excess = finished.len().saturating_sub(keep);
+        for path in &finished[..excess] {
+            match fs::remove_file(path) {
+                Err(e) if e.kind() != io::ErrorKind::NotFound => {
+                    return Err(SinkError::io(
+                        format!("deleting old Parquet file {}", path.display()),
+                        e,
+                    ))
+                }
+                _ => {}
+            }
+        }
+        Ok(())
     }
 
     fn delete_spare_journal(&mut self) -> Result<(), SinkError> {
@@ -724,10 +932,15 @@ impl ParquetSink {
                     // Only now that the `.inprogress` name is gone: no other sink claims the file
                     // while it is being finished.
                     drop(pending.lock);
+                    // The file is finished: a failure to delete old ones is reported by the next
+                    // flush or close, not as this call's.
+                    if let Err(e) = self.enforce_retention() {
+                        self.deferred.get_or_insert(e);
+                    }
                     return Ok(());
                 }
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-                    to = self.namer.next((self.clock)());
+                    to = self.namer.next(self.clock.now());
                 }
                 Err(e) => {
                     let context = format!(
@@ -772,7 +985,7 @@ impl ParquetSink {
             RecoveryOutcome::Failed(reason) => SinkError::Other(
                 format!(
                     "{cause}; rebuilding from journal {} also failed ({reason}): it is left for \
-                     the next ParquetSink::new",
+                     the next sink built on this path",
                     path.display()
                 )
                 .into(),
@@ -802,7 +1015,7 @@ impl ParquetSink {
         Ok(())
     }
 
-    /// After a write: finish the file if it reached `rotate_size` (see its docs) or its journal
+    /// After a write: finish the file if it reached `max_bytes` (see its docs) or its journal
     /// reached `journal_limit`.
     fn maybe_rotate_by_size(&mut self) -> Result<(), SinkError> {
         let Some(open) = self.open.as_mut() else {
@@ -815,11 +1028,11 @@ impl ParquetSink {
         if journal_full {
             return self.finish_open();
         }
-        if self.rotate_size == 0 {
+        let Some(max_bytes) = self.max_bytes else {
             return Ok(());
-        }
+        };
         // The writer's estimate of the open row group counts its open pages uncompressed, so it
-        // is an upper bound: a file never passes `rotate_size` by more than one batch. Ending the
+        // is an upper bound: a file never passes `max_bytes` by more than one batch. Ending the
         // row group makes the size exact; a file that then turns out smaller stays open, and
         // the next crossing ends another (smaller) row group.
         let estimate = match (&open.writer, self.encoder.as_mut()) {
@@ -829,11 +1042,11 @@ impl ParquetSink {
             (None, None) => unreachable!("a writer away means an encoder thread"),
         };
         // Look one batch ahead (by the last batch's growth), so a file ends before the batch
-        // that would take it past `rotate_size`, not after: with batches an eighth of
-        // `rotate_size` the overshoot otherwise reached 10.06% (tests/parquet_size_rotation.rs).
+        // that would take it past `max_bytes`, not after: with batches an eighth of
+        // `max_bytes` the overshoot otherwise reached 10.06% (tests/parquet_size_rotation.rs).
         let growth = estimate.saturating_sub(self.last_size_estimate);
         self.last_size_estimate = estimate;
-        if estimate.saturating_add(growth) < self.rotate_size {
+        if estimate.saturating_add(growth) < max_bytes {
             return Ok(());
         }
         self.end_row_group()?;
@@ -846,7 +1059,7 @@ impl ParquetSink {
             .expect("end_row_group brought the writer home")
             .bytes_written() as u64;
         self.last_size_estimate = exact;
-        if exact * 100 >= self.rotate_size * ROTATE_SIZE_FLOOR_PERCENT {
+        if exact * 100 >= max_bytes.saturating_mul(ROTATE_SIZE_FLOOR_PERCENT) {
             self.last_size_estimate = 0;
             self.finish_open()?;
         }
@@ -1052,7 +1265,9 @@ impl Sink for ParquetSink {
         let settled = self.settle();
         let finished = self.finish_open();
         let spare = self.delete_spare_journal();
-        settled.and(finished).and(spare)
+        // Finishing the file may have deferred a retention error: nothing flushes after close.
+        let deferred = self.deferred.take().map_or(Ok(()), Err);
+        settled.and(finished).and(spare).and(deferred)
     }
 }
 
@@ -1140,7 +1355,7 @@ fn remove_if_exists(path: &Path) -> Result<(), String> {
 
 /// An `.inprogress` file with no journal beside it, claimed (`lock`): its writer is gone. `None`
 /// for an empty one, removed without a report.
-fn recover_orphan(name: &FileName, lock: InProgressLock) -> Option<Recovery> {
+fn recover_orphan(name: &FileName, lock: InProgressLock) -> Option<JournalRecovery> {
     let temp = name.in_progress();
     let finished = name.finished();
     // Killed between the two steps of the no-replace rename: both names are the same file.
@@ -1149,7 +1364,7 @@ fn recover_orphan(name: &FileName, lock: InProgressLock) -> Option<Recovery> {
             Ok(()) => RecoveryOutcome::AlreadyFinished,
             Err(e) => RecoveryOutcome::Failed(format!("removing {}: {e}", temp.display())),
         };
-        return Some(Recovery {
+        return Some(JournalRecovery {
             journal: temp,
             file: Some(finished),
             rows: 0,
@@ -1170,7 +1385,7 @@ fn recover_orphan(name: &FileName, lock: InProgressLock) -> Option<Recovery> {
         Err(e) => RecoveryOutcome::Failed(format!("reading {}: {e}", temp.display())),
     };
     drop(lock);
-    Some(Recovery {
+    Some(JournalRecovery {
         journal: temp,
         file: None,
         rows: 0,
@@ -1201,12 +1416,8 @@ mod tests {
     #[test]
     fn a_batch_taken_back_from_the_journal_is_recovered_once() {
         let dir = tempfile::tempdir().unwrap();
-        let config = ParquetSinkConfig {
-            file_path: dir.path().join("app"),
-            encode_thread: false,
-            ..Default::default()
-        };
-        let mut sink = ParquetSink::new(config.clone()).unwrap();
+        let config = ParquetSinkConfig::new(dir.path().join("app")).with_encode_thread(false);
+        let mut sink = ParquetSink::with_config(config.clone()).unwrap();
         sink.write_batch(&batch(0, 10)).unwrap();
         // What `queue` does when the thread cannot start: journaled, then taken back.
         let second = batch(10, 10);
@@ -1224,7 +1435,7 @@ mod tests {
         drop(open.journal.map(Journal::abandon));
         std::mem::forget(open.writer);
         std::mem::forget(sink);
-        drop(ParquetSink::new(config).unwrap());
+        drop(ParquetSink::with_config(config).unwrap());
 
         let mut rows = 0;
         for entry in fs::read_dir(dir.path()).unwrap() {
@@ -1242,11 +1453,7 @@ mod tests {
     #[test]
     fn a_deferred_error_is_reported_by_flush_not_by_the_next_batch() {
         let dir = tempfile::tempdir().unwrap();
-        let config = ParquetSinkConfig {
-            file_path: dir.path().join("app"),
-            ..Default::default()
-        };
-        let mut sink = ParquetSink::new(config).unwrap();
+        let mut sink = ParquetSink::new(dir.path().join("app")).unwrap();
         sink.write_batch(&batch(0, 10)).unwrap();
         // What `write_batch` keeps when finishing the file after a batch fails.
         sink.deferred = Some(SinkError::Other("finishing app_1.parquet failed".into()));
