@@ -323,8 +323,8 @@ impl FileSink {
     /// # Errors
     /// [`Error::Io`] naming the path and the OS reason when a directory or the file cannot be
     /// created or opened, the path is not a regular file, or another file sink holds it.
-    pub fn new(path: impl AsRef<Path>) -> Result<FileSink, Error> {
-        FileSink::with_config(FileSinkConfig::new(path.as_ref()))
+    pub fn new(path: impl Into<PathBuf>) -> Result<FileSink, Error> {
+        FileSink::with_config(FileSinkConfig::new(path))
     }
 
     /// A sink with the given options. Opens (or creates) the file now, trimming a torn or
