@@ -1,6 +1,6 @@
 //! Journal recovery: a sink that dies without closing leaves a journal and an `.inprogress`
-//! file; the next sink built on the same path turns the journal into a normal Parquet file, removes both,
-//! and reports it through `recoveries()` and the `on_recovery` hook.
+//! file; the next sink built on the same path turns the journal into a normal Parquet file,
+//! removes both, and reports it through `recoveries()` and the `on_recovery` hook.
 //!
 //! A sink dies in a child process (this test binary, re-run on one test with
 //! `ASYNCLOG_RECOVERY_CHILD_DIR` set; see [`crash_in_child`]) that exits without closing

@@ -64,9 +64,9 @@ pub enum ParquetCompression {
     Uncompressed,
 }
 
-/// Options of a [`ParquetSink`](super::ParquetSink): start from [`ParquetSinkConfig::new`], chain `with_*` setters
-/// (or assign the public fields), then [`build`](Self::build). Every option applies when the sink
-/// is built.
+/// Options of a [`ParquetSink`](super::ParquetSink): start from [`ParquetSinkConfig::new`],
+/// chain `with_*` setters (or assign the public fields), then [`build`](Self::build). Every option
+/// applies when the sink is built.
 ///
 /// The Parquet sink and the file sink ([`FileSinkConfig`]) share these words: `path` (where the
 /// sink writes), `rotation` (time rotation), `max_bytes` (size rotation), `max_files`
@@ -145,7 +145,8 @@ pub struct ParquetSinkConfig {
     /// the journal (no batch that was accepted is lost). Off, everything runs on the calling
     /// thread. Default [`DEFAULT_ENCODE_THREAD`] (on).
     pub encode_thread: bool,
-    /// Told about every recovery; also see [`ParquetSink::recoveries`](super::ParquetSink::recoveries). Default none.
+    /// Told about every recovery; also see
+    /// [`ParquetSink::recoveries`](super::ParquetSink::recoveries). Default none.
     pub on_recovery: Option<RecoveryHook>,
 }
 

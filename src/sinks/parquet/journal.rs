@@ -6,8 +6,9 @@
 //! from the same Arrow buffers; when the Parquet footer is on disk and the file renamed, the
 //! journal is emptied (a commit of zero bytes) and reused, renamed, for the sink's next file
 //! ([`Journal::recycle`]: its pages are already allocated, so the next file's journal writes take
-//! no allocating page faults); `close` deletes it. A later `ParquetSink::new` turns a leftover
-//! journal back into a Parquet file ([`read_committed`]); an emptied one is just removed.
+//! no allocating page faults); `close` deletes it. A later sink built on the same path turns a
+//! leftover journal back into a Parquet file ([`read_committed`]); an emptied one is just
+//! removed.
 //!
 //! File layout:
 //!

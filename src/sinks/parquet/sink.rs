@@ -171,8 +171,8 @@ impl ParquetSink {
         Ok(sink)
     }
 
-    /// Every recovery this sink performed: those of [`with_config`](Self::with_config) (leftovers of a crashed
-    /// predecessor) and rebuilds after write errors.
+    /// Every recovery this sink performed: those of [`with_config`](Self::with_config)
+    /// (leftovers of a crashed predecessor) and rebuilds after write errors.
     pub fn recoveries(&self) -> &[JournalRecovery] {
         &self.recoveries
     }
