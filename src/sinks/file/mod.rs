@@ -123,11 +123,12 @@ pub struct FileSinkConfig {
     /// least this many bytes (real bytes written, not an estimate), so a file passes it by at
     /// most one batch. At least 1. Default [`DEFAULT_MAX_BYTES`] (`None`: no size rotation).
     pub max_bytes: Option<u64>,
-    /// Retention: after each rotation (and when the sink is built) the oldest finished files of
-    /// this path are deleted until at most this many remain; the active file does not count.
+    /// Retention: whenever a file is finished (and when the sink is built) the oldest finished
+    /// files of this path are deleted until at most this many remain; the active file does not
+    /// count.
     /// Default [`DEFAULT_MAX_FILES`] (`None`: keep them all).
     pub max_files: Option<usize>,
-    /// Where the time for time rotation and for finished files' names comes from. Default
+    /// Where the sink reads the time, for time rotation and for the time in file names. Default
     /// [`SystemClock`]; tests inject a [`ManualClock`].
     pub clock: Arc<dyn Clock>,
     /// The sink's name in hooks, stats and errors. Default (`None`): `file:<path>`.
