@@ -30,6 +30,7 @@ pub mod config;
 mod drain;
 pub mod error;
 pub mod frontend;
+mod os;
 pub mod ring;
 mod shared;
 pub mod sinks;
@@ -52,6 +53,7 @@ pub use sinks::file::{
     read_jsonl, FileSink, FileSinkConfig, JsonlContents, JsonlReader, JsonlRecord,
 };
 pub use sinks::{ConsoleSink, NullSink, Sink};
+#[cfg(feature = "parquet")]
 pub use sinks::{ParquetSink, ParquetSinkConfig};
 pub use telemetry::{Hooks, SinkStats, Stats};
 pub use value::{Field, Level, LogMessage, MessageRef, OwnedValue, Value};

@@ -3,13 +3,19 @@
 mod console;
 pub mod file;
 pub mod format;
+// `write_fields_object_to` is used by the Parquet sink only.
+#[cfg_attr(not(feature = "parquet"), allow(dead_code))]
 pub mod json;
 mod null;
+#[cfg(feature = "parquet")]
 pub mod parquet;
+mod rotation;
 
 pub use console::ConsoleSink;
 pub use null::NullSink;
+#[cfg(feature = "parquet")]
 pub use parquet::{ParquetSink, ParquetSinkConfig};
+pub use rotation::{Clock, ManualClock, Rotation, SystemClock, MIN_ROTATION_PERIOD};
 
 use crate::batch::Batch;
 use crate::error::SinkError;
