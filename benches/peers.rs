@@ -11,7 +11,7 @@
 //! | fast_log | `log::info!` into `fast_log` (unbounded channel, file appender, its text format) | in the message: no key-values in its records |
 //! | spdlog-rs | `AsyncPoolSink` (own pool, capacity 8,192, `OverflowPolicy::Block`) over a `FileSink` with `JsonFormatter` | structured (`kv:`) |
 //!
-//! The asynclog sink writes each batch with [`asynclog::sinks::json::write_record_line`] into a
+//! The asynclog sink writes each batch with [`asynclog::__private::json::write_record_line`] into a
 //! `BufWriter<File>`. It stands in for `asynclog::FileSink` (branch `file-work`); switch to
 //! `FileSink` once that is merged.
 //!
@@ -195,7 +195,7 @@ impl Sink for JsonLinesFile {
     fn write_batch(&mut self, batch: &Batch) -> Result<(), SinkError> {
         self.buf.clear();
         for record in batch.iter() {
-            asynclog::sinks::json::write_record_line(&mut self.buf, &record);
+            asynclog::__private::json::write_record_line(&mut self.buf, &record);
         }
         self.out
             .write_all(&self.buf)

@@ -13,7 +13,7 @@
 //! with `--burst B --pause-us U` the drain catches up between bursts, so the numbers measure the
 //! hot path, not backpressure.
 
-use asynclog::ring::clock::read_tsc;
+use asynclog::__private::read_tsc;
 use asynclog::{
     try_info, Backpressure, Config, ConsoleSink, Field, Level, Logger, NullSink, Sink, Value,
 };

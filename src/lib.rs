@@ -18,30 +18,76 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! The data flows one way, and the modules follow it: [`frontend`] (the calling thread) →
-//! `ring` (record encoding, shared) → `drain` (the drain thread and sink workers) → [`batch`]
-//! → [`sinks`].
+//! # Logging calls, and their outcome
+//!
+//! | call | returns | when a record is not taken |
+//! | --- | --- | --- |
+//! | [`trace!`] [`debug!`] [`info!`] [`warn!`] [`error!`] [`fatal!`] [`log!`] | `()` | counted in [`Stats`] (`dropped`, or `refused` after `close`); a drop is also passed to [`Hooks::on_message_dropped`] |
+//! | [`try_trace!`] … [`try_fatal!`], [`try_log!`] | `Result<(), LogError>` | the same, and the [`LogError`] |
+//! | [`Logger::log`], [`Logger::info`] (every level), [`Logger::log_message`], and the same on [`Producer`] | `Result<(), LogError>` | the same, and the [`LogError`] |
+//!
+//! A literal message (`info!(logger, "order filled", ..)`) is the fastest form: the message and
+//! the keys stay in a static and only the values are copied. [`fatal!`] logs, then flushes every
+//! sink before it returns; it never exits the process.
+//!
+//! # How a record travels
+//!
+//! ```text
+//!  calling thread            drain thread                    sink workers
+//!  ──────────────            ────────────                    ────────────
+//!  info!(..) ─► its own ring ─► gather every ring, merge ──► Batch ─► ConsoleSink
+//!  (no alloc,   (rtrb, one      by timestamp, decode into    (Arc,     FileSink (JSON lines,
+//!   no lock,     per thread      arena-backed columns         shared)            memory-mapped)
+//!   no syscall)  or Producer)    (one Batch, reused)                   ParquetSink (+ journal)
+//!                                flush / close barriers                your own Sink
+//! ```
+//!
+//! A log call never waits for I/O: it waits only when its ring is full under
+//! [`Backpressure::Block`]. The drain thread never waits for a sink: each sink has a worker that
+//! retries a failed batch ([`Config::max_retries`]) and reports through [`Hooks`] and [`Stats`].
+//!
+//! # Cargo features
+//!
+//! - `parquet` (default): [`ParquetSink`]. Without it the crate does not depend on arrow or
+//!   parquet.
 
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs, clippy::undocumented_unsafe_blocks)]
 
-pub mod batch;
+mod batch;
 pub mod config;
 mod drain;
-pub mod error;
-pub mod frontend;
+mod error;
+mod frontend;
 mod os;
-pub mod ring;
+mod ring;
 mod shared;
 pub mod sinks;
-pub mod telemetry;
-pub mod value;
+mod telemetry;
+mod value;
 
-/// What the logging macros expand to. Not part of the API: no item here is covered by semver,
-/// and none is meant to be named by users.
+/// What the logging macros expand to, and the internals the crate's own tests, benchmarks and
+/// fuzz targets reach. Not part of the API: nothing here is covered by semver, and nothing is
+/// meant to be named by users.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::batch::RawFields;
     pub use crate::ring::callsite::Callsite;
+    pub use crate::ring::clock::read_tsc;
+    pub use crate::sinks::format::rfc3339_nanos;
+
+    /// Call-site registration.
+    pub mod callsite {
+        pub use crate::ring::callsite::*;
+    }
+    /// The record encoding in a producer's ring.
+    pub mod record {
+        pub use crate::ring::record::*;
+    }
+    /// The JSON-lines serializer.
+    pub mod json {
+        pub use crate::sinks::json::*;
+    }
 }
 
 pub use batch::{Batch, RecordView};

@@ -1,12 +1,70 @@
-//! The operating-system calls of the file and Parquet sinks, in one place to audit: file locks,
-//! preallocation, memory maps and the no-overwrite rename. Every `unsafe` block of the sinks is
-//! here, each with its argument; the rest of the crate's sink code calls these safe functions.
+//! The crate's operating-system calls, in one place to audit: the thread id and the process-wide
+//! memory barrier the ring side uses, and the file locks, preallocation, memory maps and
+//! no-overwrite rename of the file and Parquet sinks. Every `libc` call of the crate is here,
+//! each `unsafe` block with its argument; the rest of the crate calls these safe functions.
 
 use memmap2::{MmapMut, MmapOptions};
 use std::fs::File;
 use std::io;
 #[cfg(feature = "parquet")]
 use std::{fs, path::Path};
+
+/// The calling thread's kernel thread id (`gettid`), where there is one.
+#[cfg(target_os = "linux")]
+pub(crate) fn thread_id() -> Option<u64> {
+    // SAFETY: gettid has no arguments and cannot fail.
+    Some((unsafe { libc::gettid() }) as u64)
+}
+
+/// The calling thread's kernel thread id, where there is one.
+#[cfg(not(target_os = "linux"))]
+pub(crate) fn thread_id() -> Option<u64> {
+    None
+}
+
+// From <linux/membarrier.h>; stable kernel ABI.
+#[cfg(target_os = "linux")]
+const MEMBARRIER_CMD_PRIVATE_EXPEDITED: libc::c_int = 1 << 3;
+#[cfg(target_os = "linux")]
+const MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED: libc::c_int = 1 << 4;
+
+/// Registers the process for [`membarrier_expedited`]; false where that is unavailable.
+#[cfg(target_os = "linux")]
+pub(crate) fn register_membarrier_expedited() -> bool {
+    // SAFETY: membarrier takes integer arguments only and touches no memory of ours.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_membarrier,
+            MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED,
+            0,
+            0,
+        )
+    };
+    rc == 0
+}
+
+/// Registers the process for [`membarrier_expedited`]; false where that is unavailable.
+#[cfg(not(target_os = "linux"))]
+pub(crate) fn register_membarrier_expedited() -> bool {
+    false
+}
+
+/// `membarrier(PRIVATE_EXPEDITED)`: a full fence on every CPU running one of this process's
+/// threads. False if it failed (then the caller needs a fence of its own). Only after
+/// [`register_membarrier_expedited`] returned true.
+#[cfg(target_os = "linux")]
+pub(crate) fn membarrier_expedited() -> bool {
+    // SAFETY: as in `register_membarrier_expedited`; registration succeeded, so the command is
+    // valid.
+    let rc = unsafe { libc::syscall(libc::SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) };
+    rc == 0
+}
+
+/// Never called where registration always fails.
+#[cfg(not(target_os = "linux"))]
+pub(crate) fn membarrier_expedited() -> bool {
+    false
+}
 
 /// `flock(LOCK_EX | LOCK_NB)`: released when the file is closed, including by a crash. Fails with
 /// `WouldBlock` while another open file description holds it (another process, or another open

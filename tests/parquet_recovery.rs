@@ -108,7 +108,7 @@ fn a_leftover_journal_becomes_a_parquet_file() {
             let mut out = Vec::new();
             for r in batch.iter() {
                 let mut json = Vec::new();
-                asynclog::sinks::json::write_fields_object(&mut json, r.fields.clone());
+                asynclog::__private::json::write_fields_object(&mut json, r.fields.clone());
                 out.push(common::Row {
                     timestamp_ns: r.timestamp_ns,
                     level: r.level.as_str().to_owned(),

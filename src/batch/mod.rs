@@ -17,7 +17,7 @@ use arena::{ArenaColumns, Columns};
 
 /// The byte-item reader of a field region, for serializers (the layout, and [`FieldIter`] with
 /// `&str` items, are `ring::record`'s).
-pub use crate::ring::record::{RawFields, RawValue};
+pub use crate::ring::record::RawFields;
 
 /// One record of a batch, borrowed.
 #[derive(Debug, Clone)]
@@ -46,7 +46,13 @@ pub enum PushError {
     Malformed,
 }
 
-/// A reusable, arena-backed columnar batch of records. See the [module docs](self).
+/// A reusable, arena-backed columnar batch of records: what a [`Sink`](crate::Sink) reads.
+///
+/// The columns (timestamps, levels, thread ids, message bytes and offsets, field bytes and
+/// offsets) live in one arena. The drain fills a batch, hands it to the sink workers, and once
+/// every worker is done with it resets the arena and fills it again, so in steady state a batch
+/// costs no allocation. Offsets are `i32` and start at 0, Arrow's `StringArray` layout. Read it
+/// record by record with [`iter`](Batch::iter), or column by column.
 pub struct Batch {
     columns: ArenaColumns,
 }
@@ -187,6 +193,7 @@ impl Batch {
     }
 
     /// Bytes the arena holds from the allocator (for allocation accounting).
+    #[doc(hidden)]
     pub fn arena_bytes(&self) -> usize {
         self.columns.arena_bytes()
     }
@@ -221,8 +228,8 @@ impl Batch {
         &self.cols().field_offsets
     }
 
-    /// Every record's encoded field region, back to back; iterate one with [`FieldIter::new`]
-    /// (`&str` items) or [`RawFields::new`] (byte items, no UTF-8 check).
+    /// Every record's encoded field region, back to back. The encoding is not part of the API:
+    /// iterate one record's region with [`FieldIter::new`].
     pub fn field_bytes(&self) -> &[u8] {
         &self.cols().field_bytes
     }

@@ -2,10 +2,8 @@
 
 mod console;
 pub mod file;
-pub mod format;
-// `write_fields_object_to` is used by the Parquet sink only.
-#[cfg_attr(not(feature = "parquet"), allow(dead_code))]
-pub mod json;
+pub(crate) mod format;
+pub(crate) mod json;
 mod null;
 #[cfg(feature = "parquet")]
 pub mod parquet;

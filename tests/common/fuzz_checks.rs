@@ -23,12 +23,12 @@ use arrow_array::cast::AsArray;
 use arrow_array::types::{Int8Type, TimestampNanosecondType, UInt64Type};
 #[cfg(feature = "parquet")]
 use arrow_array::Array;
-use asynclog::ring::record::{
+use asynclog::__private::json::{write_record_line, LineEncoder};
+use asynclog::__private::record::{
     self, decode, encode_into, encode_to_vec, validate_fields, FieldIter, Header, FLAG_WALL_CLOCK,
     HEADER_LEN,
 };
 use asynclog::sinks::file::{JsonlContents, JsonlReader, JsonlRecord, Tail, TornLine};
-use asynclog::sinks::json::{write_record_line, LineEncoder};
 use asynclog::{read_jsonl, Batch, Field, Level, OwnedValue, Value};
 #[cfg(feature = "parquet")]
 use asynclog::{ParquetSink, ParquetSinkConfig, Sink};

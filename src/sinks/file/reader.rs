@@ -1,7 +1,7 @@
 //! Reading JSON-lines files back: [`read_jsonl`] and the streaming [`JsonlReader`].
 //!
 //! Lines are parsed with simd-json and mapped back to typed values, reversing
-//! [`sinks::json`](crate::sinks::json)'s mapping:
+//! the file sink's mapping ([`sinks::file`](crate::sinks::file), "The format"):
 //!
 //! | JSON in `"fields"`                       | value                                        |
 //! |------------------------------------------|----------------------------------------------|

@@ -81,6 +81,7 @@ pub fn write_fields_object(out: &mut Vec<u8>, fields: FieldIter<'_>) {
 
 /// [`write_fields_object`] for an encoded field region from a batch, into any [`JsonOut`]
 /// (the Parquet sink's `fields_json` column): the fields are read as bytes, like the file sink's.
+#[cfg(feature = "parquet")]
 pub(crate) fn write_fields_object_to<W: JsonOut>(out: &mut W, region: &[u8]) -> io::Result<()> {
     out.write_all(b"{")?;
     write_members(out, RawFields::new(region))?;
