@@ -90,10 +90,11 @@ pub mod __private {
     }
 }
 
-pub use batch::{Batch, RecordView};
+pub use batch::{Batch, PushError, RecordView};
 pub use config::{Backpressure, Config};
 pub use error::{Error, LogError, SinkError};
 pub use frontend::{Logger, Producer};
+pub use ring::record::EncodeError;
 pub use ring::record::FieldIter;
 pub use sinks::file::{
     read_jsonl, FileSink, FileSinkConfig, JsonlContents, JsonlReader, JsonlRecord,
@@ -101,5 +102,7 @@ pub use sinks::file::{
 pub use sinks::{ConsoleSink, NullSink, Sink};
 #[cfg(feature = "parquet")]
 pub use sinks::{ParquetSink, ParquetSinkConfig};
-pub use telemetry::{Hooks, SinkStats, Stats};
+pub use telemetry::{
+    BatchFailedHook, BatchWrittenHook, FlushCompletedHook, Hooks, MessageHook, SinkStats, Stats,
+};
 pub use value::{Field, Level, LogMessage, MessageRef, OwnedValue, Value};

@@ -37,6 +37,7 @@ pub struct RecordView<'a> {
 
 /// Why a record cannot be added to a batch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum PushError {
     /// The fields cannot be encoded (key too long, too many fields).
     Encode(EncodeError),

@@ -77,6 +77,7 @@ pub(crate) const TAG_STR: u8 = 5;
 
 /// Why a record cannot be encoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum EncodeError {
     /// The record needs more than `u32::MAX` bytes: `size` of them.
     TooLong {
@@ -913,7 +914,7 @@ impl<'a> Iterator for FieldIter<'a> {
 /// as `FieldIter`'s does.
 ///
 /// ```
-/// use asynclog::ring::record::{RawFields, RawValue};
+/// use asynclog::__private::record::{RawFields, RawValue};
 /// use asynclog::{Batch, Field, Level};
 ///
 /// let mut batch = Batch::new();
@@ -923,7 +924,7 @@ impl<'a> Iterator for FieldIter<'a> {
 ///     fields,
 ///     vec![(&b"symbol"[..], RawValue::Str(b"AAPL")), (&b"n"[..], RawValue::U64(3))]
 /// );
-/// # Ok::<(), asynclog::batch::PushError>(())
+/// # Ok::<(), asynclog::PushError>(())
 /// ```
 // NB: a variant with `&str` items made by `from_utf8_unchecked` (sound only as long as every
 // producer of a batch keeps the invariant above) measured no faster than these byte items:

@@ -305,7 +305,7 @@ struct Active {
 /// let mut config = asynclog::Config::default();
 /// config.sinks.push(Box::new(asynclog::FileSink::new(dir.join("logs/app.log"))?));
 /// let logger = asynclog::Logger::new(config)?;
-/// asynclog::info!(logger, "order filled", order_id = 42u64, symbol = "AAPL")?;
+/// asynclog::info!(logger, "order filled", order_id = 42u64, symbol = "AAPL");
 /// logger.close()?;
 /// let text = std::fs::read_to_string(dir.join("logs/app.log"))?;
 /// assert!(text.ends_with(r#""fields":{"order_id":42,"symbol":"AAPL"}}

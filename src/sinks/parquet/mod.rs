@@ -36,7 +36,7 @@
 //! let mut config = Config::default();
 //! config.sinks.push(Box::new(sink));
 //! let logger = Logger::new(config)?;
-//! asynclog::info!(logger, "order filled", order_id = 42u64, price = 101.25)?;
+//! asynclog::info!(logger, "order filled", order_id = 42u64, price = 101.25);
 //! logger.close()?;
 //! let files: Vec<_> = std::fs::read_dir(dir.path())?.collect();
 //! assert_eq!(files.len(), 1); // app_data_YYYYMMDD_HHMMSS_000.parquet
