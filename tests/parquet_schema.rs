@@ -1,13 +1,17 @@
 //! The schema, exactly: Arrow types as read back, Parquet physical and logical types, the level
-//! dictionary, timestamp statistics, key-value metadata, null `fields_json`, and the MICROS option.
+//! dictionary, timestamp statistics, key-value metadata, null `fields_json`, the default
+//! microseconds-plus-extra-nanoseconds layout, and the MICROS option.
 #![cfg(feature = "parquet")]
 
 #[path = "parquet_common/mod.rs"]
 mod common;
 
 use arrow_array::cast::AsArray;
-use arrow_array::types::TimestampMicrosecondType;
-use asynclog::sinks::parquet::{arrow_schema, TimestampUnit, META_SCHEMA_VERSION, META_VERSION};
+use arrow_array::types::{TimestampMicrosecondType, UInt16Type};
+use asynclog::sinks::parquet::{
+    arrow_schema, TimestampUnit, EXTRA_NANOS_COLUMN, META_SCHEMA_VERSION, META_VERSION,
+    SCHEMA_VERSION,
+};
 use asynclog::{Batch, Field, Level, ParquetSink, ParquetSinkConfig, Sink};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::basic::{Encoding, LogicalType, Repetition, TimeUnit, Type as PhysicalType};
@@ -69,7 +73,7 @@ fn arrow_types_and_values_read_back_exactly() {
             .metadata()
             .get(META_SCHEMA_VERSION)
             .map(String::as_str),
-        Some("1")
+        Some(SCHEMA_VERSION)
     );
 
     let rows = common::read_rows(&path);
@@ -107,7 +111,7 @@ fn parquet_types_dictionary_statistics_and_metadata() {
         get(META_VERSION).as_deref(),
         Some(env!("CARGO_PKG_VERSION"))
     );
-    assert_eq!(get(META_SCHEMA_VERSION).as_deref(), Some("1"));
+    assert_eq!(get(META_SCHEMA_VERSION).as_deref(), Some(SCHEMA_VERSION));
 
     let schema = meta.file_metadata().schema_descr();
     let column = |name: &str| {
@@ -206,4 +210,72 @@ fn micros_option_floors_timestamps() {
         ts.values().to_vec(),
         vec![T0 / 1_000, (T0 + 1_500) / 1_000, (T0 + 2_000) / 1_000]
     );
+}
+
+#[test]
+fn default_layout_is_micros_plus_extra_nanos_and_loses_nothing() {
+    assert_eq!(SCHEMA_VERSION, "2");
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_sample(dir.path(), TimestampUnit::default());
+    assert_eq!(
+        ParquetSinkConfig::new("x").timestamp_unit,
+        TimestampUnit::MicrosWithExtraNanos
+    );
+
+    // Parquet types: a MICROS timestamp (what every engine reads) and an unsigned 16-bit
+    // remainder, both required.
+    let reader = SerializedFileReader::new(std::fs::File::open(&path).unwrap()).unwrap();
+    let schema = reader.metadata().file_metadata().schema_descr();
+    let names: Vec<&str> = schema.columns().iter().map(|c| c.name()).collect();
+    assert_eq!(
+        names,
+        [
+            "timestamp",
+            EXTRA_NANOS_COLUMN,
+            "level",
+            "message",
+            "thread_id",
+            "fields_json"
+        ]
+    );
+    assert_eq!(
+        schema.column(0).logical_type_ref(),
+        Some(&LogicalType::timestamp(true, TimeUnit::MICROS))
+    );
+    let extra = schema.column(1);
+    assert_eq!(extra.physical_type(), PhysicalType::INT32);
+    assert_eq!(
+        extra.logical_type_ref(),
+        Some(&LogicalType::integer(16, false))
+    );
+    assert_eq!(
+        extra.self_type().get_basic_info().repetition(),
+        Repetition::REQUIRED
+    );
+
+    // Values: floored microseconds, the remainder beside them, and the nanoseconds back exactly.
+    let builder =
+        ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(&path).unwrap()).unwrap();
+    assert_eq!(
+        builder.schema().fields(),
+        arrow_schema(TimestampUnit::default()).fields()
+    );
+    let batch = builder.build().unwrap().next().unwrap().unwrap();
+    let micros = batch.column(0).as_primitive::<TimestampMicrosecondType>();
+    let extra = batch.column(1).as_primitive::<UInt16Type>();
+    assert_eq!(
+        micros.values().to_vec(),
+        vec![T0 / 1_000, (T0 + 1_500) / 1_000, (T0 + 2_000) / 1_000]
+    );
+    assert_eq!(
+        extra.values().to_vec(),
+        vec![
+            (T0 % 1_000) as u16,
+            ((T0 + 1_500) % 1_000) as u16,
+            ((T0 + 2_000) % 1_000) as u16
+        ]
+    );
+    let rows = common::read_rows(&path);
+    let got: Vec<i64> = rows.iter().map(|r| r.timestamp_ns).collect();
+    assert_eq!(got, vec![T0, T0 + 1_500, T0 + 2_000]);
 }

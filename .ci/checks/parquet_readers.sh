@@ -8,8 +8,9 @@
 #                                            (types, JSON, counts consistent between readers)
 #
 # Checks: every file opens; row counts agree; column types (pyarrow's Arrow types and DuckDB's
-# SQL types: DuckDB 2.0.1 reads the default TIMESTAMP(NANOS, isAdjustedToUTC=true) column as
-# TIMESTAMPTZ_NS); SELECT level, count(*) ... GROUP BY level; fields_json parses as a JSON object
+# SQL types: DuckDB 2.0.1 reads the default TIMESTAMP(MICROS, isAdjustedToUTC=true) column as
+# TIMESTAMP WITH TIME ZONE and timestamp_extra_ns as USMALLINT); the nanosecond timestamps both
+# rebuild agree; SELECT level, count(*) ... GROUP BY level; fields_json parses as a JSON object
 # in every row where it is not null. Reader versions are pinned: a reader's type mapping is part
 # of what is checked, so a new version is a deliberate change here.
 set -euo pipefail
@@ -43,7 +44,8 @@ pattern = f"{directory}/*.parquet"
 
 # pyarrow: open every file, check the schema and metadata exactly.
 expected_arrow = {
-    "timestamp": pa.timestamp("ns", tz="UTC"),
+    "timestamp": pa.timestamp("us", tz="UTC"),
+    "timestamp_extra_ns": pa.uint16(),
     "level": pa.dictionary(pa.int8(), pa.string()),
     "message": pa.string(),
     "thread_id": pa.uint64(),
@@ -56,10 +58,10 @@ for path in files:
     got = {f.name: f.type for f in schema}
     assert got == expected_arrow, f"{path}: arrow types {got}"
     nullable = {f.name: f.nullable for f in schema}
-    assert nullable == {"timestamp": False, "level": False, "message": False,
+    assert nullable == {"timestamp": False, "timestamp_extra_ns": False, "level": False, "message": False,
                         "thread_id": False, "fields_json": True}, f"{path}: {nullable}"
     meta = pq.read_metadata(path).metadata
-    assert meta.get(b"asynclog.schema_version") == b"1", meta
+    assert meta.get(b"asynclog.schema_version") == b"2", meta
     assert b"asynclog.version" in meta, meta
     rows_pa += table.num_rows
     for value in table.column("level").to_pylist():
@@ -71,9 +73,10 @@ for path in files:
 # DuckDB: types as it sees them, counts, and JSON validity in SQL.
 con = duckdb.connect()
 types = dict(con.execute(f"SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM '{pattern}')").fetchall())
-# TIMESTAMP(NANOS, isAdjustedToUTC=true) keeps its nanoseconds and its UTC flag in DuckDB.
+# TIMESTAMP(MICROS, isAdjustedToUTC=true) plus the nanoseconds past it (unsigned 16-bit).
 expected_duck = {
-    "timestamp": "TIMESTAMPTZ_NS",
+    "timestamp": "TIMESTAMP WITH TIME ZONE",
+    "timestamp_extra_ns": "USMALLINT",
     "level": "VARCHAR",
     "message": "VARCHAR",
     "thread_id": "UBIGINT",
@@ -89,6 +92,23 @@ bad_json = con.execute(
 assert bad_json == 0, f"{bad_json} rows with invalid fields_json"
 null_ts = con.execute(f"SELECT count(*) FROM '{pattern}' WHERE timestamp IS NULL").fetchone()[0]
 assert null_ts == 0
+bad_extra = con.execute(f"SELECT count(*) FROM '{pattern}' WHERE timestamp_extra_ns > 999").fetchone()[0]
+assert bad_extra == 0, f"{bad_extra} rows with timestamp_extra_ns > 999"
+# The nanosecond timestamps, as DuckDB and pyarrow rebuild them, agree row for row (sum and bounds).
+ns_duck = con.execute(
+    f"SELECT sum(epoch_us(timestamp)::HUGEINT * 1000 + timestamp_extra_ns)::VARCHAR, "
+    f"min(epoch_us(timestamp) * 1000 + timestamp_extra_ns), max(epoch_us(timestamp) * 1000 + timestamp_extra_ns) "
+    f"FROM '{pattern}'"
+).fetchone()
+ns_pa = [
+    us * 1000 + extra
+    for path in files
+    for us, extra in zip(
+        pq.read_table(path).column("timestamp").cast(pa.int64()).to_pylist(),
+        pq.read_table(path).column("timestamp_extra_ns").to_pylist(),
+    )
+]
+assert (int(ns_duck[0]), ns_duck[1], ns_duck[2]) == (sum(ns_pa), min(ns_pa), max(ns_pa)), (ns_duck, sum(ns_pa))
 
 assert rows_pa == rows_duck, (rows_pa, rows_duck)
 assert levels_pa == levels_duck, (levels_pa, levels_duck)

@@ -637,15 +637,24 @@ fn read_parquet_dir(dir: &Path) -> Vec<(i64, String, String, u64, Option<String>
             .expect("a reader");
         for batch in reader {
             let batch = batch.unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-            let ts = batch.column(0).as_primitive::<TimestampNanosecondType>();
-            let level = batch.column(1).as_dictionary::<Int8Type>();
+            let ts = timestamps_ns(&batch);
+            let level = batch
+                .column_by_name("level")
+                .unwrap()
+                .as_dictionary::<Int8Type>();
             let level_names = level.values().as_string::<i32>();
-            let message = batch.column(2).as_string::<i32>();
-            let thread = batch.column(3).as_primitive::<UInt64Type>();
-            let fields = batch.column(4).as_string::<i32>();
+            let message = batch.column_by_name("message").unwrap().as_string::<i32>();
+            let thread = batch
+                .column_by_name("thread_id")
+                .unwrap()
+                .as_primitive::<UInt64Type>();
+            let fields = batch
+                .column_by_name("fields_json")
+                .unwrap()
+                .as_string::<i32>();
             for i in 0..batch.num_rows() {
                 rows.push((
-                    ts.value(i),
+                    ts[i],
                     level_names.value(level.keys().value(i) as usize).to_owned(),
                     message.value(i).to_owned(),
                     thread.value(i),
@@ -655,6 +664,28 @@ fn read_parquet_dir(dir: &Path) -> Vec<(i64, String, String, u64, Option<String>
         }
     }
     rows
+}
+
+/// The rows' nanosecond timestamps, from either layout: a nanosecond `timestamp`, or the default
+/// microsecond `timestamp` plus `timestamp_extra_ns`.
+pub fn timestamps_ns(batch: &arrow_array::RecordBatch) -> Vec<i64> {
+    use arrow_array::types::{TimestampMicrosecondType, UInt16Type};
+    let ts = batch
+        .column_by_name("timestamp")
+        .expect("a timestamp column");
+    match batch.column_by_name("timestamp_extra_ns") {
+        Some(extra) => {
+            let micros = ts.as_primitive::<TimestampMicrosecondType>();
+            let extra = extra.as_primitive::<UInt16Type>();
+            (0..batch.num_rows())
+                .map(|i| micros.value(i) * 1_000 + i64::from(extra.value(i)))
+                .collect()
+        }
+        None => ts
+            .as_primitive::<TimestampNanosecondType>()
+            .values()
+            .to_vec(),
+    }
 }
 
 fn check_json_record(body: &[u8], timestamp_ns: i64, rec: &ArbRecord) {

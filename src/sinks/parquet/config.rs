@@ -22,8 +22,8 @@ pub const DEFAULT_ROTATION: Rotation = Rotation::NEVER;
 pub const DEFAULT_MAX_BYTES: Option<u64> = None;
 /// Default [`ParquetSinkConfig::max_files`]: keep every finished file.
 pub const DEFAULT_MAX_FILES: Option<usize> = None;
-/// Default [`ParquetSinkConfig::timestamp_unit`]: nanoseconds.
-pub const DEFAULT_TIMESTAMP_UNIT: TimestampUnit = TimestampUnit::Nanos;
+/// Default [`ParquetSinkConfig::timestamp_unit`]: microseconds plus the extra nanoseconds.
+pub const DEFAULT_TIMESTAMP_UNIT: TimestampUnit = TimestampUnit::MicrosWithExtraNanos;
 /// Default [`ParquetSinkConfig::journal`]: on.
 pub const DEFAULT_JOURNAL: bool = true;
 /// Default [`ParquetSinkConfig::encode_thread`]: on.

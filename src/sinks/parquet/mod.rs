@@ -66,5 +66,8 @@ pub use config::{
     DEFAULT_ROTATION, DEFAULT_ROW_GROUP_ROWS, DEFAULT_TIMESTAMP_UNIT, ROTATE_SIZE_FLOOR_PERCENT,
 };
 pub use recovery::{JournalRecovery, RecoveryHook, RecoveryOutcome};
-pub use schema::{arrow_schema, TimestampUnit, META_SCHEMA_VERSION, META_VERSION, SCHEMA_VERSION};
+pub use schema::{
+    arrow_schema, TimestampUnit, EXTRA_NANOS_COLUMN, META_SCHEMA_VERSION, META_VERSION,
+    SCHEMA_VERSION,
+};
 pub use sink::ParquetSink;

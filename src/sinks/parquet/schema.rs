@@ -2,7 +2,8 @@
 //!
 //! | column        | Arrow type                                  | Parquet type                                   | nullable |
 //! |---------------|---------------------------------------------|------------------------------------------------|----------|
-//! | `timestamp`   | `Timestamp(Nanosecond, "UTC")` (or `Microsecond`) | `INT64 TIMESTAMP(NANOS\|MICROS, isAdjustedToUTC=true)` | no |
+//! | `timestamp`   | `Timestamp(Microsecond, "UTC")` (or `Nanosecond`, see [`TimestampUnit`]) | `INT64 TIMESTAMP(MICROS\|NANOS, isAdjustedToUTC=true)` | no |
+//! | `timestamp_extra_ns` | `UInt16`, 0..=999 (default unit only) | `INT32 INTEGER(16, unsigned)`                | no       |
 //! | `level`       | `Dictionary(Int8, Utf8)`                    | `BYTE_ARRAY STRING`, dictionary-encoded        | no       |
 //! | `message`     | `Utf8`                                      | `BYTE_ARRAY STRING`                            | no       |
 //! | `thread_id`   | `UInt64`                                    | `INT64 INTEGER(64, unsigned)`                  | no       |
@@ -21,7 +22,7 @@
 use crate::batch::Batch;
 use crate::sinks::json::{write_fields_object_to, JsonOut, SliceWriter};
 use crate::value::Level;
-use arrow_array::types::{Int8Type, UInt64Type};
+use arrow_array::types::{Int8Type, UInt16Type, UInt64Type};
 use arrow_array::{
     ArrayRef, DictionaryArray, PrimitiveArray, RecordBatch, StringArray, TimestampMicrosecondArray,
     TimestampNanosecondArray,
@@ -32,7 +33,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 /// Version of the column layout above; bumped whenever a column is added, removed or retyped.
-pub const SCHEMA_VERSION: &str = "1";
+pub const SCHEMA_VERSION: &str = "2";
 /// Room reserved for `fields_json` per record and per byte of encoded fields (a guess: a record
 /// that does not fit grows the buffer).
 const FIELDS_ROOM_PER_RECORD: usize = 2;
@@ -42,14 +43,24 @@ pub const META_VERSION: &str = "asynclog.version";
 /// Key-value metadata key holding [`SCHEMA_VERSION`].
 pub const META_SCHEMA_VERSION: &str = "asynclog.schema_version";
 
-/// Resolution of the `timestamp` column.
+/// How the record's nanosecond timestamp is stored.
+///
+/// Every engine reads a microsecond `TIMESTAMP`; Spark (4.3) refuses a nanosecond one
+/// (`PARQUET_TYPE_ILLEGAL ... TIMESTAMP(NANOS,true)`) unless the reader is configured for it.
+/// The default keeps nanoseconds and opens everywhere without a setting: a microsecond
+/// `timestamp` plus the nanoseconds past that microsecond in `timestamp_extra_ns`. The full
+/// value is `epoch_us(timestamp) * 1000 + timestamp_extra_ns` (DuckDB).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum TimestampUnit {
-    /// Nanoseconds, the logger's own resolution. DuckDB, pyarrow, polars and DataFusion read it.
+    /// `timestamp` in microseconds (floored) and `timestamp_extra_ns` (0..=999): nanosecond
+    /// precision that DuckDB, pyarrow, polars, DataFusion and Spark all read as is.
     #[default]
+    MicrosWithExtraNanos,
+    /// One nanosecond `timestamp` column. DuckDB, pyarrow, polars and DataFusion read it; Spark
+    /// and Athena need a setting.
     Nanos,
-    /// Microseconds (timestamps are floored), for Spark and Athena, which need a flag to read
-    /// nanosecond timestamps.
+    /// One microsecond `timestamp` column (floored); the sub-microsecond part is dropped.
     Micros,
 }
 
@@ -57,26 +68,41 @@ impl TimestampUnit {
     fn arrow(self) -> TimeUnit {
         match self {
             TimestampUnit::Nanos => TimeUnit::Nanosecond,
-            TimestampUnit::Micros => TimeUnit::Microsecond,
+            TimestampUnit::Micros | TimestampUnit::MicrosWithExtraNanos => TimeUnit::Microsecond,
         }
     }
+
+    /// Whether files carry the `timestamp_extra_ns` column.
+    fn extra_nanos(self) -> bool {
+        self == TimestampUnit::MicrosWithExtraNanos
+    }
 }
+
+/// The name of the column holding the nanoseconds past `timestamp`'s microsecond
+/// ([`TimestampUnit::MicrosWithExtraNanos`]).
+pub const EXTRA_NANOS_COLUMN: &str = "timestamp_extra_ns";
 
 /// The Arrow schema of every file the Parquet sink writes, with its key-value metadata.
 ///
 /// ```
 /// use asynclog::sinks::parquet::{arrow_schema, TimestampUnit};
-/// let schema = arrow_schema(TimestampUnit::Nanos);
+/// let schema = arrow_schema(TimestampUnit::default());
 /// let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
-/// assert_eq!(names, ["timestamp", "level", "message", "thread_id", "fields_json"]);
+/// assert_eq!(
+///     names,
+///     ["timestamp", "timestamp_extra_ns", "level", "message", "thread_id", "fields_json"]
+/// );
 /// ```
 pub fn arrow_schema(unit: TimestampUnit) -> SchemaRef {
-    let fields = vec![
-        Field::new(
-            "timestamp",
-            DataType::Timestamp(unit.arrow(), Some("UTC".into())),
-            false,
-        ),
+    let mut fields = vec![Field::new(
+        "timestamp",
+        DataType::Timestamp(unit.arrow(), Some("UTC".into())),
+        false,
+    )];
+    if unit.extra_nanos() {
+        fields.push(Field::new(EXTRA_NANOS_COLUMN, DataType::UInt16, false));
+    }
+    fields.extend([
         Field::new(
             "level",
             DataType::Dictionary(Box::new(DataType::Int8), Box::new(DataType::Utf8)),
@@ -85,7 +111,7 @@ pub fn arrow_schema(unit: TimestampUnit) -> SchemaRef {
         Field::new("message", DataType::Utf8, false),
         Field::new("thread_id", DataType::UInt64, false),
         Field::new("fields_json", DataType::Utf8, true),
-    ];
+    ]);
     let metadata: HashMap<String, String> = key_value_metadata().into_iter().collect();
     Arc::new(Schema::new_with_metadata(fields, metadata))
 }
@@ -121,6 +147,7 @@ pub(crate) struct ColumnBuffers {
 #[derive(Default)]
 struct Vecs {
     timestamps: Vec<i64>,
+    extra_nanos: Vec<u16>,
     level_keys: Vec<i8>,
     thread_ids: Vec<u64>,
     message_offsets: Vec<i32>,
@@ -132,7 +159,7 @@ struct Vecs {
 
 /// The buffers of one built batch, held so they can be taken back once Arrow lets go.
 pub(crate) struct Lent {
-    buffers: [Buffer; 8],
+    buffers: [Buffer; 9],
     /// The batch's Arrow bytes: more than its encoded Parquet size (see
     /// [`ColumnBuffers::build`]).
     pub(crate) bytes: u64,
@@ -159,6 +186,7 @@ impl ColumnBuffers {
         let n = batch.len();
         let Vecs {
             mut timestamps,
+            mut extra_nanos,
             mut level_keys,
             mut thread_ids,
             mut message_offsets,
@@ -171,10 +199,20 @@ impl ColumnBuffers {
         // Fixed-width columns: straight copies of the batch's slices (a memcpy each; micros is
         // one vectorised division).
         timestamps.clear();
+        extra_nanos.clear();
         match self.unit {
             TimestampUnit::Nanos => timestamps.extend_from_slice(batch.timestamps()),
             TimestampUnit::Micros => {
                 timestamps.extend(batch.timestamps().iter().map(|&ns| ns.div_euclid(1_000)))
+            }
+            TimestampUnit::MicrosWithExtraNanos => {
+                timestamps.extend(batch.timestamps().iter().map(|&ns| ns.div_euclid(1_000)));
+                extra_nanos.extend(
+                    batch
+                        .timestamps()
+                        .iter()
+                        .map(|&ns| ns.rem_euclid(1_000) as u16),
+                );
             }
         }
         thread_ids.clear();
@@ -233,12 +271,16 @@ impl ColumnBuffers {
         // What the batch adds to the file at most: its Arrow bytes (Parquet's plain encoding of
         // a string is its bytes and a 4-byte length, as Arrow's offset; dictionaries,
         // bit-packing and compression only shrink that).
-        let bytes =
-            (n * (8 + 1 + 8 + 4 + 4) + message_bytes.len() + end + fields_valid.len()) as u64;
+        let bytes = (n * (8 + 1 + 8 + 4 + 4)
+            + 2 * extra_nanos.len()
+            + message_bytes.len()
+            + end
+            + fields_valid.len()) as u64;
         let lent = Lent {
             bytes,
             buffers: [
                 Buffer::from_vec(timestamps),
+                Buffer::from_vec(extra_nanos),
                 Buffer::from_vec(level_keys),
                 Buffer::from_vec(thread_ids),
                 Buffer::from_vec(message_offsets),
@@ -248,18 +290,25 @@ impl ColumnBuffers {
                 Buffer::from_vec(fields_valid),
             ],
         };
-        let [ts, keys, tids, m_off, m_bytes, f_off, f_bytes, f_valid] = lent.buffers.clone();
+        let [ts, extra, keys, tids, m_off, m_bytes, f_off, f_bytes, f_valid] = lent.buffers.clone();
 
-        let timestamp: ArrayRef = match self.unit {
+        let mut columns: Vec<ArrayRef> = Vec::with_capacity(self.schema.fields().len());
+        columns.push(match self.unit {
             TimestampUnit::Nanos => Arc::new(
                 TimestampNanosecondArray::new(ScalarBuffer::new(ts, 0, n), None)
                     .with_timezone("UTC"),
             ),
-            TimestampUnit::Micros => Arc::new(
+            TimestampUnit::Micros | TimestampUnit::MicrosWithExtraNanos => Arc::new(
                 TimestampMicrosecondArray::new(ScalarBuffer::new(ts, 0, n), None)
                     .with_timezone("UTC"),
             ),
-        };
+        });
+        if self.unit.extra_nanos() {
+            columns.push(Arc::new(PrimitiveArray::<UInt16Type>::new(
+                ScalarBuffer::new(extra, 0, n),
+                None,
+            )));
+        }
         let level: ArrayRef = Arc::new(DictionaryArray::<Int8Type>::try_new(
             PrimitiveArray::new(ScalarBuffer::new(keys, 0, n), None),
             self.levels_dict.clone(),
@@ -279,10 +328,8 @@ impl ColumnBuffers {
             f_bytes.slice_with_length(0, end),
             validity,
         )?);
-        let record_batch = RecordBatch::try_new(
-            self.schema.clone(),
-            vec![timestamp, level, message, thread_id, fields_json],
-        )?;
+        columns.extend([level, message, thread_id, fields_json]);
+        let record_batch = RecordBatch::try_new(self.schema.clone(), columns)?;
         Ok((record_batch, lent))
     }
 
@@ -290,7 +337,7 @@ impl ColumnBuffers {
     /// built with them is dropped; a buffer something still holds is left to Arrow (and counted
     /// in `lost`), and the next batch allocates afresh.
     pub(crate) fn reclaim(&mut self, lent: Lent) {
-        let [ts, keys, tids, m_off, m_bytes, f_off, f_bytes, f_valid] = lent.buffers;
+        let [ts, extra, keys, tids, m_off, m_bytes, f_off, f_bytes, f_valid] = lent.buffers;
         let lost = &mut self.lost;
         fn back<T: arrow_buffer::ArrowNativeType>(buffer: Buffer, lost: &mut u64) -> Vec<T> {
             buffer.into_vec().unwrap_or_else(|_| {
@@ -300,6 +347,7 @@ impl ColumnBuffers {
         }
         self.spare.push(Vecs {
             timestamps: back(ts, lost),
+            extra_nanos: back(extra, lost),
             level_keys: back(keys, lost),
             thread_ids: back(tids, lost),
             message_offsets: back(m_off, lost),
