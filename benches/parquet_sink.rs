@@ -22,7 +22,7 @@
 mod batches;
 
 use asynclog::sinks::file::FileSinkConfig;
-use asynclog::sinks::parquet::{ParquetCompression, DEFAULT_COMPRESSION};
+use asynclog::sinks::parquet::{ParquetCompression, TimestampUnit, DEFAULT_COMPRESSION};
 use asynclog::{Batch, ParquetSink, ParquetSinkConfig, Sink};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::path::Path;
@@ -152,6 +152,16 @@ fn bench(c: &mut Criterion) {
         "bytes/record json_lines_file_sink: {:.2}",
         bytes_per_record(&batches, &json_lines)
     );
+    // The default timestamp layout against the single nanosecond column it replaced.
+    let nanos = bytes_per_record(&batches, &|dir: &Path| {
+        Box::new(
+            ParquetSink::with_config(
+                ParquetSinkConfig::new(dir.join("bench")).with_timestamp_unit(TimestampUnit::Nanos),
+            )
+            .expect("creating the Parquet sink"),
+        )
+    });
+    println!("bytes/record parquet_snappy_journal_nanos_timestamp: {nanos:.2}");
     for (name, compression, journal, thread) in variants() {
         let bytes = bytes_per_record(&batches, &|dir: &Path| {
             parquet(dir, compression, journal, thread)
