@@ -144,10 +144,14 @@ impl Batch {
         values: &[u8],
     ) -> Result<(), PushError> {
         let keys = callsite.keys();
-        if usize::from(field_count) != keys.len() {
+        if usize::from(field_count) != callsite.values_len() {
             return Err(PushError::Malformed);
         }
-        let message = callsite.message();
+        let (message, values) = if callsite.message_in_record() {
+            split_message_value(values)?
+        } else {
+            (callsite.message().as_bytes(), values)
+        };
         let total = callsite.keys_len() + values.len();
         self.reserve_bytes(message.len(), total)?;
         let cols = self.columns.get_mut();
@@ -173,7 +177,7 @@ impl Batch {
             cols.field_bytes.truncate(start);
             return Err(PushError::Malformed);
         }
-        cols.push_header(timestamp_ns, level, thread_id, message.as_bytes());
+        cols.push_header(timestamp_ns, level, thread_id, message);
         cols.field_offsets.push(cols.field_bytes.len() as i32);
         Ok(())
     }
@@ -280,6 +284,16 @@ impl Batch {
     pub fn iter(&self) -> impl ExactSizeIterator<Item = RecordView<'_>> + '_ {
         (0..self.len()).map(|i| self.record(i))
     }
+}
+
+/// The message a call-site record carries as its first value (a string: tag, `u32` length,
+/// bytes; see [`Callsite::with_message_in_record`]) and the values after it.
+fn split_message_value(values: &[u8]) -> Result<(&[u8], &[u8]), PushError> {
+    let len = record::tagged_value_len(values).map_err(|_| PushError::Malformed)?;
+    if values[0] != record::TAG_STR {
+        return Err(PushError::Malformed);
+    }
+    Ok((&values[5..len], &values[len..]))
 }
 
 #[cfg(test)]
