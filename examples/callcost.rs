@@ -3,7 +3,8 @@
 //! Wall-clock timings on a shared 2-core machine are noisy; instruction counts are not. This runs
 //! the benchmark call (`info!` with a message and three fields) N times through the path named on
 //! the command line (`macro`: the thread-local producer; `producer`: an explicit one; `log`:
-//! `Logger::log` with a `Field` slice, the general encoding; `bare`: the hot-path bench's
+//! `Logger::log` with a `Field` slice, the general encoding; `global`: `info!` without a logger,
+//! through the global logger of `asynclog::init`; `bare`: the hot-path bench's
 //! yardstick, an `rdtsc` and a 64-byte struct pushed into a bare `rtrb` ring, no logger), in
 //! bursts that fit the ring, emptied between bursts (not counted), so the calls never wait:
 //!
@@ -28,6 +29,13 @@ fn main() {
         .unwrap_or(100_000);
     let mut config = asynclog::Config::default();
     config.sinks.push(Box::new(NullSink));
+    if path == "global" {
+        let guard = asynclog::init(config).expect("global logger");
+        guard.logger().preallocate().expect("preallocate");
+        run_global(guard.logger(), calls);
+        guard.close().expect("close");
+        return;
+    }
     let logger = Logger::new(config).expect("logger");
     logger.preallocate().expect("preallocate");
     match path.as_str() {
@@ -38,7 +46,7 @@ fn main() {
             run_producer(&logger, &mut producer, calls)
         }
         "bare" => run_bare(calls),
-        other => panic!("unknown path {other:?}: use macro, log, producer or bare"),
+        other => panic!("unknown path {other:?}: use macro, global, log, producer or bare"),
     }
     logger.close().expect("close");
 }
@@ -46,6 +54,13 @@ fn main() {
 fn run_macro(logger: &Logger, calls: u64) {
     for start in (0..calls).step_by(BURST as usize) {
         burst_macro(logger, start, (start + BURST).min(calls));
+        logger.flush().expect("flush");
+    }
+}
+
+fn run_global(logger: &Logger, calls: u64) {
+    for start in (0..calls).step_by(BURST as usize) {
+        burst_global(start, (start + BURST).min(calls));
         logger.flush().expect("flush");
     }
 }
@@ -83,6 +98,19 @@ fn burst_macro(logger: &Logger, start: u64, end: u64) {
     for order_id in start..end {
         info!(
             logger,
+            "order filled",
+            order_id = order_id,
+            price = 101.25,
+            symbol = "AAPL"
+        );
+    }
+}
+
+/// `burst_macro` through the global logger: the same call without a logger argument.
+#[inline(never)]
+fn burst_global(start: u64, end: u64) {
+    for order_id in start..end {
+        info!(
             "order filled",
             order_id = order_id,
             price = 101.25,

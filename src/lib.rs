@@ -40,13 +40,14 @@ pub mod value;
 /// and none is meant to be named by users.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::frontend::{global, global_fatal};
     pub use crate::ring::callsite::Callsite;
 }
 
 pub use batch::{Batch, RecordView};
 pub use config::{Backpressure, Config};
 pub use error::{Error, LogError, SinkError};
-pub use frontend::{Logger, Producer};
+pub use frontend::{flush_global, global, init, GlobalGuard, Logger, Producer};
 pub use ring::record::FieldIter;
 pub use sinks::file::{
     read_jsonl, FileSink, FileSinkConfig, JsonlContents, JsonlReader, JsonlRecord,

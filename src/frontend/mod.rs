@@ -1,8 +1,12 @@
 //! The calling side: [`Logger`], [`Producer`], the per-thread producer lookup and the macros.
 
+mod global;
 mod macros;
 mod producer;
 
+pub use global::{flush_global, global, init, GlobalGuard};
+#[doc(hidden)]
+pub use global::fatal as global_fatal;
 pub use producer::Producer;
 
 use crate::config::Config;
