@@ -47,6 +47,8 @@ pub mod __private {
 pub use batch::{Batch, RecordView};
 pub use config::{Backpressure, Config};
 pub use error::{Error, LogError, SinkError};
+#[cfg(feature = "log")]
+pub use frontend::log_compat;
 #[cfg(feature = "tracing")]
 pub use frontend::tracing;
 pub use frontend::{flush_global, global, init, GlobalGuard, Logger, Producer};

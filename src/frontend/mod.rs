@@ -1,9 +1,11 @@
 //! The calling side: [`Logger`], [`Producer`], the per-thread producer lookup and the macros.
 
 mod global;
+#[cfg(feature = "log")]
+pub mod log_compat;
 mod macros;
 mod producer;
-#[cfg(feature = "tracing")]
+#[cfg(any(feature = "tracing", feature = "log"))]
 mod text;
 #[cfg(feature = "tracing")]
 pub mod tracing;

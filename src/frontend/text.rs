@@ -59,13 +59,14 @@ impl<'b> TextArena<'b> {
     }
 
     /// `value` formatted with `Display`.
-    #[allow(dead_code)] // for the `log` backend
+    #[cfg_attr(not(feature = "log"), allow(dead_code))]
     #[inline]
     pub(crate) fn display(&mut self, value: &(impl fmt::Display + ?Sized)) -> &'b str {
         self.format(format_args!("{value}"))
     }
 
     /// `value` formatted with `Debug`.
+    #[cfg_attr(not(feature = "tracing"), allow(dead_code))]
     #[inline]
     pub(crate) fn debug(&mut self, value: &(impl fmt::Debug + ?Sized)) -> &'b str {
         self.format(format_args!("{value:?}"))
