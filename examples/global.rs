@@ -14,7 +14,11 @@ fn main() -> Result<(), asynclog::Error> {
     // closes the logger.
     let _guard = asynclog::init(Config::default().with_sink(ConsoleSink::stdout()))?;
 
-    info!("service started", workers = 2u64, version = env!("CARGO_PKG_VERSION"));
+    info!(
+        "service started",
+        workers = 2u64,
+        version = env!("CARGO_PKG_VERSION")
+    );
 
     // A stand-in for the program's own shutdown signal: a signal handler must not log or flush
     // (neither is async-signal-safe), so it only wakes this thread (here, a channel; in a real
@@ -25,7 +29,12 @@ fn main() -> Result<(), asynclog::Error> {
         .map(|worker| {
             std::thread::spawn(move || {
                 for order_id in 0..3u64 {
-                    info!("order filled", worker = worker, order_id = order_id, price = 101.25);
+                    info!(
+                        "order filled",
+                        worker = worker,
+                        order_id = order_id,
+                        price = 101.25
+                    );
                 }
                 warn!("worker done", worker = worker);
             })

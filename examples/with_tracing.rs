@@ -23,7 +23,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     tracing::subscriber::set_global_default(subscriber)?;
 
     let order = Order { id: 42, qty: 5 };
-    tracing::info!(order_id = order.id, price = 101.25, symbol = "AAPL", "order filled");
+    tracing::info!(
+        order_id = order.id,
+        price = 101.25,
+        symbol = "AAPL",
+        "order filled"
+    );
     tracing::warn!(target: "risk", latency_us = 1250u64, order = ?order, "slow fill");
     tracing::debug!(qty = order.qty, "filled {} lots of {}", order.qty, "AAPL");
     tracing::error!(reason = %"price out of band", accepted = false, "order rejected");

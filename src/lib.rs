@@ -18,6 +18,23 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! Or one logger for the whole process, and macros without a logger argument:
+//!
+//! ```
+//! let _guard = asynclog::init(asynclog::Config::default())?; // closes the logger on drop
+//! asynclog::info!("order filled", order_id = 42u64, price = 101.25, symbol = "AAPL");
+//! # Ok::<(), asynclog::Error>(())
+//! ```
+//!
+//! See [`init`] for its guard, the panic hook it installs and what to do on SIGTERM.
+//!
+//! # Cargo features
+//!
+//! - `tracing`: `asynclog::tracing::AsyncLogLayer`, a `tracing-subscriber` layer that
+//!   writes `tracing` events into asynclog.
+//! - `log`: `asynclog::log_compat`, a `log::Log` implementation that writes `log`
+//!   records, with their key-values, into asynclog.
+//!
 //! The data flows one way, and the modules follow it: [`frontend`] (the calling thread) →
 //! `ring` (record encoding, shared) → `drain` (the drain thread and sink workers) → [`batch`]
 //! → [`sinks`].

@@ -26,7 +26,10 @@ fn global_macros_before_during_and_after_the_guard() {
         Err(LogError::NotInitialized)
     ));
     assert!(asynclog::global().is_none());
-    assert!(matches!(asynclog::flush_global(), Err(Error::NotInitialized)));
+    assert!(matches!(
+        asynclog::flush_global(),
+        Err(Error::NotInitialized)
+    ));
 
     let collector = Collector::default();
     let guard = asynclog::init(config_with(&collector)).unwrap();
@@ -64,7 +67,10 @@ fn global_macros_before_during_and_after_the_guard() {
     );
     assert_eq!(records[1].field("n"), Some(&OwnedValue::I64(2)));
     assert_eq!(records[2].field("price"), Some(&OwnedValue::F64(101.25)));
-    assert_eq!(records[2].field("symbol"), Some(&OwnedValue::Str("AAPL".into())));
+    assert_eq!(
+        records[2].field("symbol"),
+        Some(&OwnedValue::Str("AAPL".into()))
+    );
     assert_eq!(records[3].field("ok"), Some(&OwnedValue::Bool(true)));
 
     // The level filter applies as with a Logger.

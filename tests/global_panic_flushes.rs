@@ -42,20 +42,24 @@ fn a_panicking_thread_leaves_every_earlier_record_in_the_file() {
     let contents = asynclog::read_jsonl(&path).unwrap();
     assert!(contents.bad_lines.is_empty());
     let records = contents.records;
-    assert_eq!(records.len() as u64, RECORDS + 1, "every record, then the panic");
+    assert_eq!(
+        records.len() as u64,
+        RECORDS + 1,
+        "every record, then the panic"
+    );
     for (seq, record) in records.iter().take(RECORDS as usize).enumerate() {
         assert_eq!(record.message, "working");
         // JSON has one kind of integer: the reader gives back I64 where it fits.
         assert_eq!(record.field("seq"), Some(&OwnedValue::I64(seq as i64)));
     }
     let panic = &records[RECORDS as usize];
-    assert_eq!((panic.level, panic.message.as_str()), (Level::Error, "panic"));
+    assert_eq!(
+        (panic.level, panic.message.as_str()),
+        (Level::Error, "panic")
+    );
     assert_eq!(
         panic.field("payload"),
         Some(&OwnedValue::Str("worker gave up".into()))
     );
-    assert_eq!(
-        panic.field("file"),
-        Some(&OwnedValue::Str(file!().into()))
-    );
+    assert_eq!(panic.field("file"), Some(&OwnedValue::Str(file!().into())));
 }

@@ -125,9 +125,24 @@ fn the_default_target_is_the_module_path_and_an_event_without_message_has_an_emp
 fn many_fields_take_the_general_record_with_the_same_content() {
     let records = logged(|| {
         tracing::info!(
-            f0 = 0u64, f1 = 1u64, f2 = 2u64, f3 = 3u64, f4 = 4u64, f5 = 5u64, f6 = 6u64,
-            f7 = 7u64, f8 = 8u64, f9 = 9u64, f10 = 10u64, f11 = 11u64, f12 = 12u64,
-            f13 = 13u64, f14 = 14u64, f15 = 15u64, f16 = 16u64, f17 = "seventeen",
+            f0 = 0u64,
+            f1 = 1u64,
+            f2 = 2u64,
+            f3 = 3u64,
+            f4 = 4u64,
+            f5 = 5u64,
+            f6 = 6u64,
+            f7 = 7u64,
+            f8 = 8u64,
+            f9 = 9u64,
+            f10 = 10u64,
+            f11 = 11u64,
+            f12 = 12u64,
+            f13 = 13u64,
+            f14 = 14u64,
+            f15 = 15u64,
+            f16 = 16u64,
+            f17 = "seventeen",
             "wide event"
         );
     });
@@ -143,7 +158,8 @@ fn many_fields_take_the_general_record_with_the_same_content() {
 #[test]
 fn the_logger_level_filters_events() {
     let collector = Collector::default();
-    let logger = Arc::new(Logger::new(config_with(&collector).with_min_level(Level::Warn)).unwrap());
+    let logger =
+        Arc::new(Logger::new(config_with(&collector).with_min_level(Level::Warn)).unwrap());
     let subscriber = tracing_subscriber::registry().with(AsyncLogLayer::new(logger.clone()));
     tracing::subscriber::with_default(subscriber, || {
         tracing::info!("below");
@@ -158,7 +174,9 @@ fn the_logger_level_filters_events() {
 #[test]
 fn hooks_see_the_message_and_the_fields_of_a_compact_record() {
     use std::sync::Mutex;
-    let seen: Arc<Mutex<Vec<(String, Vec<String>)>>> = Arc::default();
+    /// A hook's view of a record: its message and field keys.
+    type HookView = (String, Vec<String>);
+    let seen: Arc<Mutex<Vec<HookView>>> = Arc::default();
     let hook_seen = seen.clone();
     let mut config = asynclog::Config::default();
     config.hooks = asynclog::Hooks::default().on_message_buffered(move |m| {
@@ -174,7 +192,9 @@ fn hooks_see_the_message_and_the_fields_of_a_compact_record() {
         *seen,
         [(
             "filled 5".to_owned(),
-            ["target", "module_path", "file", "line", "qty"].map(String::from).to_vec()
+            ["target", "module_path", "file", "line", "qty"]
+                .map(String::from)
+                .to_vec()
         )]
     );
 }

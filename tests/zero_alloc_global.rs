@@ -18,10 +18,21 @@ fn the_global_macro_allocates_nothing_after_the_first_call() {
     config.sinks.push(Box::new(NullSink));
     let guard = asynclog::init(config).unwrap();
     let (price, symbol) = (101.25, "AAPL");
-    try_info!("order filled", order_id = 0u64, price = price, symbol = symbol).unwrap();
+    try_info!(
+        "order filled",
+        order_id = 0u64,
+        price = price,
+        symbol = symbol
+    )
+    .unwrap();
     let before = allocations();
     for order_id in 1..=CALLS {
-        asynclog::info!("order filled", order_id = order_id, price = price, symbol = symbol);
+        asynclog::info!(
+            "order filled",
+            order_id = order_id,
+            price = price,
+            symbol = symbol
+        );
     }
     let made = allocations() - before;
     asynclog::flush_global().unwrap();

@@ -45,7 +45,10 @@ fn a_log_record_allocates_nothing_after_the_first() {
     }
     let formatted = allocations() - before;
     assert_eq!(plain, 0, "{plain} allocations in {CALLS} records");
-    assert_eq!(formatted, 0, "{formatted} allocations in {CALLS} formatted records");
+    assert_eq!(
+        formatted, 0,
+        "{formatted} allocations in {CALLS} formatted records"
+    );
     logger.flush().unwrap();
     let stats = logger.stats();
     assert_eq!(stats.delivered, 2 * (CALLS + 1));

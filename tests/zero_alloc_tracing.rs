@@ -49,7 +49,10 @@ fn a_tracing_event_allocates_nothing_after_the_first() {
         }
         let formatted = allocations() - before;
         assert_eq!(plain, 0, "{plain} allocations in {CALLS} plain events");
-        assert_eq!(formatted, 0, "{formatted} allocations in {CALLS} formatted events");
+        assert_eq!(
+            formatted, 0,
+            "{formatted} allocations in {CALLS} formatted events"
+        );
     });
     logger.flush().unwrap();
     let stats = logger.stats();

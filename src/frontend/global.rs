@@ -145,7 +145,9 @@ impl Drop for GlobalGuard {
 /// The global `fatal!` / `try_fatal!` without a logger.
 #[doc(hidden)]
 pub fn fatal(message: &str, fields: &[Field<'_>]) -> Result<(), LogError> {
-    global().ok_or(LogError::NotInitialized)?.fatal(message, fields)
+    global()
+        .ok_or(LogError::NotInitialized)?
+        .fatal(message, fields)
 }
 
 /// Chains a hook that logs the panic and flushes the global logger before the previous hook.

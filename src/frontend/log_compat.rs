@@ -34,7 +34,7 @@
 //! general record). Nothing is allocated per record: a message without arguments
 //! (`Arguments::as_str`) and borrowed keys and strings are copied straight into the ring; a
 //! formatted message, formatted values and keys or strings that `log` lends only for a moment are
-//! written into a per-thread buffer of [`TEXT_BYTES`](self::TEXT_BYTES) bytes first (text beyond it
+//! written into a per-thread buffer of [`TEXT_BYTES`] bytes first (text beyond it
 //! is cut at a character boundary).
 
 use super::text::{with_text, TextArena};

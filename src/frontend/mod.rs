@@ -10,9 +10,9 @@ mod text;
 #[cfg(feature = "tracing")]
 pub mod tracing;
 
-pub use global::{flush_global, global, init, GlobalGuard};
 #[doc(hidden)]
 pub use global::fatal as global_fatal;
+pub use global::{flush_global, global, init, GlobalGuard};
 pub use producer::Producer;
 
 use crate::config::Config;
@@ -336,7 +336,11 @@ impl Logger {
         };
         let keys = callsite.keys();
         let fields: [Field<'_>; N] = std::array::from_fn(|i| Field {
-            key: i.checked_sub(1).and_then(|k| keys.get(k)).copied().unwrap_or_default(),
+            key: i
+                .checked_sub(1)
+                .and_then(|k| keys.get(k))
+                .copied()
+                .unwrap_or_default(),
             value: values[i],
         });
         let fields = fields.get(1..).unwrap_or_default();

@@ -49,7 +49,7 @@
 //! Nothing is allocated per event: integers, floats and bools go straight into a fixed array of
 //! values on the stack; the message, `%`/`?` values and `&str` values (whose borrow ends with
 //! each visitor call) are formatted or copied into a per-thread buffer of
-//! [`TEXT_BYTES`](self::TEXT_BYTES) bytes, then copied from there into the ring (text beyond
+//! [`TEXT_BYTES`] bytes, then copied from there into the ring (text beyond
 //! the buffer is cut at a character boundary).
 
 use super::text::{with_text, TextArena};
