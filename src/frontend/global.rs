@@ -18,7 +18,9 @@ use std::sync::{Mutex, Once};
 /// `Release`, a pointer from `Box::leak` (valid for the rest of the process); readers load it
 /// with `Acquire`, so they see the `Logger` fully built. An acquire load is the same single
 /// `mov` as a relaxed one on x86-64 (and an `ldar`/`ldapr` on AArch64), so a global macro call
-/// costs one load more than a call through a `&Logger` (`examples/callcost global`).
+/// costs a load and a null check more than a call through a `&Logger` held in a register. NB:
+/// callgrind, `examples/callcost` (100,000 calls, x86-64): `macro` 113.2 and `global` 116.3
+/// instructions per call.
 static GLOBAL: AtomicPtr<Logger> = AtomicPtr::new(ptr::null_mut());
 
 /// Whether a [`GlobalGuard`] is alive; taken by [`init`] and by the guard's drop, never on a log
