@@ -10,8 +10,8 @@
 //! | slog | `slog-async` (channel 4,096, `OverflowStrategy::Block`), `slog-json` | structured |
 //! | fast_log | `log::info!` into `fast_log` (unbounded channel, file appender, its text format) | in the message: no key-values in its records |
 //! | spdlog-rs | `AsyncPoolSink` (own pool, capacity 8,192, `OverflowPolicy::Block`) over a `FileSink` with `JsonFormatter` | structured (`kv:`) |
-//! | tracing + asynclog layer | `tracing::info!` into a `tracing_subscriber::registry()` with `asynclog::tracing::AsyncLogLayer`, the asynclog sink below; that subscriber is the thread's default only around this contender's calls (untimed `enter`/`exit`), so the global subscriber stays tracing-appender's | structured |
-//! | log + asynclog | `asynclog::log_compat::AsyncLogLogger`, the asynclog sink below, handed the `log::Record` that `log::info!(k = v; "msg")` builds, with the same level check; fast_log owns the process's `log` facade, so the call skips the facade's one load of its logger pointer | structured (key-values) |
+//! | tracing + asynclog layer | `tracing::info!` into a `tracing_subscriber::registry()` with `asynclog::tracing::AsyncLogLayer`, the asynclog sink below, a ring 4 times the default (see [`LOCATION_BUFFER_SIZE`]); that subscriber is the thread's default only around this contender's calls (untimed `enter`/`exit`), so the global subscriber stays tracing-appender's | structured |
+//! | log + asynclog | `asynclog::log_compat::AsyncLogLogger`, the asynclog sink below, a ring 4 times the default, handed the `log::Record` that `log::info!(k = v; "msg")` builds, with the same level check; fast_log owns the process's `log` facade, so the call skips the facade's one load of its logger pointer | structured (key-values) |
 //! | asynclog global macro | `asynclog::info!("order filled", ..)` after `asynclog::init`, the asynclog sink below | structured |
 //!
 //! The asynclog sink writes each batch with [`asynclog::sinks::json::write_record_line`] into a
@@ -224,6 +224,12 @@ struct Asynclog {
     logger: Logger,
 }
 
+/// `Config::buffer_size` for the `tracing` and `log` rows: their records carry four location
+/// fields (`target`, `module_path`, `file`, `line`: about 60-110 bytes more), so a burst of
+/// [`BURST`] of them overflows the default ring (1,000 x 128 bytes) and the row would time the
+/// drain, not the call.
+const LOCATION_BUFFER_SIZE: usize = 4 * asynclog::config::DEFAULT_BUFFER_SIZE;
+
 /// The default config with the bench's JSON-lines file sink writing to `path`.
 fn asynclog_config(path: &Path) -> asynclog::Config {
     let mut config = asynclog::Config::default();
@@ -305,7 +311,8 @@ struct TracingAsynclog {
 impl TracingAsynclog {
     fn new(path: &Path) -> TracingAsynclog {
         use tracing_subscriber::layer::SubscriberExt;
-        let logger = Arc::new(Logger::new(asynclog_config(path)).expect("asynclog logger"));
+        let config = asynclog_config(path).with_buffer_size(LOCATION_BUFFER_SIZE);
+        let logger = Arc::new(Logger::new(config).expect("asynclog logger"));
         let layer = asynclog::tracing::AsyncLogLayer::new(logger.clone());
         TracingAsynclog {
             logger,
@@ -343,7 +350,8 @@ struct LogAsynclog {
 
 impl LogAsynclog {
     fn new(path: &Path) -> LogAsynclog {
-        let logger = Arc::new(Logger::new(asynclog_config(path)).expect("asynclog logger"));
+        let config = asynclog_config(path).with_buffer_size(LOCATION_BUFFER_SIZE);
+        let logger = Arc::new(Logger::new(config).expect("asynclog logger"));
         LogAsynclog {
             log: asynclog::log_compat::AsyncLogLogger::new(logger.clone()),
             logger,

@@ -36,6 +36,11 @@
 //! formatted message, formatted values and keys or strings that `log` lends only for a moment are
 //! written into a per-thread buffer of [`TEXT_BYTES`] bytes first (text beyond it
 //! is cut at a character boundary).
+//!
+//! NB: callgrind, `examples/callcost log-facade` (`log::info!` with the benchmark's three
+//! key-values): about 1,235 instructions per record on the calling thread, against 113 for
+//! asynclog's `info!`: ~320 in `log`'s key-value visiting, ~500 encoding the general record
+//! (message, seven keys and values).
 
 use super::text::{with_text, TextArena};
 use super::{global, Logger};
