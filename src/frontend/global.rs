@@ -9,6 +9,7 @@
 use super::Logger;
 use crate::config::Config;
 use crate::error::{Error, LogError};
+use crate::shared::on_internal_thread;
 use crate::value::{Field, Level};
 use std::ptr;
 use std::sync::atomic::{AtomicPtr, Ordering};
@@ -55,7 +56,8 @@ static PANIC_HOOK: Once = Once::new();
 ///   `payload` (when it is a string), `file` and `line`, flushes the global logger (waiting at most
 ///   [`Config::close_timeout`]), then calls the hook that was installed before (by default, the
 ///   one that prints the panic). It is installed by the first `init` and stays installed; it does
-///   nothing while no logger is installed.
+///   nothing while no logger is installed, nor for a panic on asynclog's own threads (a panicking
+///   sink is reported through the logger's hooks and stats).
 /// - **On SIGTERM and other signals**: a log call, `flush` and `close` are not
 ///   async-signal-safe, so do not call them from a signal handler. Let your own signal handling
 ///   (a handler that only sets a flag or writes to a pipe, or your runtime's signal stream) wake a
@@ -156,7 +158,9 @@ pub fn fatal(message: &str, fields: &[Field<'_>]) -> Result<(), LogError> {
 fn install_panic_hook() {
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
-        if let Some(logger) = global() {
+        // Not on asynclog's own threads: a panicking sink is reported through the hooks and
+        // stats, and a flush there would wait for the thread itself (it fails at once instead).
+        if let Some(logger) = global().filter(|_| !on_internal_thread()) {
             let payload = info.payload();
             let text = payload
                 .downcast_ref::<&str>()
@@ -173,7 +177,7 @@ fn install_panic_hook() {
                     Field::new("line", location.map(|l| l.line())),
                 ],
             );
-            // Fails at once on an asynclog thread (a panicking sink) and after close.
+            // Fails at once after close; waits at most `close_timeout`.
             let _ = logger.flush();
         }
         previous(info);
