@@ -10,6 +10,13 @@
 //! `Result<(), LogError>` for the callers that want the outcome of one call; so do the methods
 //! ([`Logger::log`](crate::Logger::log), [`Logger::info`](crate::Logger::info), ...).
 //!
+//! A literal message may be a template naming the call's fields,
+//! `info!(logger, "filled {qty} lots of {symbol}", qty = 5, symbol = "AAPL")`: nothing is
+//! formatted on the calling thread (the template stays in the static call site, the values
+//! travel as typed fields); the console sink renders it as `format!` would, and JSON lines and
+//! Parquet keep the template in `message` beside the fields (see
+//! [`write_message`](crate::sinks::format::write_message) for the placeholders it takes).
+//!
 //! Every macro also has a form without a logger, for the global logger that
 //! [`asynclog::init`](crate::init) installs: `info!("msg", k = v)`,
 //! `log!(Level::Warn, "msg", k = v)`, `fatal!("msg")`. Its message must be a string literal (the

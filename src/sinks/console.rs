@@ -9,7 +9,9 @@ use std::io::{ErrorKind, Write};
 use std::time::Duration;
 
 /// Writes records to stdout or stderr, one human-readable line each
-/// (`2026-11-27T12:00:00.123456789Z INFO order filled order_id=42`), or with
+/// (`2026-11-27T12:00:00.123456789Z INFO order filled order_id=42`, a message template such as
+/// `"filled {qty} lots"` rendered with its fields: see
+/// [`write_message`](crate::sinks::format::write_message)), or with
 /// [`ConsoleSink::json`] one JSON object each, exactly as the file sink writes them. Each batch
 /// is formatted into a reused buffer and written with one locked `write_all`, so lines from one
 /// batch are never interleaved with other output.
