@@ -13,7 +13,7 @@
 //!
 //! Run: `cargo bench --bench file_sink` (add `-- --measurement-time 5` for a shorter run).
 
-use asynclog::batch::fields::RawFields;
+use asynclog::__private::RawFields;
 use asynclog::{Batch, Config, Field, FileSink, Level, Logger, Sink};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::hint::black_box;
@@ -212,7 +212,7 @@ fn sink_only(c: &mut Criterion) {
     });
     // The same, through a reused Vec (for comparison with writing into the map).
     let mut out = Vec::with_capacity(4 << 20);
-    let mut encoder = asynclog::sinks::json::LineEncoder::new();
+    let mut encoder = asynclog::__private::json::LineEncoder::new();
     group.bench_function("serialize_to_vec_8192", |b| {
         b.iter(|| {
             out.clear();

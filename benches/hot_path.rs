@@ -13,7 +13,7 @@
 //!
 //! Run: `cargo bench --bench hot_path`
 
-use asynclog::ring::clock::read_tsc;
+use asynclog::__private::read_tsc;
 use asynclog::{try_info, LogError, Logger, NullSink, Producer};
 use criterion::{criterion_group, Bencher, Criterion, SamplingMode, Throughput};
 use hdrhistogram::Histogram;

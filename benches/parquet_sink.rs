@@ -61,13 +61,12 @@ fn parquet(
     encode_thread: bool,
 ) -> Box<dyn Sink> {
     Box::new(
-        ParquetSink::new(ParquetSinkConfig {
-            file_path: dir.join("bench"),
-            compression,
-            journal,
-            encode_thread,
-            ..Default::default()
-        })
+        ParquetSink::with_config(
+            ParquetSinkConfig::new(dir.join("bench"))
+                .with_compression(compression)
+                .with_journal(journal)
+                .with_encode_thread(encode_thread),
+        )
         .expect("creating the Parquet sink"),
     )
 }

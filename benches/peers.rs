@@ -14,7 +14,7 @@
 //! | log + asynclog | `asynclog::log_compat::AsyncLogLogger`, the asynclog sink below, a ring 4 times the default, handed the `log::Record` that `log::info!(k = v; "msg")` builds, with the same level check; fast_log owns the process's `log` facade, so the call skips the facade's one load of its logger pointer | structured (key-values) |
 //! | asynclog global macro | `asynclog::info!("order filled", ..)` after `asynclog::init`, the asynclog sink below | structured |
 //!
-//! The asynclog sink writes each batch with [`asynclog::sinks::json::write_record_line`] into a
+//! The asynclog sink writes each batch with [`asynclog::__private::json::write_record_line`] into a
 //! `BufWriter<File>`. It stands in for `asynclog::FileSink` (branch `file-work`); switch to
 //! `FileSink` once that is merged.
 //!
@@ -202,7 +202,7 @@ impl Sink for JsonLinesFile {
     fn write_batch(&mut self, batch: &Batch) -> Result<(), SinkError> {
         self.buf.clear();
         for record in batch.iter() {
-            asynclog::sinks::json::write_record_line(&mut self.buf, &record);
+            asynclog::__private::json::write_record_line(&mut self.buf, &record);
         }
         self.out
             .write_all(&self.buf)

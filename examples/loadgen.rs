@@ -13,7 +13,7 @@
 //! with `--burst B --pause-us U` the drain catches up between bursts, so the numbers measure the
 //! hot path, not backpressure.
 
-use asynclog::ring::clock::read_tsc;
+use asynclog::__private::read_tsc;
 use asynclog::{
     try_info, Backpressure, Config, ConsoleSink, Field, Level, Logger, NullSink, Sink, Value,
 };
@@ -83,14 +83,10 @@ fn make_sink(spec: &str) -> Result<Box<dyn Sink>, String> {
         _ if spec.starts_with("file:") => asynclog::FileSink::new(&spec["file:".len()..])
             .map(|s| Box::new(s) as Box<dyn Sink>)
             .map_err(|e| e.to_string()),
-        _ if spec.starts_with("parquet:") => {
-            asynclog::ParquetSink::new(asynclog::ParquetSinkConfig {
-                file_path: spec["parquet:".len()..].into(),
-                ..Default::default()
-            })
+        #[cfg(feature = "parquet")]
+        _ if spec.starts_with("parquet:") => asynclog::ParquetSink::new(&spec["parquet:".len()..])
             .map(|s| Box::new(s) as Box<dyn Sink>)
-            .map_err(|e| e.to_string())
-        }
+            .map_err(|e| e.to_string()),
         other => Err(format!(
             "unknown sink `{other}` (expected null, console, file:PATH or parquet:PATH)"
         )),

@@ -13,11 +13,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = PathBuf::from(args.next().unwrap_or_else(|| "logs".into()));
     let records: u64 = args.next().map_or(Ok(100_000), |n| n.parse())?;
 
-    let sink = ParquetSink::new(ParquetSinkConfig {
-        file_path: dir.join("demo"),
-        rotate_size: 256 << 10,
-        ..Default::default()
-    })?;
+    let sink = ParquetSink::with_config(
+        ParquetSinkConfig::new(dir.join("demo")).with_max_bytes(256 << 10),
+    )?;
     for recovery in sink.recoveries() {
         eprintln!("recovered a crashed run: {recovery:?}");
     }

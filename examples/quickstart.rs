@@ -4,11 +4,12 @@
 //!
 //! Run: `cargo run --release --example quickstart`
 
+use asynclog::sinks::Rotation;
 use asynclog::{
     debug, error, info, warn, Config, ConsoleSink, Field, Hooks, Level, LogMessage, Logger,
-    OwnedValue, ParquetSink, ParquetSinkConfig,
+    OwnedValue, ParquetSinkConfig,
 };
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Default configuration (buffer_size 1000, max_workers 10, Block, 3 retries 100 ms apart,
@@ -16,14 +17,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // to stderr.
     let mut config = Config::default();
     config.sinks.push(Box::new(ConsoleSink::new(false))); // false = stdout, true = stderr
-    config
-        .sinks
-        .push(Box::new(ParquetSink::new(ParquetSinkConfig {
-            file_path: "logs/app_data".into(),
-            rotate_size: 10 * 1024 * 1024,          // 10 MB rotation
-            rotate_time: Duration::from_secs(3600), // 1 hour rotation
-            ..Default::default()
-        })?));
+    config.sinks.push(Box::new(
+        ParquetSinkConfig::new("logs/app_data")
+            .with_max_bytes(10 * 1024 * 1024) // 10 MB rotation
+            .with_rotation(Rotation::HOURLY) // 1 hour rotation
+            .build()?,
+    ));
     config.hooks = Hooks::default()
         .on_message_dropped(|m| eprintln!("[hook] dropped: {} {}", m.level, m.message))
         .on_batch_written(|sink, count, took| {

@@ -158,7 +158,7 @@ fn a_call_site_after_close_reports_closed() {
 
 #[test]
 fn a_hand_made_call_site_with_the_wrong_number_of_values_takes_the_general_record() {
-    use asynclog::ring::callsite::Callsite;
+    use asynclog::__private::callsite::Callsite;
     use asynclog::Value;
     static SITE: Callsite = Callsite::new("hand made", &["a"]);
     let collector = Collector::default();

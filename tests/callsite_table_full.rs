@@ -3,7 +3,7 @@
 //! before keep their ids and records.
 
 mod common;
-use asynclog::ring::callsite::{self, Callsite, MAX_CALLSITES};
+use asynclog::__private::callsite::{self, Callsite, MAX_CALLSITES};
 use asynclog::{try_info, Logger, OwnedValue};
 use common::*;
 

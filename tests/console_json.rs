@@ -110,7 +110,7 @@ fn file_and_console_serialize_a_batch_identically() {
     sink.close().unwrap();
     let mut expected = Vec::new();
     for record in batch.iter() {
-        asynclog::sinks::json::write_record_line(&mut expected, &record);
+        asynclog::__private::json::write_record_line(&mut expected, &record);
     }
     assert_eq!(std::fs::read(&path).unwrap(), expected);
 }

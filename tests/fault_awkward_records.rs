@@ -6,7 +6,7 @@
 #[path = "common/sinks.rs"]
 mod sinks;
 
-use asynclog::sinks::json::write_record_line;
+use asynclog::__private::json::write_record_line;
 use asynclog::{Field, LogError, Logger, OwnedValue, RecordView};
 use simd_json::prelude::*;
 use sinks::{config_with, CollectSink, Owned};

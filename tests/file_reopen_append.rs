@@ -3,13 +3,13 @@
 //! file is readable up to its preallocated zeros.
 
 mod file_common;
-use asynclog::sinks::file::{Recovery, Tail};
+use asynclog::sinks::file::{Tail, TailRecovery};
 use asynclog::{Config, FileSink, Logger};
 use file_common::*;
 use std::io::Write;
 use std::path::Path;
 
-fn log_run(path: &Path, from: u64, count: u64) -> Recovery {
+fn log_run(path: &Path, from: u64, count: u64) -> TailRecovery {
     let sink = FileSink::new(path).unwrap();
     let recovery = sink.recovery();
     let mut config = Config::default();
@@ -34,7 +34,7 @@ fn reopening_appends_and_trims_what_a_crash_left() {
     let dir = Scratch::new("reopen");
     let path = dir.join("app.log");
 
-    assert_eq!(log_run(&path, 0, 100), Recovery::default());
+    assert_eq!(log_run(&path, 0, 100), TailRecovery::default());
     let first = std::fs::read(&path).unwrap();
     assert_eq!(seqs(&path), (0..100).collect::<Vec<_>>());
 
@@ -42,7 +42,7 @@ fn reopening_appends_and_trims_what_a_crash_left() {
     let recovery = log_run(&path, 100, 50);
     assert_eq!(
         recovery,
-        Recovery {
+        TailRecovery {
             kept_bytes: first.len() as u64,
             torn_bytes: 0,
             zero_bytes: 0
@@ -80,7 +80,7 @@ fn reopening_appends_and_trims_what_a_crash_left() {
     let recovery = log_run(&path, 150, 10);
     assert_eq!(
         recovery,
-        Recovery {
+        TailRecovery {
             kept_bytes: second.len() as u64,
             torn_bytes: torn.len() as u64,
             zero_bytes: 5000

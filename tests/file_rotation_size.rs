@@ -83,7 +83,7 @@ fn stamp_of(path: &Path) -> String {
 }
 
 fn stamp(secs: u64) -> String {
-    let text = asynclog::sinks::format::rfc3339_nanos(secs as i64 * 1_000_000_000);
+    let text = asynclog::__private::rfc3339_nanos(secs as i64 * 1_000_000_000);
     String::from_utf8(text[..26].to_vec())
         .unwrap()
         .replace(':', "-")

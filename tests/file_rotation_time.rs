@@ -147,7 +147,7 @@ fn a_reopened_file_from_an_earlier_period_rotates_under_its_first_record_time() 
     asynclog::try_info!(logger, "today", seq = 3u64).unwrap();
     logger.close().unwrap();
 
-    let text = asynclog::sinks::format::rfc3339_nanos(first_ts);
+    let text = asynclog::__private::rfc3339_nanos(first_ts);
     let stamp = String::from_utf8(text[..26].to_vec())
         .unwrap()
         .replace(':', "-");

@@ -2,11 +2,12 @@
 //! stays static and its values travel as typed fields: the human-readable console line renders it
 //! as `format!` would, and JSON lines keep the template in `message` with the typed fields.
 
-use asynclog::sinks::format::write_human_line;
+use asynclog::__private::write_human_line;
 use asynclog::{Batch, FileSink, Logger, OwnedValue, Sink, SinkError};
 use std::sync::{Arc, Mutex};
 
-/// Formats every record as the console sink does, into a shared buffer.
+/// Formats every record as the console sink does (its line formatter, reached through the
+/// crate's internals for tests), into a shared buffer.
 struct HumanLines(Arc<Mutex<Vec<u8>>>);
 
 impl Sink for HumanLines {

@@ -4,6 +4,7 @@
 //! encoders' per-batch work, the journal's IPC framing, the encoder queue — stays a small number
 //! of allocations that grows with the pages the writer finishes, not with records. Run with
 //! `--nocapture` to see the numbers.
+#![cfg(feature = "parquet")]
 
 #[path = "parquet_common/mod.rs"]
 mod common;
@@ -51,15 +52,14 @@ static GLOBAL: Counting = Counting;
 /// batches too (the one queued before it began instead of the last one queued in it).
 fn measure(journal: bool, encode_thread: bool, per_batch: usize) -> ((u64, u64), u64) {
     let dir = tempfile::tempdir().unwrap();
-    let mut sink = ParquetSink::new(ParquetSinkConfig {
-        file_path: dir.path().join("alloc"),
-        // Row groups end only on flush here: this measures the per-batch path; ending a row
-        // group (once per 64k rows by default) allocates its pages and metadata.
-        row_group_rows: 1 << 30,
-        journal,
-        encode_thread,
-        ..Default::default()
-    })
+    // Row groups end only on flush here: this measures the per-batch path; ending a row
+    // group (once per 64k rows by default) allocates its pages and metadata.
+    let mut sink = ParquetSink::with_config(
+        ParquetSinkConfig::new(dir.path().join("alloc"))
+            .with_row_group_rows(1 << 30)
+            .with_journal(journal)
+            .with_encode_thread(encode_thread),
+    )
     .unwrap();
     let batches: Vec<_> = (0..60)
         .map(|b| common::batches::varied_batch(b * per_batch as u64, per_batch))

@@ -6,6 +6,7 @@
 //!
 //! The child is this test binary itself, re-run with `ASYNCLOG_CRASH_DIR` set on the ignored
 //! `crash_child` entry point.
+#![cfg(feature = "parquet")]
 
 #[path = "parquet_common/mod.rs"]
 mod common;
@@ -23,12 +24,9 @@ const RUNS: usize = 24;
 const PRODUCERS: usize = 2;
 
 fn sink_config(dir: &Path) -> ParquetSinkConfig {
-    ParquetSinkConfig {
-        file_path: dir.join("crash"),
-        rotate_size: 256 * 1024,
-        row_group_rows: 4096,
-        ..Default::default()
-    }
+    ParquetSinkConfig::new(dir.join("crash"))
+        .with_max_bytes(256 * 1024)
+        .with_row_group_rows(4096)
 }
 
 /// The child: logs until killed, printing `F n0 n1` after every flush that returned `Ok`, where
@@ -39,7 +37,7 @@ fn crash_child() {
     let dir = std::env::var("ASYNCLOG_CRASH_DIR").expect("run by the crash test");
     let mut config = Config::default();
     config.sinks.push(Box::new(
-        ParquetSink::new(sink_config(Path::new(&dir))).unwrap(),
+        ParquetSink::with_config(sink_config(Path::new(&dir))).unwrap(),
     ));
     let logger = Logger::new(config).unwrap();
     let logged: Vec<AtomicU64> = (0..PRODUCERS).map(|_| AtomicU64::new(0)).collect();
@@ -139,7 +137,7 @@ fn sigkill_at_random_moments_loses_nothing_flushed() {
             flushed_runs += 1;
         }
 
-        let sink = ParquetSink::new(sink_config(dir.path())).unwrap();
+        let sink = ParquetSink::with_config(sink_config(dir.path())).unwrap();
         for recovery in sink.recoveries() {
             assert!(
                 matches!(

@@ -5,6 +5,7 @@
 //! next `write` fail with `EFBIG` once it passes the limit, while the journal, which writes
 //! through its map into space it already allocated, goes on. The limit is per process, so this
 //! file holds this one test.
+#![cfg(feature = "parquet")]
 
 #[path = "parquet_common/mod.rs"]
 mod common;
@@ -19,15 +20,12 @@ fn an_encoder_write_error_is_reported_next_and_loses_nothing_accepted() {
     // SAFETY: ignoring a signal changes no memory; without it, passing the limit kills us.
     unsafe { libc::signal(libc::SIGXFSZ, libc::SIG_IGN) };
     let dir = tempfile::tempdir().unwrap();
-    let config = ParquetSinkConfig {
-        file_path: dir.path().join("app"),
-        // Uncompressed, small row groups: the file grows steadily with every batch.
-        compression: ParquetCompression::Uncompressed,
-        row_group_rows: 2048,
-        encode_thread: true,
-        ..Default::default()
-    };
-    let mut sink = ParquetSink::new(config.clone()).unwrap();
+    // Uncompressed, small row groups: the file grows steadily with every batch.
+    let config = ParquetSinkConfig::new(dir.path().join("app"))
+        .with_compression(ParquetCompression::Uncompressed)
+        .with_row_group_rows(2048)
+        .with_encode_thread(true);
+    let mut sink = ParquetSink::with_config(config.clone()).unwrap();
     let mut next = 0u64;
     let mut accepted = Vec::new();
     for _ in 0..8 {
@@ -69,7 +67,7 @@ fn an_encoder_write_error_is_reported_next_and_loses_nothing_accepted() {
 
     // The failed file was rebuilt from its journal by the sink, or (if that also hit the
     // limit) is rebuilt by the next sink on the same path.
-    let sink = ParquetSink::new(config).unwrap();
+    let sink = ParquetSink::with_config(config).unwrap();
     drop(sink);
     assert!(common::files_with_suffix(dir.path(), ".journal").is_empty());
     assert!(common::files_with_suffix(dir.path(), ".inprogress").is_empty());

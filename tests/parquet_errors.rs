@@ -1,10 +1,12 @@
 //! Errors name the path and lose nothing that was accepted: an unwritable directory (through a
 //! real Logger: retries, `on_batch_failed`, the logger keeps running), and a rename that fails
 //! until the directory is repaired (finished files stay intact; the file is renamed later).
+#![cfg(feature = "parquet")]
 
 #[path = "parquet_common/mod.rs"]
 mod common;
 
+use asynclog::sinks::Rotation;
 use asynclog::{Config, Error, Hooks, Logger, ParquetSink, ParquetSinkConfig, Sink, SinkError};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -14,11 +16,8 @@ fn a_directory_under_a_regular_file_fails_naming_the_path() {
     let dir = tempfile::tempdir().unwrap();
     let blocker = dir.path().join("not_a_dir");
     std::fs::write(&blocker, b"x").unwrap();
-    let err = ParquetSink::new(ParquetSinkConfig {
-        file_path: blocker.join("logs").join("app"),
-        ..Default::default()
-    })
-    .unwrap_err();
+    let err = ParquetSink::with_config(ParquetSinkConfig::new(blocker.join("logs").join("app")))
+        .unwrap_err();
     assert!(matches!(err, Error::Io { .. }), "{err:?}");
     assert!(err.to_string().contains("not_a_dir/logs"), "{err}");
 }
@@ -27,11 +26,11 @@ fn a_directory_under_a_regular_file_fails_naming_the_path() {
 fn an_unwritable_directory_fails_batches_and_the_logger_keeps_running() {
     let dir = tempfile::tempdir().unwrap();
     let logs = dir.path().join("logs");
-    let sink = ParquetSink::new(ParquetSinkConfig {
-        file_path: logs.join("app"),
-        ..Default::default()
-    })
-    .unwrap();
+    // Named "parquet" (the default is `parquet:<path>`), so the hook and stats name it briefly.
+    let sink = ParquetSinkConfig::new(logs.join("app"))
+        .with_name("parquet")
+        .build()
+        .unwrap();
     // Replace the directory by a file before the first batch: root ignores permission bits,
     // so this is the failure every user can reproduce.
     std::fs::remove_dir(&logs).unwrap();
@@ -92,12 +91,11 @@ fn a_failing_rename_is_reported_retried_and_loses_nothing() {
     let logs = dir.path().join("logs");
     let moved = dir.path().join("logs-moved");
     let clock = common::ManualClock::new(1_795_780_800);
-    let mut sink = ParquetSink::new(ParquetSinkConfig {
-        file_path: logs.join("app"),
-        rotate_time: Duration::from_secs(60),
-        clock: clock.clock(),
-        ..Default::default()
-    })
+    let mut sink = ParquetSink::with_config(
+        ParquetSinkConfig::new(logs.join("app"))
+            .with_rotation(Rotation::every(Duration::from_secs(60)))
+            .with_clock(clock.clock()),
+    )
     .unwrap();
     sink.write_batch(&common::batches::varied_batch(0, 100))
         .unwrap();

@@ -9,13 +9,13 @@
 //! failure is `RLIMIT_FSIZE` (`EFBIG`, with `SIGXFSZ` ignored), lifted by the `on_recovery`
 //! hook, which runs after the rebuild and before the sink returns. The limit is per process,
 //! so this file holds this one test.
+#![cfg(feature = "parquet")]
 
 #[path = "parquet_common/mod.rs"]
 mod common;
 
 use asynclog::sinks::parquet::{ParquetCompression, RecoveryOutcome};
 use asynclog::{ParquetSink, ParquetSinkConfig, Sink};
-use std::sync::Arc;
 
 const PER_BATCH: usize = 20;
 const FLUSHED_BATCHES: u64 = 40;
@@ -25,15 +25,12 @@ fn a_failed_flush_leaves_a_valid_rebuilt_file() {
     // SAFETY: ignoring a signal changes no memory; without it, passing the limit kills us.
     unsafe { libc::signal(libc::SIGXFSZ, libc::SIG_IGN) };
     let dir = tempfile::tempdir().unwrap();
-    let mut sink = ParquetSink::new(ParquetSinkConfig {
-        file_path: dir.path().join("app"),
-        compression: ParquetCompression::Uncompressed,
-        // The failure has passed once the file is rebuilt.
-        on_recovery: Some(Arc::new(|_| {
-            common::set_file_size_limit(libc::RLIM_INFINITY)
-        })),
-        ..Default::default()
-    })
+    let mut sink = ParquetSink::with_config(
+        ParquetSinkConfig::new(dir.path().join("app"))
+            .with_compression(ParquetCompression::Uncompressed)
+            // The failure has passed once the file is rebuilt.
+            .with_on_recovery(|_| common::set_file_size_limit(libc::RLIM_INFINITY)),
+    )
     .unwrap();
 
     // Many small row groups on disk, so the rebuilt file (one row group) is smaller than the

@@ -1,5 +1,6 @@
 //! A file being written is only visible as `.parquet.inprogress` (with its journal beside it) and
 //! gets its `.parquet` name once the footer is written; existing files are never overwritten.
+#![cfg(feature = "parquet")]
 
 #[path = "parquet_common/mod.rs"]
 mod common;
@@ -11,11 +12,9 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 fn open_file_is_inprogress_until_its_footer_is_written() {
     let dir = tempfile::tempdir().unwrap();
     let clock = common::ManualClock::new(1_795_780_800);
-    let mut sink = ParquetSink::new(ParquetSinkConfig {
-        file_path: dir.path().join("app"),
-        clock: clock.clock(),
-        ..Default::default()
-    })
+    let mut sink = ParquetSink::with_config(
+        ParquetSinkConfig::new(dir.path().join("app")).with_clock(clock.clock()),
+    )
     .unwrap();
     sink.write_batch(&common::batches::varied_batch(0, 1000))
         .unwrap();
@@ -60,11 +59,9 @@ fn existing_names_are_never_overwritten() {
     // A file from an earlier run in the same second.
     let earlier = dir.path().join("app_20261127_120000_000.parquet");
     std::fs::write(&earlier, b"earlier run").unwrap();
-    let mut sink = ParquetSink::new(ParquetSinkConfig {
-        file_path: dir.path().join("app"),
-        clock: clock.clock(),
-        ..Default::default()
-    })
+    let mut sink = ParquetSink::with_config(
+        ParquetSinkConfig::new(dir.path().join("app")).with_clock(clock.clock()),
+    )
     .unwrap();
     sink.write_batch(&common::batches::varied_batch(0, 10))
         .unwrap();

@@ -1,17 +1,19 @@
 //! Journal recovery: a sink that dies without closing leaves a journal and an `.inprogress`
-//! file; the next `ParquetSink::new` turns the journal into a normal Parquet file, removes both,
-//! and reports it through `recoveries()` and the `on_recovery` hook.
+//! file; the next sink built on the same path turns the journal into a normal Parquet file,
+//! removes both, and reports it through `recoveries()` and the `on_recovery` hook.
 //!
 //! A sink dies in a child process (this test binary, re-run on one test with
 //! `ASYNCLOG_RECOVERY_CHILD_DIR` set; see [`crash_in_child`]) that exits without closing
 //! anything: the kernel closes its descriptors and so releases the journal's lock, as in a real
 //! crash. A sink leaked in this process (`mem::forget`) would keep the lock, and its journal
 //! would rightly count as a live sink's.
+#![cfg(feature = "parquet")]
 
 #[path = "parquet_common/mod.rs"]
 mod common;
 
-use asynclog::sinks::parquet::{Recovery, RecoveryOutcome};
+use asynclog::sinks::parquet::{JournalRecovery, RecoveryOutcome};
+use asynclog::sinks::Rotation;
 use asynclog::{ParquetSink, ParquetSinkConfig, Sink};
 use std::io::Write;
 use std::path::Path;
@@ -63,17 +65,13 @@ fn crash_in_child(
 }
 
 fn config(dir: &Path, journal: bool) -> ParquetSinkConfig {
-    ParquetSinkConfig {
-        file_path: dir.join("rec"),
-        journal,
-        ..Default::default()
-    }
+    ParquetSinkConfig::new(dir.join("rec")).with_journal(journal)
 }
 
 #[test]
 fn a_leftover_journal_becomes_a_parquet_file() {
     let (dir, open) = crash_in_child("a_leftover_journal_becomes_a_parquet_file", |dir| {
-        let mut sink = ParquetSink::new(config(dir, true)).unwrap();
+        let mut sink = ParquetSink::with_config(config(dir, true)).unwrap();
         for b in 0..3 {
             sink.write_batch(&common::batches::varied_batch(b * 500, 500))
                 .unwrap();
@@ -86,14 +84,12 @@ fn a_leftover_journal_becomes_a_parquet_file() {
     assert!(common::parquet_files(dir.path()).is_empty());
     assert_eq!(common::files_with_suffix(dir.path(), ".journal").len(), 1);
 
-    let seen: Arc<Mutex<Vec<Recovery>>> = Arc::default();
+    let seen: Arc<Mutex<Vec<JournalRecovery>>> = Arc::default();
     let hook_seen = seen.clone();
-    let sink = ParquetSink::new(ParquetSinkConfig {
-        on_recovery: Some(Arc::new(move |r: &Recovery| {
-            hook_seen.lock().unwrap().push(r.clone())
-        })),
-        ..config(dir.path(), true)
-    })
+    let sink = ParquetSink::with_config(
+        config(dir.path(), true)
+            .with_on_recovery(move |r: &JournalRecovery| hook_seen.lock().unwrap().push(r.clone())),
+    )
     .unwrap();
     let expected_file = open.with_extension(""); // strip ".inprogress"
     assert_eq!(sink.recovered_rows(), 1500);
@@ -112,7 +108,7 @@ fn a_leftover_journal_becomes_a_parquet_file() {
             let mut out = Vec::new();
             for r in batch.iter() {
                 let mut json = Vec::new();
-                asynclog::sinks::json::write_fields_object(&mut json, r.fields.clone());
+                asynclog::__private::json::write_fields_object(&mut json, r.fields.clone());
                 out.push(common::Row {
                     timestamp_ns: r.timestamp_ns,
                     level: r.level.as_str().to_owned(),
@@ -140,7 +136,7 @@ fn a_leftover_journal_becomes_a_parquet_file() {
 #[test]
 fn a_journal_whose_file_was_already_finished_is_just_removed() {
     let dir = tempfile::tempdir().unwrap();
-    let mut sink = ParquetSink::new(config(dir.path(), true)).unwrap();
+    let mut sink = ParquetSink::with_config(config(dir.path(), true)).unwrap();
     sink.write_batch(&common::batches::varied_batch(0, 100))
         .unwrap();
     let journal = common::files_with_suffix(dir.path(), ".journal").remove(0);
@@ -149,7 +145,7 @@ fn a_journal_whose_file_was_already_finished_is_just_removed() {
     // As if killed between the rename and the journal's deletion.
     std::fs::write(&journal, saved).unwrap();
 
-    let sink = ParquetSink::new(config(dir.path(), true)).unwrap();
+    let sink = ParquetSink::with_config(config(dir.path(), true)).unwrap();
     assert_eq!(sink.recoveries().len(), 1);
     assert_eq!(
         sink.recoveries()[0].outcome,
@@ -167,7 +163,7 @@ fn without_a_journal_the_unfinished_file_is_reported_and_left_alone() {
     let (dir, open) = crash_in_child(
         "without_a_journal_the_unfinished_file_is_reported_and_left_alone",
         |dir| {
-            let mut sink = ParquetSink::new(config(dir, false)).unwrap();
+            let mut sink = ParquetSink::with_config(config(dir, false)).unwrap();
             sink.write_batch(&common::batches::varied_batch(0, 100))
                 .unwrap();
             sink.flush().unwrap();
@@ -180,14 +176,12 @@ fn without_a_journal_the_unfinished_file_is_reported_and_left_alone() {
     assert!(size > 0, "the flush put a row group on disk");
     assert!(common::files_with_suffix(dir.path(), ".journal").is_empty());
 
-    let seen: Arc<Mutex<Vec<Recovery>>> = Arc::default();
+    let seen: Arc<Mutex<Vec<JournalRecovery>>> = Arc::default();
     let hook_seen = seen.clone();
-    let sink = ParquetSink::new(ParquetSinkConfig {
-        on_recovery: Some(Arc::new(move |r: &Recovery| {
-            hook_seen.lock().unwrap().push(r.clone())
-        })),
-        ..config(dir.path(), false)
-    })
+    let sink = ParquetSink::with_config(
+        config(dir.path(), false)
+            .with_on_recovery(move |r: &JournalRecovery| hook_seen.lock().unwrap().push(r.clone())),
+    )
     .unwrap();
     assert_eq!(sink.recoveries().len(), 1);
     assert_eq!(sink.recoveries()[0].outcome, RecoveryOutcome::NoJournal);
@@ -212,7 +206,7 @@ fn without_a_journal_an_empty_unfinished_file_is_removed_unreported() {
         .join("rec_20261127_120000_000.parquet.inprogress");
     std::fs::write(&in_progress, b"").unwrap();
 
-    let sink = ParquetSink::new(config(dir.path(), false)).unwrap();
+    let sink = ParquetSink::with_config(config(dir.path(), false)).unwrap();
     assert!(sink.recoveries().is_empty(), "{:?}", sink.recoveries());
     assert!(!in_progress.exists());
 }
@@ -222,7 +216,7 @@ fn a_journal_cut_mid_batch_recovers_the_complete_batches() {
     let (dir, _) = crash_in_child(
         "a_journal_cut_mid_batch_recovers_the_complete_batches",
         |dir| {
-            let mut sink = ParquetSink::new(config(dir, true)).unwrap();
+            let mut sink = ParquetSink::with_config(config(dir, true)).unwrap();
             sink.write_batch(&common::batches::varied_batch(0, 200))
                 .unwrap();
             sink.write_batch(&common::batches::varied_batch(200, 200))
@@ -239,7 +233,7 @@ fn a_journal_cut_mid_batch_recovers_the_complete_batches() {
     }
     std::fs::write(&journal, bytes).unwrap();
 
-    let sink = ParquetSink::new(config(dir.path(), true)).unwrap();
+    let sink = ParquetSink::with_config(config(dir.path(), true)).unwrap();
     assert_eq!(sink.recoveries()[0].outcome, RecoveryOutcome::Rebuilt);
     assert_eq!(sink.recovered_rows(), 400);
     let seqs: Vec<Option<u64>> = common::read_all(dir.path())
@@ -262,7 +256,7 @@ fn a_journal_killed_before_its_header_was_written_counts_as_empty() {
     std::fs::write(&journal, vec![0u8; 4096]).unwrap();
     std::fs::write(&in_progress, b"").unwrap();
 
-    let sink = ParquetSink::new(config(dir.path(), true)).unwrap();
+    let sink = ParquetSink::with_config(config(dir.path(), true)).unwrap();
     assert_eq!(sink.recoveries().len(), 1);
     assert_eq!(sink.recoveries()[0].outcome, RecoveryOutcome::Empty);
     assert!(!journal.exists() && !in_progress.exists());
@@ -274,7 +268,7 @@ fn a_journal_killed_before_its_header_was_written_counts_as_empty() {
         b"something else entirely, not a journal at all....................",
     )
     .unwrap();
-    let sink = ParquetSink::new(config(dir.path(), true)).unwrap();
+    let sink = ParquetSink::with_config(config(dir.path(), true)).unwrap();
     assert!(matches!(
         sink.recoveries()[0].outcome,
         RecoveryOutcome::Failed(_)
@@ -288,11 +282,11 @@ fn a_journal_killed_before_its_header_was_written_counts_as_empty() {
 fn a_reused_journal_recovers_only_the_open_files_rows() {
     let clock = common::ManualClock::new(1_795_780_800);
     let make = |dir: &Path| {
-        ParquetSink::new(ParquetSinkConfig {
-            rotate_time: std::time::Duration::from_secs(60),
-            clock: clock.clock(),
-            ..config(dir, true)
-        })
+        ParquetSink::with_config(
+            config(dir, true)
+                .with_rotation(Rotation::every(std::time::Duration::from_secs(60)))
+                .with_clock(clock.clock()),
+        )
         .unwrap()
     };
     let (dir, open) = crash_in_child(

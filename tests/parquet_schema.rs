@@ -1,5 +1,6 @@
 //! The schema, exactly: Arrow types as read back, Parquet physical and logical types, the level
 //! dictionary, timestamp statistics, key-value metadata, null `fields_json`, and the MICROS option.
+#![cfg(feature = "parquet")]
 
 #[path = "parquet_common/mod.rs"]
 mod common;
@@ -17,11 +18,9 @@ use std::path::{Path, PathBuf};
 const T0: i64 = 1_795_780_800_123_456_789;
 
 fn write_sample(dir: &Path, unit: TimestampUnit) -> PathBuf {
-    let mut sink = ParquetSink::new(ParquetSinkConfig {
-        file_path: dir.join("schema"),
-        timestamp_unit: unit,
-        ..Default::default()
-    })
+    let mut sink = ParquetSink::with_config(
+        ParquetSinkConfig::new(dir.join("schema")).with_timestamp_unit(unit),
+    )
     .unwrap();
     let mut batch = Batch::new();
     batch

@@ -1,30 +1,28 @@
-//! A second Parquet sink started on the `file_path` of one that is still writing (a restarted
+//! A second Parquet sink started on the `path` of one that is still writing (a restarted
 //! service whose old instance has not exited yet, two loggers configured alike) must leave the
 //! live sink's open file and journal alone: its startup recovery is for crashed writers only.
 //! Every record then ends up in exactly one readable file. With the journal off there is only
 //! the live sink's `.inprogress` file, which must not be reported as a crashed writer's either.
+#![cfg(feature = "parquet")]
 
 #[path = "parquet_common/mod.rs"]
 mod common;
 
-use asynclog::sinks::parquet::Recovery;
+use asynclog::sinks::parquet::JournalRecovery;
 use asynclog::{ParquetSink, ParquetSinkConfig, Sink};
 use std::sync::{Arc, Mutex};
 
 #[test]
 fn a_second_sink_does_not_recover_a_live_sinks_open_file() {
     let dir = tempfile::tempdir().unwrap();
-    let config = ParquetSinkConfig {
-        file_path: dir.path().join("app"),
-        ..Default::default()
-    };
-    let mut live = ParquetSink::new(config.clone()).unwrap();
+    let config = ParquetSinkConfig::new(dir.path().join("app"));
+    let mut live = ParquetSink::with_config(config.clone()).unwrap();
     live.write_batch(&common::batches::varied_batch(0, 100))
         .unwrap();
     live.flush().unwrap();
     let open = live.open_file().expect("a file is open");
 
-    let mut second = ParquetSink::new(config).unwrap();
+    let mut second = ParquetSink::with_config(config).unwrap();
     assert!(
         second.recoveries().is_empty(),
         "recovered a live sink's file: {:?}",
@@ -51,12 +49,8 @@ fn a_second_sink_does_not_recover_a_live_sinks_open_file() {
 #[test]
 fn a_second_sink_does_not_report_a_live_sinks_open_file_without_a_journal() {
     let dir = tempfile::tempdir().unwrap();
-    let config = ParquetSinkConfig {
-        file_path: dir.path().join("app"),
-        journal: false,
-        ..Default::default()
-    };
-    let mut live = ParquetSink::new(config.clone()).unwrap();
+    let config = ParquetSinkConfig::new(dir.path().join("app")).with_journal(false);
+    let mut live = ParquetSink::with_config(config.clone()).unwrap();
     live.write_batch(&common::batches::varied_batch(0, 100))
         .unwrap();
     live.flush().unwrap();
@@ -65,15 +59,13 @@ fn a_second_sink_does_not_report_a_live_sinks_open_file_without_a_journal() {
     assert!(written > 0, "the flush put the row group on disk");
     assert!(common::files_with_suffix(dir.path(), ".journal").is_empty());
 
-    let seen: Arc<Mutex<Vec<Recovery>>> = Arc::default();
+    let seen: Arc<Mutex<Vec<JournalRecovery>>> = Arc::default();
     let hook_seen = seen.clone();
-    let mut second = ParquetSink::new(ParquetSinkConfig {
-        on_recovery: Some(Arc::new(move |r: &Recovery| {
+    let mut second =
+        ParquetSink::with_config(config.with_on_recovery(move |r: &JournalRecovery| {
             hook_seen.lock().unwrap().push(r.clone())
-        })),
-        ..config
-    })
-    .unwrap();
+        }))
+        .unwrap();
     assert!(
         second.recoveries().is_empty(),
         "reported a live sink's open file: {:?}",
@@ -96,7 +88,7 @@ fn a_second_sink_does_not_report_a_live_sinks_open_file_without_a_journal() {
     assert_varied_batches_each_once(dir.path(), 300);
 }
 
-/// Two live sinks on one `file_path` finishing a file per batch, with the clock standing still:
+/// Two live sinks on one `path` finishing a file per batch, with the clock standing still:
 /// they compete for the same names all the time (each name is free when one sink's namer looks,
 /// and the other may take it before the journal is created). Meanwhile more sinks start on the
 /// path and must find nothing to recover. No batch fails, and every record is in exactly one
@@ -118,16 +110,13 @@ fn two_live_sinks_rotating(journal: bool) {
     const ROWS: u64 = 10;
     let dir = tempfile::tempdir().unwrap();
     let clock = common::ManualClock::new(1_795_780_800);
-    let config = ParquetSinkConfig {
-        file_path: dir.path().join("app"),
-        rotate_size: 1, // every batch finishes its file
-        clock: clock.clock(),
-        journal,
-        ..Default::default()
-    };
+    let config = ParquetSinkConfig::new(dir.path().join("app"))
+        .with_max_bytes(1) // every batch finishes its file
+        .with_clock(clock.clock())
+        .with_journal(journal);
     let mut sinks = [
-        ParquetSink::new(config.clone()).unwrap(),
-        ParquetSink::new(config.clone()).unwrap(),
+        ParquetSink::with_config(config.clone()).unwrap(),
+        ParquetSink::with_config(config.clone()).unwrap(),
     ];
     // Each sink's first batch creates its journal (if on), which every later file reuses, so
     // from here on no journal exists unlocked.
@@ -157,7 +146,7 @@ fn two_live_sinks_rotating(journal: bool) {
             .collect();
         let mut started = 0;
         while writers.iter().any(|w| !w.is_finished()) {
-            let mut third = ParquetSink::new(config.clone()).unwrap();
+            let mut third = ParquetSink::with_config(config.clone()).unwrap();
             assert!(
                 third.recoveries().is_empty(),
                 "recovered a live sink's file: {:?}",

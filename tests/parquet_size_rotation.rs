@@ -1,5 +1,6 @@
-//! Rotation by real size: every finished file is within 10% of `rotate_size` (or holds a single
+//! Rotation by real size: every finished file is within 10% of `max_bytes` (or holds a single
 //! row group), and the files together hold every row in order.
+#![cfg(feature = "parquet")]
 
 #[path = "parquet_common/mod.rs"]
 mod common;
@@ -8,16 +9,14 @@ use asynclog::{ParquetSink, ParquetSinkConfig, Sink};
 use parquet::file::reader::{FileReader, SerializedFileReader};
 
 #[test]
-fn finished_files_are_within_ten_percent_of_rotate_size() {
+fn finished_files_are_within_ten_percent_of_max_bytes() {
     const ROTATE: u64 = 512 * 1024;
     const BATCHES: u64 = 60;
     const PER_BATCH: usize = 4096;
     let dir = tempfile::tempdir().unwrap();
-    let mut sink = ParquetSink::new(ParquetSinkConfig {
-        file_path: dir.path().join("sized"),
-        rotate_size: ROTATE,
-        ..Default::default()
-    })
+    let mut sink = ParquetSink::with_config(
+        ParquetSinkConfig::new(dir.path().join("sized")).with_max_bytes(ROTATE),
+    )
     .unwrap();
     for b in 0..BATCHES {
         sink.write_batch(&common::batches::varied_batch(
@@ -42,7 +41,7 @@ fn finished_files_are_within_ten_percent_of_rotate_size() {
         let within = size <= ROTATE + ROTATE / 10 && (last || size >= ROTATE - ROTATE / 10);
         assert!(
             within || row_groups == 1,
-            "{}: {size} bytes in {row_groups} row groups, rotate_size {ROTATE}",
+            "{}: {size} bytes in {row_groups} row groups, max_bytes {ROTATE}",
             path.display()
         );
     }
@@ -58,11 +57,9 @@ fn finished_files_are_within_ten_percent_of_rotate_size() {
 fn a_full_journal_finishes_the_file() {
     const LIMIT: u64 = 1 << 20;
     let dir = tempfile::tempdir().unwrap();
-    let mut sink = ParquetSink::new(ParquetSinkConfig {
-        file_path: dir.path().join("journaled"),
-        journal_limit: LIMIT,
-        ..Default::default()
-    })
+    let mut sink = ParquetSink::with_config(
+        ParquetSinkConfig::new(dir.path().join("journaled")).with_journal_limit(LIMIT),
+    )
     .unwrap();
     // About 100 bytes of Arrow per record: 1 MiB of journal every ~10k records.
     for b in 0..12u64 {

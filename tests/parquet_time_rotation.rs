@@ -1,22 +1,24 @@
-//! Rotation by time with an injected clock: a file is finished once it has been open
-//! `rotate_time`, at the next batch or the next flush, and names carry the clock's UTC stamp.
+//! Rotation by time with an injected clock: a file is finished once its `rotation` period (one
+//! minute, aligned to the epoch) is over, at the next batch or the next flush, and names carry
+//! the clock's UTC stamp.
+#![cfg(feature = "parquet")]
 
 #[path = "parquet_common/mod.rs"]
 mod common;
 
+use asynclog::sinks::Rotation;
 use asynclog::{ParquetSink, ParquetSinkConfig, Sink};
 use std::time::Duration;
 
 #[test]
-fn files_rotate_when_the_injected_clock_passes_rotate_time() {
+fn files_rotate_when_the_injected_clock_passes_the_rotation_period() {
     let dir = tempfile::tempdir().unwrap();
     let clock = common::ManualClock::new(1_795_780_800); // 2026-11-27 12:00:00 UTC
-    let mut sink = ParquetSink::new(ParquetSinkConfig {
-        file_path: dir.path().join("timed"),
-        rotate_time: Duration::from_secs(60),
-        clock: clock.clock(),
-        ..Default::default()
-    })
+    let mut sink = ParquetSink::with_config(
+        ParquetSinkConfig::new(dir.path().join("timed"))
+            .with_rotation(Rotation::every(Duration::from_secs(60)))
+            .with_clock(clock.clock()),
+    )
     .unwrap();
     let mut next = 0u64;
     let mut write = |sink: &mut ParquetSink, n: usize| {

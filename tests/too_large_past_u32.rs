@@ -30,8 +30,8 @@ fn a_record_past_four_gib_reports_its_real_size() {
 
 #[test]
 fn a_call_site_record_past_four_gib_reports_its_real_size() {
-    static SITE: asynclog::ring::callsite::Callsite =
-        asynclog::ring::callsite::Callsite::new("m", &["k"; 65]);
+    static SITE: asynclog::__private::callsite::Callsite =
+        asynclog::__private::callsite::Callsite::new("m", &["k"; 65]);
     let c = Collector::default();
     let logger = Logger::new(config_with(&c)).unwrap();
     let blob = "x".repeat(64 << 20);

@@ -2,7 +2,7 @@
 //! a bare `rtrb` ring, no logger. Shared by `benches/hot_path.rs` (timed beside the log call)
 //! and `examples/callcost.rs` (instructions counted beside it), so both measure the same thing.
 
-use asynclog::ring::clock::read_tsc;
+use asynclog::__private::read_tsc;
 
 /// One yardstick record: 64 bytes.
 #[derive(Clone, Copy)]

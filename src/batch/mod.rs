@@ -9,12 +9,15 @@
 //! wrap the columns as Arrow buffers.
 
 mod arena;
-pub mod fields;
 
 use crate::ring::callsite::Callsite;
 use crate::ring::record::{self, EncodeError, FieldIter};
 use crate::value::{Field, Level};
 use arena::{ArenaColumns, Columns};
+
+/// The byte-item reader of a field region, for serializers (the layout, and [`FieldIter`] with
+/// `&str` items, are `ring::record`'s).
+pub use crate::ring::record::RawFields;
 
 /// One record of a batch, borrowed.
 #[derive(Debug, Clone)]
@@ -34,6 +37,7 @@ pub struct RecordView<'a> {
 
 /// Why a record cannot be added to a batch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum PushError {
     /// The fields cannot be encoded (key too long, too many fields).
     Encode(EncodeError),
@@ -43,7 +47,13 @@ pub enum PushError {
     Malformed,
 }
 
-/// A reusable, arena-backed columnar batch of records. See the [module docs](self).
+/// A reusable, arena-backed columnar batch of records: what a [`Sink`](crate::Sink) reads.
+///
+/// The columns (timestamps, levels, thread ids, message bytes and offsets, field bytes and
+/// offsets) live in one arena. The drain fills a batch, hands it to the sink workers, and once
+/// every worker is done with it resets the arena and fills it again, so in steady state a batch
+/// costs no allocation. Offsets are `i32` and start at 0, Arrow's `StringArray` layout. Read it
+/// record by record with [`iter`](Batch::iter), or column by column.
 pub struct Batch {
     columns: ArenaColumns,
 }
@@ -148,7 +158,7 @@ impl Batch {
             return Err(PushError::Malformed);
         }
         let (message, values) = if callsite.message_in_record() {
-            split_message_value(values)?
+            record::split_message_value(values).map_err(|_| PushError::Malformed)?
         } else {
             (callsite.message().as_bytes(), values)
         };
@@ -160,20 +170,7 @@ impl Batch {
         // 435 instructions per record on the drain, 366 this way).
         let start = cols.field_bytes.len();
         cols.field_bytes.resize(start + total, 0);
-        let mut out = &mut cols.field_bytes[start..];
-        let mut rest = values;
-        for key in keys {
-            let Ok(len) = record::tagged_value_len(rest) else {
-                cols.field_bytes.truncate(start);
-                return Err(PushError::Malformed);
-            };
-            let (value, tail) = rest.split_at(len);
-            out = record::put_bytes(out, &(key.len() as u16).to_le_bytes());
-            out = record::put_bytes(out, key.as_bytes());
-            out = record::put_bytes(out, value);
-            rest = tail;
-        }
-        if !rest.is_empty() {
+        if record::expand_callsite_fields(&mut cols.field_bytes[start..], keys, values).is_err() {
             cols.field_bytes.truncate(start);
             return Err(PushError::Malformed);
         }
@@ -201,6 +198,7 @@ impl Batch {
     }
 
     /// Bytes the arena holds from the allocator (for allocation accounting).
+    #[doc(hidden)]
     pub fn arena_bytes(&self) -> usize {
         self.columns.arena_bytes()
     }
@@ -235,8 +233,8 @@ impl Batch {
         &self.cols().field_offsets
     }
 
-    /// Every record's encoded field region, back to back; iterate one with [`FieldIter::new`]
-    /// (`&str` items) or [`fields::RawFields::new`] (byte items, no UTF-8 check).
+    /// Every record's encoded field region, back to back. The encoding is not part of the API:
+    /// iterate one record's region with [`FieldIter::new`].
     pub fn field_bytes(&self) -> &[u8] {
         &self.cols().field_bytes
     }
@@ -284,16 +282,6 @@ impl Batch {
     pub fn iter(&self) -> impl ExactSizeIterator<Item = RecordView<'_>> + '_ {
         (0..self.len()).map(|i| self.record(i))
     }
-}
-
-/// The message a call-site record carries as its first value (a string: tag, `u32` length,
-/// bytes; see [`Callsite::with_message_in_record`]) and the values after it.
-fn split_message_value(values: &[u8]) -> Result<(&[u8], &[u8]), PushError> {
-    let len = record::tagged_value_len(values).map_err(|_| PushError::Malformed)?;
-    if values[0] != record::TAG_STR {
-        return Err(PushError::Malformed);
-    }
-    Ok((&values[5..len], &values[len..]))
 }
 
 #[cfg(test)]

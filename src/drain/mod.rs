@@ -16,7 +16,7 @@ use crate::batch::{Batch, PushError};
 use crate::error::Error;
 use crate::ring::callsite;
 use crate::ring::clock::TickConverter;
-use crate::ring::record::{self, RawRecord, FLAG_WALL_CLOCK, HEADER_LEN};
+use crate::ring::record::{self, RawRecord, RecordHeader, HEADER_LEN};
 use crate::ring::{RingCounters, RingHandle};
 use crate::shared::{mark_internal_thread, Command, FlushRequest, Shared};
 use crate::sinks::Sink;
@@ -297,17 +297,19 @@ impl Drain {
             return None;
         }
         let chunk = ring.consumer.read_chunk(HEADER_LEN).ok()?;
+        // The header may wrap around the end of the ring: join its two halves. The chunk is not
+        // committed, so the bytes stay in the ring.
         let (a, b) = chunk.as_slices();
-        let mut header = [0u8; HEADER_LEN];
-        header[..a.len()].copy_from_slice(a);
-        header[a.len()..].copy_from_slice(b);
-        // The chunk is not committed, so the bytes stay in the ring.
-        let len = record::peek_len(&header)?;
-        let raw = u64::from_le_bytes(header[8..16].try_into().expect("8 bytes"));
-        let timestamp_ns = if header[5] & FLAG_WALL_CLOCK != 0 {
-            raw as i64
+        let mut bytes = [0u8; HEADER_LEN];
+        bytes[..a.len()].copy_from_slice(a);
+        bytes[a.len()..].copy_from_slice(b);
+        let header = RecordHeader::new(&bytes);
+        let len = header.total_len();
+        let timestamp = header.timestamp();
+        let timestamp_ns = if header.is_wall_clock() {
+            timestamp as i64
         } else {
-            let mut ns = self.converter.to_wall_ns(raw);
+            let mut ns = self.converter.to_wall_ns(timestamp);
             // Hide only what re-anchoring can cause; a larger step back is the
             // wall clock's, and shows, as it does in every other thread's records.
             let held_back_to = ring.last_tick_ns.saturating_sub(MAX_REANCHOR_STEP_BACK_NS);

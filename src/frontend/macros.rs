@@ -15,7 +15,7 @@
 //! formatted on the calling thread (the template stays in the static call site, the values
 //! travel as typed fields); the console sink renders it as `format!` would, and JSON lines and
 //! Parquet keep the template in `message` beside the fields (see
-//! [`write_message`](crate::sinks::format::write_message) for the placeholders it takes).
+//! [`ConsoleSink`](crate::ConsoleSink) for the placeholders it takes).
 //!
 //! Every macro also has a form without a logger, for the global logger that
 //! [`asynclog::init`](crate::init) installs: `info!("msg", k = v)`,

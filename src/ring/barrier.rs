@@ -10,6 +10,7 @@
 //! running has passed through a context switch, which is one. Where `membarrier` is not
 //! available both sides fall back to `fence(SeqCst)`.
 
+use crate::os;
 use std::sync::atomic::{compiler_fence, fence, AtomicBool, Ordering};
 use std::sync::OnceLock;
 
@@ -23,32 +24,11 @@ pub fn register() {
     DONE.get_or_init(|| EXPEDITED.store(register_membarrier(), Ordering::SeqCst));
 }
 
-// From <linux/membarrier.h>; stable kernel ABI.
-#[cfg(target_os = "linux")]
-const MEMBARRIER_CMD_PRIVATE_EXPEDITED: libc::c_int = 1 << 3;
-#[cfg(target_os = "linux")]
-const MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED: libc::c_int = 1 << 4;
-
-#[cfg(target_os = "linux")]
 fn register_membarrier() -> bool {
     if std::env::var("ASYNCLOG_MEMBARRIER").is_ok_and(|v| v == "off") {
         return false;
     }
-    // SAFETY: membarrier takes integer arguments only and touches no memory of ours.
-    let rc = unsafe {
-        libc::syscall(
-            libc::SYS_membarrier,
-            MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED,
-            0,
-            0,
-        )
-    };
-    rc == 0
-}
-
-#[cfg(not(target_os = "linux"))]
-fn register_membarrier() -> bool {
-    false
+    os::register_membarrier_expedited()
 }
 
 /// The calling thread's side: between committing a record and re-reading `closed`.
@@ -63,14 +43,8 @@ pub fn light() {
 
 /// The closer's side: between setting `closed` and the final drain.
 pub fn heavy() {
-    #[cfg(target_os = "linux")]
-    if EXPEDITED.load(Ordering::Relaxed) {
-        // SAFETY: as in `register_membarrier`; registration succeeded, so the command is valid.
-        let rc =
-            unsafe { libc::syscall(libc::SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) };
-        if rc == 0 {
-            return;
-        }
+    if EXPEDITED.load(Ordering::Relaxed) && os::membarrier_expedited() {
+        return;
     }
     fence(Ordering::SeqCst);
 }

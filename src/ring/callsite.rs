@@ -13,7 +13,7 @@
 //! keeps its promise even then. Ids are never reused, so an id stays valid for the life of the
 //! process; past the table's size, call sites fall back to the general encoding.
 
-use super::record::{MAX_FIELDS, MAX_KEY_LEN};
+use super::record::{key_len, MAX_FIELDS, MAX_KEY_LEN};
 use crate::value::{Field, Value};
 use std::ptr;
 use std::sync::atomic::{AtomicPtr, AtomicU32, Ordering};
@@ -39,7 +39,7 @@ pub struct Callsite {
     keys: &'static [&'static str],
     /// Records carry their message as their first value (see above).
     message_in_record: bool,
-    /// Bytes the keys take in a batch field region (`u16` length + key, per field).
+    /// Bytes the keys take in a batch field region (the sum of their `record::key_len`).
     keys_len: usize,
     id: AtomicU32,
 }
@@ -59,7 +59,7 @@ impl Callsite {
         let mut keys_len = 0;
         let mut i = 0;
         while i < keys.len() {
-            keys_len += 2 + keys[i].len();
+            keys_len += key_len(keys[i]);
             i += 1;
         }
         Callsite {
@@ -167,7 +167,7 @@ impl Callsite {
         self.values_len() <= MAX_FIELDS && self.keys.iter().all(|k| k.len() <= MAX_KEY_LEN)
     }
 
-    /// Bytes the keys take in a batch field region (`u16` length + key, per field).
+    /// Bytes the keys take in a batch field region (the sum of their `record::key_len`).
     #[inline]
     pub fn keys_len(&self) -> usize {
         self.keys_len

@@ -36,7 +36,7 @@ pub fn tsc_usable() -> bool {
     })
 }
 
-/// Reads the TSC. Only meaningful where [`tsc_usable`] is true.
+/// Reads the TSC. Only meaningful where `tsc_usable` is true.
 #[inline(always)]
 pub fn read_tsc() -> u64 {
     #[cfg(target_arch = "x86_64")]

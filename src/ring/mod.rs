@@ -4,8 +4,10 @@
 pub mod barrier;
 pub mod callsite;
 pub mod clock;
+pub(crate) mod copy;
 pub mod record;
 
+use crate::os;
 use crossbeam_utils::CachePadded;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -135,20 +137,11 @@ pub fn current_thread_id() -> u64 {
     }
     ID.with(|id| {
         if id.get() == 0 {
-            id.set(os_thread_id());
+            id.set(os::thread_id().unwrap_or_else(|| {
+                static NEXT: AtomicU64 = AtomicU64::new(1);
+                NEXT.fetch_add(1, Ordering::Relaxed)
+            }));
         }
         id.get()
     })
-}
-
-#[cfg(target_os = "linux")]
-fn os_thread_id() -> u64 {
-    // SAFETY: gettid has no arguments and cannot fail.
-    (unsafe { libc::gettid() }) as u64
-}
-
-#[cfg(not(target_os = "linux"))]
-fn os_thread_id() -> u64 {
-    static NEXT: AtomicU64 = AtomicU64::new(1);
-    NEXT.fetch_add(1, Ordering::Relaxed)
 }

@@ -2,14 +2,18 @@
 
 mod console;
 pub mod file;
-pub mod format;
-pub mod json;
+pub(crate) mod format;
+pub(crate) mod json;
 mod null;
+#[cfg(feature = "parquet")]
 pub mod parquet;
+mod rotation;
 
 pub use console::ConsoleSink;
 pub use null::NullSink;
+#[cfg(feature = "parquet")]
 pub use parquet::{ParquetSink, ParquetSinkConfig};
+pub use rotation::{Clock, ManualClock, Rotation, SystemClock, MIN_ROTATION_PERIOD};
 
 use crate::batch::Batch;
 use crate::error::SinkError;

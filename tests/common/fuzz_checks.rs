@@ -17,22 +17,27 @@
 //! while they disagree).
 
 use arbitrary::{Arbitrary, Unstructured};
+#[cfg(feature = "parquet")]
 use arrow_array::cast::AsArray;
+#[cfg(feature = "parquet")]
 use arrow_array::types::{Int8Type, TimestampNanosecondType, UInt64Type};
+#[cfg(feature = "parquet")]
 use arrow_array::Array;
-use asynclog::ring::record::{
+use asynclog::__private::json::{write_record_line, LineEncoder};
+use asynclog::__private::record::{
     self, decode, encode_into, encode_to_vec, validate_fields, FieldIter, Header, FLAG_WALL_CLOCK,
     HEADER_LEN,
 };
 use asynclog::sinks::file::{JsonlContents, JsonlReader, JsonlRecord, Tail, TornLine};
-use asynclog::sinks::json::{write_record_line, LineEncoder};
-use asynclog::{
-    read_jsonl, Batch, Field, Level, OwnedValue, ParquetSink, ParquetSinkConfig, Sink, Value,
-};
+use asynclog::{read_jsonl, Batch, Field, Level, OwnedValue, Value};
+#[cfg(feature = "parquet")]
+use asynclog::{ParquetSink, ParquetSinkConfig, Sink};
+#[cfg(feature = "parquet")]
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use simd_json::prelude::*;
 use simd_json::ValueType;
 use std::mem::MaybeUninit;
+#[cfg(feature = "parquet")]
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -569,6 +574,7 @@ fn same_record(a: &JsonlRecord, b: &JsonlRecord) -> bool {
 /// options) and read back with the parquet crate's Arrow reader gives the same rows: timestamps
 /// to the nanosecond, level, message, thread id, and `fields_json` equal to the fields under the
 /// JSON mapping (null when a record has none).
+#[cfg(feature = "parquet")]
 pub fn parquet_round_trip(data: &[u8]) {
     let Some((batch, pushed)) = batch_of_arbitrary_records(data) else {
         return;
@@ -584,11 +590,8 @@ pub fn parquet_round_trip(data: &[u8]) {
         RUN.fetch_add(1, Ordering::Relaxed)
     ));
     let _ = std::fs::remove_dir_all(&dir);
-    let mut sink = ParquetSink::new(ParquetSinkConfig {
-        file_path: dir.join("log"),
-        ..Default::default()
-    })
-    .expect("a Parquet sink in a fresh directory");
+    let mut sink = ParquetSink::with_config(ParquetSinkConfig::new(dir.join("log")))
+        .expect("a Parquet sink in a fresh directory");
     sink.write_batch(&batch).expect("write_batch");
     sink.close().expect("close");
     let rows = read_parquet_dir(&dir);
@@ -617,6 +620,7 @@ pub fn parquet_round_trip(data: &[u8]) {
 
 /// `(timestamp ns, level, message, thread id, fields_json)` of every row of every `.parquet`
 /// file in `dir`, files in name order.
+#[cfg(feature = "parquet")]
 fn read_parquet_dir(dir: &Path) -> Vec<(i64, String, String, u64, Option<String>)> {
     let mut files: Vec<_> = std::fs::read_dir(dir)
         .expect("the sink's directory")

@@ -1,6 +1,6 @@
 //! Shared by the file-sink tests (and the `write_nasty_jsonl` example): scratch directories, a
 //! deterministic generator of hostile records, and the expected read-back of each one under
-//! the JSON mapping (`asynclog::sinks::json`).
+//! the JSON mapping (`asynclog::__private::json`).
 #![allow(dead_code)]
 
 use asynclog::{Field, Level, OwnedValue, Value};

@@ -114,9 +114,20 @@ impl ManualClock {
             + std::time::Duration::from_secs(self.0.load(std::sync::atomic::Ordering::SeqCst))
     }
     /// As a sink's clock.
-    pub fn clock(self: &std::sync::Arc<Self>) -> asynclog::sinks::parquet::Clock {
-        let me = self.clone();
-        std::sync::Arc::new(move || me.now())
+    pub fn clock(self: &std::sync::Arc<Self>) -> std::sync::Arc<dyn asynclog::sinks::Clock> {
+        self.clone()
+    }
+}
+
+impl std::fmt::Debug for ManualClock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("ManualClock").field(&self.0).finish()
+    }
+}
+
+impl asynclog::sinks::Clock for ManualClock {
+    fn now(&self) -> std::time::SystemTime {
+        ManualClock::now(self)
     }
 }
 

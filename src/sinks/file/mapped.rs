@@ -1,6 +1,6 @@
 //! The active file of a file sink: opened (recovering a crashed tail), grown in preallocated
 //! chunks, written through a memory-mapped window, truncated to its real length when finished.
-//! The only module of the file sink with `unsafe` (the mapping and three libc calls).
+//! Its system calls (lock, preallocation, map) are in `crate::os`.
 //!
 //! File layout while the sink writes:
 //!
@@ -15,19 +15,22 @@
 //! tail is what a crash leaves behind; readers stop at it, and [`MappedFile::open`] trims it.
 
 use crate::error::SinkError;
-use memmap2::{MmapMut, MmapOptions};
+use crate::os;
+use memmap2::MmapMut;
 use std::fs::{File, OpenOptions};
 use std::io;
 use std::os::unix::fs::FileExt;
-use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
 
 /// Block size for scanning a file backwards for its last complete line.
 const SCAN_BLOCK: usize = 64 * 1024;
 
-/// What opening an existing file found at its end, and removed.
+/// What a file sink found at the end of an existing file when it opened it, and trimmed: the
+/// tail a crashed writer left (see [`FileSink::recovery`](super::FileSink::recovery)). Not to be
+/// confused with the Parquet sink's `JournalRecovery`, which rebuilds a whole file from its
+/// journal.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Recovery {
+pub struct TailRecovery {
     /// Bytes of complete lines kept (new records are appended after them).
     pub kept_bytes: u64,
     /// Bytes of an incomplete last line (a record torn by a crash) that were removed.
@@ -78,7 +81,7 @@ impl MappedFile {
     /// whatever a crash left after the last complete line. Takes an exclusive `flock`, so a
     /// second sink (in this process or another) on the same file fails here instead of
     /// interleaving bytes.
-    pub(crate) fn open(path: &Path, chunk: u64) -> Result<(MappedFile, Recovery), SinkError> {
+    pub(crate) fn open(path: &Path, chunk: u64) -> Result<(MappedFile, TailRecovery), SinkError> {
         let shown = path.display();
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent)
@@ -103,7 +106,7 @@ impl MappedFile {
                 ),
             ));
         }
-        lock_exclusive(&file).map_err(|e| {
+        os::lock_exclusive(&file).map_err(|e| {
             let reason = if e.kind() == io::ErrorKind::WouldBlock {
                 io::Error::new(
                     io::ErrorKind::WouldBlock,
@@ -153,10 +156,10 @@ impl MappedFile {
         Ok(())
     }
 
-    /// Extends the file to `new_size` with real blocks (`posix_fallocate`), so a full disk is
+    /// Extends the file to `new_size` with real blocks (`os::preallocate`), so a full disk is
     /// an error here rather than a SIGBUS when a page of the map is first written.
     fn grow(&mut self, new_size: u64) -> Result<(), SinkError> {
-        let result = allocate(&self.file, self.allocated, new_size - self.allocated);
+        let result = os::preallocate(&self.file, self.allocated, new_size - self.allocated);
         if let Err(e) = result {
             // A partial allocation may have moved the size; the extra bytes are zeros and are
             // truncated away when the file is finished.
@@ -189,19 +192,13 @@ impl MappedFile {
         if map_len == 0 {
             return Ok(());
         }
-        // SAFETY: the mapping covers [len, allocated), which lies inside the file (`allocated`
-        // is its size, reached by `posix_fallocate` or read from the file at open). This sink is
-        // the file's only writer: it holds an exclusive flock, and it never shrinks the file
-        // while a window is mapped (`finish` drops the window before `set_len`). Another
-        // process truncating the file anyway would make accesses fault (SIGBUS); that is the
-        // documented limit of memory-mapped writing and cannot be ruled out by any API.
-        let map = unsafe {
-            MmapOptions::new()
-                .offset(self.len)
-                .len(map_len)
-                .map_mut(&self.file)
-        }
-        .map_err(|e| io_error(format!("mapping log file {}", self.path.display()), e))?;
+        // The mapping covers [len, allocated), which lies inside the file (`allocated` is its
+        // size, reached by preallocation or read from the file at open). This sink is the
+        // file's only writer (it holds the exclusive flock), and it never shrinks the file
+        // while a window is mapped (`finish` drops the window before `set_len`): the contract
+        // of `os::map_mut`.
+        let map = os::map_mut(&self.file, self.len, map_len)
+            .map_err(|e| io_error(format!("mapping log file {}", self.path.display()), e))?;
         self.window = Some(Window {
             map,
             start: self.len,
@@ -279,7 +276,7 @@ impl Drop for MappedFile {
 
 /// Finds the end of the last complete line of `file` (`size` bytes): skips trailing zero bytes,
 /// then, if the last non-zero byte is not a newline, the torn line before them.
-fn find_end(file: &File, size: u64) -> io::Result<Recovery> {
+fn find_end(file: &File, size: u64) -> io::Result<TailRecovery> {
     let mut block = vec![0u8; SCAN_BLOCK];
     let mut end = size;
     let mut last_non_zero: Option<u64> = None;
@@ -294,7 +291,7 @@ fn find_end(file: &File, size: u64) -> io::Result<Recovery> {
                     let at = start + i as u64;
                     last_non_zero = Some(at);
                     if buf[i] == b'\n' {
-                        return Ok(Recovery {
+                        return Ok(TailRecovery {
                             kept_bytes: at + 1,
                             torn_bytes: 0,
                             zero_bytes: size - at - 1,
@@ -316,7 +313,7 @@ fn find_end(file: &File, size: u64) -> io::Result<Recovery> {
     }
     Ok(match last_non_zero {
         Some(at) => torn(size, at, 0),
-        None => Recovery {
+        None => TailRecovery {
             kept_bytes: 0,
             torn_bytes: 0,
             zero_bytes: size,
@@ -324,56 +321,12 @@ fn find_end(file: &File, size: u64) -> io::Result<Recovery> {
     })
 }
 
-fn torn(size: u64, last_non_zero: u64, kept: u64) -> Recovery {
-    Recovery {
+fn torn(size: u64, last_non_zero: u64, kept: u64) -> TailRecovery {
+    TailRecovery {
         kept_bytes: kept,
         torn_bytes: last_non_zero + 1 - kept,
         zero_bytes: size - last_non_zero - 1,
     }
-}
-
-/// `flock(LOCK_EX | LOCK_NB)`: released when the file is closed, including by a crash. Fails with
-/// `WouldBlock` while another open file description holds it (another process, or another open
-/// of the file in this one). The Parquet sink's journals are locked the same way.
-pub(crate) fn lock_exclusive(file: &File) -> io::Result<()> {
-    // SAFETY: flock takes a file descriptor and flags; the descriptor is open for the call's
-    // duration because `file` is borrowed.
-    let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
-    }
-}
-
-/// Allocates `len` bytes at `offset`, extending the file: `posix_fallocate`, which uses the
-/// filesystem's `fallocate` (or writes zeros where that is unsupported), so the blocks exist.
-#[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd"))]
-fn allocate(file: &File, offset: u64, len: u64) -> io::Result<()> {
-    let (Ok(offset), Ok(len)) = (libc::off_t::try_from(offset), libc::off_t::try_from(len)) else {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "file size out of range",
-        ));
-    };
-    loop {
-        // SAFETY: posix_fallocate takes a descriptor and two integers; the descriptor is open
-        // for the call's duration because `file` is borrowed. It returns the error number
-        // instead of setting errno.
-        let rc = unsafe { libc::posix_fallocate(file.as_raw_fd(), offset, len) };
-        match rc {
-            0 => return Ok(()),
-            libc::EINTR => continue,
-            errno => return Err(io::Error::from_raw_os_error(errno)),
-        }
-    }
-}
-
-/// Without `posix_fallocate`, extends the file sparsely: a full disk then shows as SIGBUS on
-/// first write instead of an error. Linux, Android and FreeBSD take the path above.
-#[cfg(not(any(target_os = "linux", target_os = "android", target_os = "freebsd")))]
-fn allocate(file: &File, offset: u64, len: u64) -> io::Result<()> {
-    file.set_len(offset + len)
 }
 
 #[cfg(test)]
@@ -414,11 +367,11 @@ mod tests {
 
     #[test]
     fn find_end_handles_every_tail() {
-        let cases: &[(&[u8], Recovery)] = &[
-            (b"", Recovery::default()),
+        let cases: &[(&[u8], TailRecovery)] = &[
+            (b"", TailRecovery::default()),
             (
                 b"a\nb\n",
-                Recovery {
+                TailRecovery {
                     kept_bytes: 4,
                     torn_bytes: 0,
                     zero_bytes: 0,
@@ -426,7 +379,7 @@ mod tests {
             ),
             (
                 b"a\nb\n\0\0\0",
-                Recovery {
+                TailRecovery {
                     kept_bytes: 4,
                     torn_bytes: 0,
                     zero_bytes: 3,
@@ -434,7 +387,7 @@ mod tests {
             ),
             (
                 b"a\nbc\0\0",
-                Recovery {
+                TailRecovery {
                     kept_bytes: 2,
                     torn_bytes: 2,
                     zero_bytes: 2,
@@ -442,7 +395,7 @@ mod tests {
             ),
             (
                 b"abc",
-                Recovery {
+                TailRecovery {
                     kept_bytes: 0,
                     torn_bytes: 3,
                     zero_bytes: 0,
@@ -450,7 +403,7 @@ mod tests {
             ),
             (
                 b"\0\0\0\0",
-                Recovery {
+                TailRecovery {
                     kept_bytes: 0,
                     torn_bytes: 0,
                     zero_bytes: 4,
@@ -472,7 +425,7 @@ mod tests {
         let (_dir, file) = file_with(&long);
         assert_eq!(
             find_end(&file, long.len() as u64).unwrap(),
-            Recovery {
+            TailRecovery {
                 kept_bytes: 2,
                 torn_bytes: SCAN_BLOCK as u64 * 2 + 5,
                 zero_bytes: SCAN_BLOCK as u64 + 7
@@ -485,7 +438,7 @@ mod tests {
         let dir = tempdir::Dir::new();
         let path = dir.path().join("sub/dir/log.jsonl");
         let (mut file, recovery) = MappedFile::open(&path, 4096).unwrap();
-        assert_eq!(recovery, Recovery::default());
+        assert_eq!(recovery, TailRecovery::default());
         let line = b"{\"n\":1}\n";
         for round in 0..1000u64 {
             file.reserve(line.len()).unwrap();
@@ -509,7 +462,7 @@ mod tests {
         let (mut file, recovery) = MappedFile::open(&path, 4096).unwrap();
         assert_eq!(
             recovery,
-            Recovery {
+            TailRecovery {
                 kept_bytes: 8000,
                 torn_bytes: 7,
                 zero_bytes: 4

@@ -1,6 +1,37 @@
-//! The file sink: one JSON object per line (see [`sinks::json`](crate::sinks::json) for the
-//! format), serialized by the sink's worker straight into a memory-mapped region of the file,
+//! The file sink: one JSON object per line (see "The format" below), serialized by the sink's worker straight into a memory-mapped region of the file,
 //! with size and time rotation, retention, and a tail that survives `kill -9`.
+//!
+//! # The format
+//! One record is one line:
+//!
+//! ```text
+//! {"timestamp":"2026-11-27T12:00:00.123456789Z","level":"INFO","message":"order filled","thread_id":7,"fields":{"order_id":42,"price":101.25,"symbol":"AAPL"}}
+//! ```
+//!
+//! Every line is valid RFC 8259 JSON for any input, with unique object keys:
+//!
+//! - **Top-level names** are fixed (`timestamp`, `level`, `message`, `thread_id`, `fields`);
+//!   user fields live inside `"fields"`, so a field called `message` or `fields` collides with
+//!   nothing. `"fields"` is left out when a record has none.
+//! - **Strings** (messages, keys, values): `"` and `\` are escaped, every control character
+//!   U+0000..U+001F is escaped (`\n`, `\t`, … or `\u00XX`), everything else, including non-BMP
+//!   characters, is written as UTF-8. A line therefore never contains a raw newline or NUL byte,
+//!   which is what lets readers treat NUL as "never written" (see "What readers see").
+//! - **Integers** (`I64`, `U64`): every digit; a u64 above 2^53 stays exact (JavaScript readers
+//!   lose precision there; Python, simd-json and DuckDB do not).
+//! - **Finite floats**: the shortest decimal that round-trips, always with a `.` or an exponent
+//!   (`3.0`, `1e300`, `-0.0`), so it reads back as a float.
+//! - **NaN and ±Infinity**, which JSON cannot express, become the one-key objects
+//!   `{"$f64":"NaN"}`, `{"$f64":"Infinity"}`, `{"$f64":"-Infinity"}`. No other field value is an
+//!   object, so the mapping is unambiguous; the NaN payload and sign are not kept.
+//! - **Duplicate keys** in one record: RFC 8259 says names SHOULD be unique and readers disagree
+//!   on duplicates (Python keeps the last, others the first), so a key that occurs more than once
+//!   is written once, at its first position, with a JSON array of its values in logged order:
+//!   `[a=1, b=2, a=3]` becomes `{"a":[1,3],"b":2}`. No other field value is an array, so this is
+//!   unambiguous too; only the interleaving of different keys is lost.
+//! - `Bool`, `Null`: `true`/`false`, `null`.
+//!
+//! [`read_jsonl`] reverses this mapping.
 //!
 //! # How a batch reaches the file
 //! 1. Rotate first if the active file has reached `max_bytes` or its time period is over
@@ -36,23 +67,22 @@
 //! rather than deleted is not an error: its records are where it was moved to.
 
 mod mapped;
+mod naming;
 mod reader;
-mod rotation;
 
-pub(crate) use mapped::lock_exclusive;
-pub use mapped::Recovery;
+pub use crate::sinks::rotation::{Clock, ManualClock, Rotation, SystemClock, MIN_ROTATION_PERIOD};
+pub use mapped::TailRecovery;
 pub use reader::{read_jsonl, BadLine, JsonlContents, JsonlReader, JsonlRecord, Tail, TornLine};
-pub use rotation::{Clock, ManualClock, Rotation, SystemClock};
 
 use crate::batch::Batch;
 use crate::error::{Error, SinkError};
 use crate::sinks::json::{self, JsonOut, LineEncoder, SliceWriter};
+use crate::sinks::rotation::{self, system_time_to_ns};
 use crate::sinks::Sink;
 use mapped::MappedFile;
-use rotation::{system_time_to_ns, Naming};
+use naming::Naming;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
 
 /// Default [`FileSinkConfig::chunk_size`]: the file grows 16 MiB at a time.
 pub const DEFAULT_CHUNK_SIZE: usize = 16 << 20;
@@ -61,10 +91,12 @@ pub const MIN_CHUNK_SIZE: usize = 4096;
 /// Default [`FileSinkConfig::sync`]: never sync explicitly (a process crash loses nothing;
 /// a power loss may lose what the kernel has not written back yet).
 pub const DEFAULT_SYNC: SyncPolicy = SyncPolicy::Never;
-/// Default [`FileSinkConfig::rotation`]: no time-based rotation.
+/// Default [`FileSinkConfig::rotation`]: no time rotation.
 pub const DEFAULT_ROTATION: Rotation = Rotation::NEVER;
-/// The shortest rotation period accepted.
-pub const MIN_ROTATION_PERIOD: Duration = Duration::from_millis(1);
+/// Default [`FileSinkConfig::max_bytes`]: no size rotation.
+pub const DEFAULT_MAX_BYTES: Option<u64> = None;
+/// Default [`FileSinkConfig::max_files`]: keep every finished file.
+pub const DEFAULT_MAX_FILES: Option<usize> = None;
 
 /// When a file sink forces written bytes to the storage device (`fdatasync`, the same as
 /// `msync(MS_SYNC)` over the mapping). Syncing costs a device round trip; it only matters for
@@ -81,48 +113,63 @@ pub enum SyncPolicy {
     EveryBatches(u32),
 }
 
-/// Options for a [`FileSink`]. Start from [`FileSinkConfig::new`] and change what you need;
-/// every option applies when the sink is built.
+/// Options of a [`FileSink`]: start from [`FileSinkConfig::new`], chain `with_*` setters (or
+/// assign the public fields), then [`build`](Self::build). Every option applies when the sink is
+/// built.
+///
+/// The file sink and the Parquet sink ([`ParquetSinkConfig`]) share these words: `path` (where
+/// the sink writes), `rotation` (time rotation), `max_bytes` (size rotation), `max_files`
+/// (retention: how many finished files stay), `clock` and `name`. The file being written is the
+/// *active* file; rotation *finishes* it and starts a new one. A finished file of this sink is the
+/// active file renamed to `app.<start>.log`, where `<start>` is the UTC time it was started, to
+/// the microsecond (`app.2026-11-27T12-00-00.000000.log`); the names sort by time.
+///
+/// [`ParquetSinkConfig`]: crate::sinks::parquet::ParquetSinkConfig
 ///
 /// ```
 /// use asynclog::sinks::file::{FileSinkConfig, Rotation, SyncPolicy};
 /// # let dir = std::env::temp_dir().join(format!("asynclog-doc-config-{}", std::process::id()));
 ///
-/// let mut config = FileSinkConfig::new(dir.join("app.log"));
-/// config.rotation = Rotation::HOURLY;
-/// config.max_bytes = Some(256 << 20);
-/// config.max_files = Some(48);
-/// config.sync = SyncPolicy::OnFlush;
-/// let sink = config.build()?;
+/// let sink = FileSinkConfig::new(dir.join("app.log"))
+///     .with_rotation(Rotation::HOURLY)
+///     .with_max_bytes(256 << 20)
+///     .with_max_files(48)
+///     .with_sync(SyncPolicy::OnFlush)
+///     .build()?;
 /// assert_eq!(asynclog::Sink::name(&sink), format!("file:{}", dir.join("app.log").display()));
 /// # drop(sink);
 /// # std::fs::remove_dir_all(&dir)?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct FileSinkConfig {
-    /// The active file. Missing parent directories are created. Rotated files go next to it.
+    /// The active file. Missing parent directories are created. Finished files go next to it.
     pub path: PathBuf,
+    /// Time rotation: the active file is finished when its period ends (periods are aligned to
+    /// the Unix epoch, UTC; see [`Rotation`]), checked when a batch is written. Default
+    /// [`DEFAULT_ROTATION`] (never).
+    pub rotation: Rotation,
+    /// Size rotation: the active file is finished, before a batch is written, once it holds at
+    /// least this many bytes (real bytes written, not an estimate), so a file passes it by at
+    /// most one batch. At least 1. Default [`DEFAULT_MAX_BYTES`] (`None`: no size rotation).
+    pub max_bytes: Option<u64>,
+    /// Retention: whenever a file is finished (and when the sink is built) the oldest finished
+    /// files of this path are deleted until at most this many remain; the active file does not
+    /// count.
+    /// Default [`DEFAULT_MAX_FILES`] (`None`: keep them all).
+    pub max_files: Option<usize>,
+    /// Where the sink reads the time, for time rotation and for the time in file names. Default
+    /// [`SystemClock`]; tests inject a [`ManualClock`].
+    pub clock: Arc<dyn Clock>,
+    /// The sink's name in hooks, stats and errors. Default (`None`): `file:<path>`.
+    pub name: Option<String>,
     /// How much the file is extended (and preallocated) at a time, in bytes; a batch larger
     /// than this extends it by as many chunks as it needs. At least [`MIN_CHUNK_SIZE`].
     /// Default [`DEFAULT_CHUNK_SIZE`].
     pub chunk_size: usize,
     /// When bytes are synced to the device. Default [`DEFAULT_SYNC`].
     pub sync: SyncPolicy,
-    /// Time-based rotation. Default [`DEFAULT_ROTATION`].
-    pub rotation: Rotation,
-    /// Size-based rotation: before a batch is written, a file holding at least this many bytes
-    /// (real bytes written) is rotated. `None` (the default) never rotates by size.
-    pub max_bytes: Option<u64>,
-    /// Retention: after each rotation (and when the sink is built) the oldest rotated files
-    /// are deleted until at most this many remain; the active file does not count. `None`
-    /// (the default) keeps them all.
-    pub max_files: Option<usize>,
-    /// Where the time for time rotation and rotated names comes from. Default
-    /// [`SystemClock`]; tests inject a [`ManualClock`].
-    pub clock: Arc<dyn Clock>,
-    /// The sink's name; default `file:<path>`.
-    pub name: Option<String>,
 }
 
 impl FileSinkConfig {
@@ -130,14 +177,62 @@ impl FileSinkConfig {
     pub fn new(path: impl Into<PathBuf>) -> FileSinkConfig {
         FileSinkConfig {
             path: path.into(),
-            chunk_size: DEFAULT_CHUNK_SIZE,
-            sync: DEFAULT_SYNC,
             rotation: DEFAULT_ROTATION,
-            max_bytes: None,
-            max_files: None,
+            max_bytes: DEFAULT_MAX_BYTES,
+            max_files: DEFAULT_MAX_FILES,
             clock: Arc::new(SystemClock),
             name: None,
+            chunk_size: DEFAULT_CHUNK_SIZE,
+            sync: DEFAULT_SYNC,
         }
+    }
+
+    /// Sets [`path`](Self::path).
+    pub fn with_path(mut self, path: impl Into<PathBuf>) -> Self {
+        self.path = path.into();
+        self
+    }
+
+    /// Sets [`rotation`](Self::rotation).
+    pub fn with_rotation(mut self, rotation: Rotation) -> Self {
+        self.rotation = rotation;
+        self
+    }
+
+    /// Sets [`max_bytes`](Self::max_bytes) to `Some(max_bytes)`.
+    pub fn with_max_bytes(mut self, max_bytes: u64) -> Self {
+        self.max_bytes = Some(max_bytes);
+        self
+    }
+
+    /// Sets [`max_files`](Self::max_files) to `Some(max_files)`.
+    pub fn with_max_files(mut self, max_files: usize) -> Self {
+        self.max_files = Some(max_files);
+        self
+    }
+
+    /// Sets [`clock`](Self::clock).
+    pub fn with_clock(mut self, clock: impl Clock + 'static) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// Sets [`name`](Self::name).
+    pub fn with_name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// Sets [`chunk_size`](Self::chunk_size).
+    pub fn with_chunk_size(mut self, chunk_size: usize) -> Self {
+        self.chunk_size = chunk_size;
+        self
+    }
+
+    /// Sets [`sync`](Self::sync).
+    pub fn with_sync(mut self, sync: SyncPolicy) -> Self {
+        self.sync = sync;
+        self
     }
 
     /// Builds the sink: [`FileSink::with_config`].
@@ -148,46 +243,40 @@ impl FileSinkConfig {
         FileSink::with_config(self)
     }
 
+    /// The sink's name: [`name`](Self::name), or `file:<path>`.
+    fn sink_name(&self) -> String {
+        self.name
+            .clone()
+            .unwrap_or_else(|| format!("file:{}", self.path.display()))
+    }
+
     fn validate(&self) -> Result<(), Error> {
-        let bad = |field, reason: String| Err(Error::Config { field, reason });
+        let sink = self.sink_name();
+        let bad = |field, reason: String| {
+            Err(Error::Config {
+                field,
+                reason: format!("{reason} (FileSinkConfig of sink `{sink}`)"),
+            })
+        };
         if self.chunk_size < MIN_CHUNK_SIZE {
             return bad(
                 "chunk_size",
-                format!(
-                    "is {}, below the minimum {MIN_CHUNK_SIZE} (FileSinkConfig)",
-                    self.chunk_size
-                ),
+                format!("is {}, below the minimum {MIN_CHUNK_SIZE}", self.chunk_size),
             );
         }
-        if self
-            .rotation
-            .period()
-            .is_some_and(|p| p < MIN_ROTATION_PERIOD)
-        {
-            return bad(
-                "rotation",
-                "period must be at least 1 ms (FileSinkConfig)".to_owned(),
-            );
-        }
-        if self.max_bytes == Some(0) {
-            return bad(
-                "max_bytes",
-                "must be at least 1 (FileSinkConfig)".to_owned(),
-            );
+        if let Err(reason) = rotation::validate(self.rotation, self.max_bytes) {
+            return bad(reason.0, reason.1);
         }
         if self.sync == SyncPolicy::EveryBatches(0) {
             return bad(
                 "sync",
-                "SyncPolicy::EveryBatches needs at least 1 (FileSinkConfig)".to_owned(),
+                "SyncPolicy::EveryBatches needs at least 1".to_owned(),
             );
         }
         if self.path.file_name().is_none() {
             return bad(
                 "path",
-                format!(
-                    "{} does not name a file (FileSinkConfig)",
-                    self.path.display()
-                ),
+                format!("{} does not name a file", self.path.display()),
             );
         }
         Ok(())
@@ -208,14 +297,15 @@ struct Active {
 
 /// Writes records as JSON lines into a memory-mapped file (the reference's `NewFileSink`).
 /// See the [module docs](self) for how, and [`FileSinkConfig`] for rotation, retention and
-/// sync options.
+/// sync options. [`FileSink::new`] takes the defaults; [`FileSinkConfig::build`] (or
+/// [`FileSink::with_config`]) the options.
 ///
 /// ```
 /// # let dir = std::env::temp_dir().join(format!("asynclog-doc-file-{}", std::process::id()));
 /// let mut config = asynclog::Config::default();
 /// config.sinks.push(Box::new(asynclog::FileSink::new(dir.join("logs/app.log"))?));
 /// let logger = asynclog::Logger::new(config)?;
-/// asynclog::info!(logger, "order filled", order_id = 42u64, symbol = "AAPL")?;
+/// asynclog::info!(logger, "order filled", order_id = 42u64, symbol = "AAPL");
 /// logger.close()?;
 /// let text = std::fs::read_to_string(dir.join("logs/app.log"))?;
 /// assert!(text.ends_with(r#""fields":{"order_id":42,"symbol":"AAPL"}}
@@ -241,7 +331,7 @@ pub struct FileSink {
     /// A failure that happened after a batch was safely written (deleting an old file,
     /// finishing a rotated one); reported by the next `flush` or `close`.
     deferred: Option<SinkError>,
-    recovery: Recovery,
+    recovery: TailRecovery,
     bytes_written: u64,
     rotations: u64,
     closed: bool,
@@ -259,13 +349,14 @@ impl std::fmt::Debug for FileSink {
 }
 
 impl FileSink {
-    /// A sink writing to `path` with the defaults of [`FileSinkConfig::new`].
+    /// A sink writing to `path` with the defaults of [`FileSinkConfig::new`]: no rotation, no
+    /// retention.
     ///
     /// # Errors
     /// [`Error::Io`] naming the path and the OS reason when a directory or the file cannot be
     /// created or opened, the path is not a regular file, or another file sink holds it.
-    pub fn new(path: impl AsRef<Path>) -> Result<FileSink, Error> {
-        FileSink::with_config(FileSinkConfig::new(path.as_ref()))
+    pub fn new(path: impl Into<PathBuf>) -> Result<FileSink, Error> {
+        FileSink::with_config(FileSinkConfig::new(path))
     }
 
     /// A sink with the given options. Opens (or creates) the file now, trimming a torn or
@@ -276,9 +367,7 @@ impl FileSink {
     pub fn with_config(config: FileSinkConfig) -> Result<FileSink, Error> {
         config.validate()?;
         let mut sink = FileSink {
-            name: config
-                .name
-                .unwrap_or_else(|| format!("file:{}", config.path.display())),
+            name: config.sink_name(),
             naming: Naming::new(&config.path),
             encoder: LineEncoder::new(),
             path: config.path,
@@ -292,7 +381,7 @@ impl FileSink {
             last_stamp: None,
             batches_since_sync: 0,
             deferred: None,
-            recovery: Recovery::default(),
+            recovery: TailRecovery::default(),
             bytes_written: 0,
             rotations: 0,
             closed: false,
@@ -324,7 +413,7 @@ impl FileSink {
     }
 
     /// What opening the file found and trimmed (a crashed writer's tail).
-    pub fn recovery(&self) -> Recovery {
+    pub fn recovery(&self) -> TailRecovery {
         self.recovery
     }
 
@@ -334,7 +423,11 @@ impl FileSink {
 
     /// Opens the active file. `started_ns` is the new file's start for its rotated name; by
     /// default its first record's timestamp if it has records, else now.
-    fn open_active(&mut self, now_ns: i64, started_ns: Option<i64>) -> Result<Recovery, SinkError> {
+    fn open_active(
+        &mut self,
+        now_ns: i64,
+        started_ns: Option<i64>,
+    ) -> Result<TailRecovery, SinkError> {
         let (file, recovery) = MappedFile::open(&self.path, self.chunk)?;
         let started_ns = started_ns.unwrap_or_else(|| {
             if recovery.kept_bytes > 0 {

@@ -1,7 +1,7 @@
 //! Reading JSON-lines files back: [`read_jsonl`] and the streaming [`JsonlReader`].
 //!
 //! Lines are parsed with simd-json and mapped back to typed values, reversing
-//! [`sinks::json`](crate::sinks::json)'s mapping:
+//! the file sink's mapping ([`sinks::file`](crate::sinks::file), "The format"):
 //!
 //! | JSON in `"fields"`                       | value                                        |
 //! |------------------------------------------|----------------------------------------------|
@@ -127,7 +127,7 @@ pub struct JsonlContents {
 /// let mut config = asynclog::Config::default();
 /// config.sinks.push(Box::new(asynclog::FileSink::new(&path)?));
 /// let logger = asynclog::Logger::new(config)?;
-/// asynclog::info!(logger, "order filled", order_id = 42u64, price = 101.25)?;
+/// asynclog::info!(logger, "order filled", order_id = 42u64, price = 101.25);
 /// logger.close()?;
 ///
 /// let contents = asynclog::read_jsonl(&path)?;

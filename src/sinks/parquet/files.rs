@@ -11,8 +11,7 @@
 //! otherwise, and recovery [`claim_in_progress`]es such a file before reporting it: a locked one
 //! is a live sink's.
 
-use super::journal::{claimed, is_at};
-use crate::sinks::file::lock_exclusive;
+use crate::os::{is_at, lock_exclusive};
 use crate::sinks::format::civil_from_days;
 use std::fs::{self, File, OpenOptions};
 use std::io;
@@ -45,7 +44,7 @@ impl FileName {
     }
 }
 
-/// Hands out file names for one `file_path`.
+/// Hands out file names for one `path`.
 #[derive(Debug)]
 pub(crate) struct Namer {
     dir: PathBuf,
@@ -55,7 +54,7 @@ pub(crate) struct Namer {
 }
 
 impl Namer {
-    /// A namer for `file_path` (`dir/prefix`). Does not touch the disk.
+    /// A namer for `path` (`dir/prefix`). Does not touch the disk.
     pub fn new(file_path: &Path) -> Result<Namer, String> {
         let prefix = file_path
             .file_name()
@@ -81,6 +80,16 @@ impl Namer {
 
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// This prefix's finished files in the directory, oldest first (names sort by time).
+    pub fn finished_files(&mut self) -> io::Result<Vec<PathBuf>> {
+        Ok(self
+            .scan()?
+            .into_iter()
+            .filter(|(_, suffix)| *suffix == FINISHED)
+            .map(|(name, _)| name.finished())
+            .collect())
     }
 
     /// Names of this prefix's files in the directory, with their parsed stamp and suffix.
@@ -192,28 +201,12 @@ fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
-/// Renames `from` to `to` unless `to` exists (then `AlreadyExists`): a finished file is never
-/// overwritten. Hard-links then unlinks, which is atomic about the check; on filesystems without
-/// hard links it falls back to check-then-rename.
-pub(crate) fn rename_no_replace(from: &Path, to: &Path) -> io::Result<()> {
-    match fs::hard_link(from, to) {
-        // `from` already gone: another sink's recovery found both names on one file between the
-        // two steps and removed it (see `recover_orphan`); the file is at `to`.
-        Ok(()) => match fs::remove_file(from) {
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
-            result => result,
-        },
-        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Err(e),
-        Err(_) => {
-            if fs::symlink_metadata(to).is_ok() {
-                return Err(io::Error::new(
-                    io::ErrorKind::AlreadyExists,
-                    format!("{} exists", to.display()),
-                ));
-            }
-            fs::rename(from, to)
-        }
-    }
+/// The error of a name taken by a recovering sink.
+pub(crate) fn claimed() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::AlreadyExists,
+        "claimed by another sink's recovery before it was locked",
+    )
 }
 
 /// An `.inprogress` file under its exclusive lock: while this handle is open no other sink

@@ -6,8 +6,9 @@
 //! from the same Arrow buffers; when the Parquet footer is on disk and the file renamed, the
 //! journal is emptied (a commit of zero bytes) and reused, renamed, for the sink's next file
 //! ([`Journal::recycle`]: its pages are already allocated, so the next file's journal writes take
-//! no allocating page faults); `close` deletes it. A later `ParquetSink::new` turns a leftover
-//! journal back into a Parquet file ([`read_committed`]); an emptied one is just removed.
+//! no allocating page faults); `close` deletes it. A later sink built on the same path turns a
+//! leftover journal back into a Parquet file ([`read_committed`]); an emptied one is just
+//! removed.
 //!
 //! File layout:
 //!
@@ -26,24 +27,25 @@
 //! protects against the process dying (SIGKILL, panic, abort), whose stores are all in the page
 //! cache; it does not order writes for power loss (no `msync`).
 //!
-//! The file grows with `posix_fallocate` (on Linux), so a full disk fails the append with
-//! `ENOSPC` instead of raising SIGBUS when a page of a sparse file is first touched.
+//! The file grows with `posix_fallocate` (`crate::os::preallocate`), so a full disk fails the
+//! append with `ENOSPC` instead of raising SIGBUS when a page of a sparse file is first touched.
 //!
 //! A journal is held under an exclusive `flock` for as long as its sink has it open, renamed for
 //! the next file included; the kernel releases the lock when the process dies, however it dies.
 //! Recovery first [`claim`]s a journal, taking the same lock without waiting: a journal whose
-//! lock is held belongs to a live sink (another `ParquetSink` on the same `file_path`, in this
+//! lock is held belongs to a live sink (another `ParquetSink` on the same `path`, in this
 //! process or another) and is left alone. A sink deletes its journal before it lets the lock go,
 //! and a claim checks that the path still names the file it locked, so a journal renamed or
 //! deleted by its live owner meanwhile is not mistaken for a leftover either.
 
+use super::files::claimed;
 use crate::error::SinkError;
-use crate::sinks::file::lock_exclusive;
+use crate::os::{self, is_at, lock_exclusive};
 use arrow_array::RecordBatch;
 use arrow_ipc::reader::StreamReader;
 use arrow_ipc::writer::StreamWriter;
 use arrow_schema::{ArrowError, SchemaRef};
-use memmap2::{MmapMut, MmapOptions};
+use memmap2::MmapMut;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
@@ -91,12 +93,12 @@ impl MapWriter {
     fn grow(&mut self, needed: usize) -> io::Result<()> {
         let grow = self.file_len.clamp(INITIAL_LEN, MAX_GROWTH);
         let new_len = needed.max(self.file_len + grow);
-        allocate(&self.file, new_len as u64)?;
+        os::preallocate(&self.file, 0, new_len as u64)?;
         self.file_len = new_len;
         if new_len > self.map.len() {
-            // SAFETY: as in `Journal::create`; the file now holds `new_len` bytes, and only the
-            // first `file_len` bytes of the map are accessed.
-            self.map = unsafe { map(&self.file, new_len.max(2 * self.map.len()))? };
+            // As in `Journal::create`; the file now holds `new_len` bytes, and only the first
+            // `file_len` bytes of the map are accessed.
+            self.map = map(&self.file, new_len.max(2 * self.map.len()))?;
         }
         Ok(())
     }
@@ -118,37 +120,13 @@ impl Write for MapWriter {
 }
 
 /// Maps `len` bytes of the file, which may be longer than the file: pages past its end must not
-/// be touched until the file has grown over them.
+/// be touched until the file has grown over them (see `os::map_mut`: the journal is locked, only
+/// this journal resizes it, and it never shrinks while mapped).
 // NB: an earlier version mapped exactly the file with `MAP_POPULATE` and remapped on every
 // growth; remapping and populating were 8% of `perf` samples of the default sink in
 // benches/parquet_sink.rs, on top of the write faults populating does not save on a shared map.
-///
-/// # Safety
-/// Nothing may shrink the file while the map lives, and only the part within the file may be
-/// accessed (accesses past its end raise SIGBUS).
-unsafe fn map(file: &File, len: usize) -> io::Result<MmapMut> {
-    // SAFETY: the caller keeps the file at least as long as the map and stays within it.
-    unsafe { MmapOptions::new().len(len).map_mut(file) }
-}
-
-/// Reserves `len` bytes of real disk space (a sparse file would SIGBUS on a full disk).
-#[cfg(target_os = "linux")]
-fn allocate(file: &File, len: u64) -> io::Result<()> {
-    use std::os::fd::AsRawFd;
-    // SAFETY: `posix_fallocate` only reads its integer arguments; the descriptor is open for
-    // writing for as long as `file` is borrowed.
-    let rc = unsafe { libc::posix_fallocate(file.as_raw_fd(), 0, len as libc::off_t) };
-    match rc {
-        0 => Ok(()),
-        // Filesystems without fallocate support: fall back to a (sparse) length change.
-        libc::EOPNOTSUPP | libc::EINVAL => file.set_len(len),
-        errno => Err(io::Error::from_raw_os_error(errno)),
-    }
-}
-
-#[cfg(not(target_os = "linux"))]
-fn allocate(file: &File, len: u64) -> io::Result<()> {
-    file.set_len(len)
+fn map(file: &File, len: usize) -> io::Result<MmapMut> {
+    os::map_mut(file, 0, len)
 }
 
 /// An open journal. See the [module docs](self).
@@ -174,7 +152,7 @@ impl Journal {
     ///
     /// # Errors
     /// An [`SinkError::Io`] of kind `AlreadyExists` when the name is taken (another sink on the
-    /// same `file_path` made the file first, or claimed it for recovery in the moment between its
+    /// same `path` made the file first, or claimed it for recovery in the moment between its
     /// creation and its lock, and then removes it as empty): the caller tries another name.
     pub(crate) fn create(path: PathBuf, schema: &SchemaRef) -> Result<Journal, SinkError> {
         let context = || format!("creating journal {}", path.display());
@@ -201,11 +179,11 @@ impl Journal {
         }
         let file = Arc::new(file);
         let result = (|| {
-            allocate(&file, INITIAL_LEN as u64)?;
-            // SAFETY: the file was just created by us (`create_new`) and is only resized by this
-            // journal; another process truncating it would be a misuse we cannot guard against
-            // (it would turn accesses past the new end into SIGBUS).
-            let mut map = unsafe { map(&file, RESERVE)? };
+            os::preallocate(&file, 0, INITIAL_LEN as u64)?;
+            // The file was just created by us (`create_new`), is locked, and is only resized by
+            // this journal; another process truncating it would be a misuse we cannot guard
+            // against (it would turn accesses past the new end into SIGBUS).
+            let mut map = map(&file, RESERVE)?;
             map[..8].copy_from_slice(MAGIC);
             Ok(MapWriter {
                 file,
@@ -288,10 +266,10 @@ impl Journal {
 
     /// Renames an emptied ([`reset`](Self::reset)) journal to `path`, the name of the next file's
     /// journal, keeping its lock. Fails with `AlreadyExists` if `path` exists (another sink on
-    /// the same `file_path` took the name); on any error the journal is as it was.
+    /// the same `path` took the name); on any error the journal is as it was.
     pub(crate) fn rename(&mut self, path: PathBuf) -> io::Result<()> {
         debug_assert_eq!(self.committed, 0, "renaming a journal that was not reset");
-        super::files::rename_no_replace(&self.path, &path)?;
+        os::rename_no_replace(&self.path, &path)?;
         self.path = path;
         Ok(())
     }
@@ -349,25 +327,6 @@ impl Journal {
             path: self.path,
             file,
         }
-    }
-}
-
-/// The error of a name taken by a recovering sink.
-pub(crate) fn claimed() -> io::Error {
-    io::Error::new(
-        io::ErrorKind::AlreadyExists,
-        "claimed by another sink's recovery before it was locked",
-    )
-}
-
-/// True when `path` names the file open as `file` (same device and inode).
-pub(crate) fn is_at(file: &File, path: &Path) -> io::Result<bool> {
-    use std::os::unix::fs::MetadataExt;
-    let open = file.metadata()?;
-    match std::fs::metadata(path) {
-        Ok(named) => Ok(named.dev() == open.dev() && named.ino() == open.ino()),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
-        Err(e) => Err(e),
     }
 }
 
