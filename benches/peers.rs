@@ -10,6 +10,9 @@
 //! | slog | `slog-async` (channel 4,096, `OverflowStrategy::Block`), `slog-json` | structured |
 //! | fast_log | `log::info!` into `fast_log` (unbounded channel, file appender, its text format) | in the message: no key-values in its records |
 //! | spdlog-rs | `AsyncPoolSink` (own pool, capacity 8,192, `OverflowPolicy::Block`) over a `FileSink` with `JsonFormatter` | structured (`kv:`) |
+//! | tracing + asynclog layer | `tracing::info!` into a `tracing_subscriber::registry()` with `asynclog::tracing::AsyncLogLayer`, the asynclog sink below, a ring 4 times the default (see [`LOCATION_BUFFER_SIZE`]); that subscriber is the thread's default only around this contender's calls (untimed `enter`/`exit`), so the global subscriber stays tracing-appender's | structured |
+//! | log + asynclog | `asynclog::log_compat::AsyncLogLogger`, the asynclog sink below, a ring 4 times the default, handed the `log::Record` that `log::info!(k = v; "msg")` builds, with the same level check; fast_log owns the process's `log` facade, so the call skips the facade's one load of its logger pointer | structured (key-values) |
+//! | asynclog global macro | `asynclog::info!("order filled", ..)` after `asynclog::init`, the asynclog sink below | structured |
 //!
 //! The asynclog sink writes each batch with [`asynclog::__private::json::write_record_line`] into a
 //! `BufWriter<File>`. It stands in for `asynclog::FileSink` (branch `file-work`); switch to
@@ -41,7 +44,7 @@
 //! not fill the disk; every writer has its file open in append mode, so it carries on at the
 //! new end.
 //!
-//! Run: `cargo bench --bench peers`
+//! Run: `cargo bench --bench peers --features tracing,log`
 
 use asynclog::{Batch, Logger, Sink, SinkError};
 use criterion::{BenchmarkGroup, Criterion, SamplingMode, Throughput};
@@ -89,6 +92,10 @@ trait Contender {
     fn log(&mut self, order_id: u64, price: f64, symbol: &str);
     /// Returns once the backend has written every record logged so far (untimed).
     fn catch_up(&mut self);
+    /// Before a run of timed calls (untimed): for a contender that needs thread state set up.
+    fn enter(&mut self) {}
+    /// After a run of timed calls (untimed).
+    fn exit(&mut self) {}
 }
 
 /// A contender with its output file: counts calls and truncates the file now and then.
@@ -217,16 +224,27 @@ struct Asynclog {
     logger: Logger,
 }
 
+/// `Config::buffer_size` for the `tracing` and `log` rows: their records carry four location
+/// fields (`target`, `module_path`, `file`, `line`: about 60-110 bytes more), so a burst of
+/// [`BURST`] of them overflows the default ring (1,000 x 128 bytes) and the row would time the
+/// drain, not the call.
+const LOCATION_BUFFER_SIZE: usize = 4 * asynclog::config::DEFAULT_BUFFER_SIZE;
+
+/// The default config with the bench's JSON-lines file sink writing to `path`.
+fn asynclog_config(path: &Path) -> asynclog::Config {
+    let mut config = asynclog::Config::default();
+    config.sinks.push(Box::new(JsonLinesFile {
+        path: path.to_owned(),
+        out: BufWriter::new(append(path)),
+        buf: Vec::new(),
+    }));
+    config
+}
+
 impl Asynclog {
     fn new(path: &Path) -> Asynclog {
-        let mut config = asynclog::Config::default();
-        config.sinks.push(Box::new(JsonLinesFile {
-            path: path.to_owned(),
-            out: BufWriter::new(append(path)),
-            buf: Vec::new(),
-        }));
         Asynclog {
-            logger: Logger::new(config).expect("asynclog logger"),
+            logger: Logger::new(asynclog_config(path)).expect("asynclog logger"),
         }
     }
 }
@@ -246,6 +264,130 @@ impl Contender for Asynclog {
 
     fn catch_up(&mut self) {
         self.logger.flush().expect("asynclog: flush");
+    }
+}
+
+// --- asynclog global macro ---------------------------------------------------------------------
+
+struct AsynclogGlobal {
+    _guard: asynclog::GlobalGuard,
+}
+
+impl AsynclogGlobal {
+    /// Installs the global asynclog logger: call once per process.
+    fn new(path: &Path) -> AsynclogGlobal {
+        AsynclogGlobal {
+            _guard: asynclog::init(asynclog_config(path)).expect("asynclog: init"),
+        }
+    }
+}
+
+impl Contender for AsynclogGlobal {
+    #[inline(always)]
+    fn log(&mut self, order_id: u64, price: f64, symbol: &str) {
+        let r = asynclog::try_info!(
+            "order filled",
+            order_id = order_id,
+            price = price,
+            symbol = symbol
+        );
+        black_box(r).expect("asynclog global: log");
+    }
+
+    fn catch_up(&mut self) {
+        asynclog::flush_global().expect("asynclog global: flush");
+    }
+}
+
+// --- tracing + asynclog layer -----------------------------------------------------------------
+
+struct TracingAsynclog {
+    logger: Arc<Logger>,
+    dispatch: tracing::Dispatch,
+    /// Makes `dispatch` this thread's default between `enter` and `exit`.
+    scope: Option<tracing::dispatcher::DefaultGuard>,
+}
+
+impl TracingAsynclog {
+    fn new(path: &Path) -> TracingAsynclog {
+        use tracing_subscriber::layer::SubscriberExt;
+        let config = asynclog_config(path).with_buffer_size(LOCATION_BUFFER_SIZE);
+        let logger = Arc::new(Logger::new(config).expect("asynclog logger"));
+        let layer = asynclog::tracing::AsyncLogLayer::new(logger.clone());
+        TracingAsynclog {
+            logger,
+            dispatch: tracing::Dispatch::new(tracing_subscriber::registry().with(layer)),
+            scope: None,
+        }
+    }
+}
+
+impl Contender for TracingAsynclog {
+    #[inline(always)]
+    fn log(&mut self, order_id: u64, price: f64, symbol: &str) {
+        tracing::info!(order_id, price, symbol, "order filled");
+    }
+
+    fn catch_up(&mut self) {
+        self.logger.flush().expect("tracing + asynclog: flush");
+    }
+
+    fn enter(&mut self) {
+        self.scope = Some(tracing::dispatcher::set_default(&self.dispatch));
+    }
+
+    fn exit(&mut self) {
+        self.scope = None;
+    }
+}
+
+// --- log + asynclog ---------------------------------------------------------------------------
+
+struct LogAsynclog {
+    logger: Arc<Logger>,
+    log: asynclog::log_compat::AsyncLogLogger,
+}
+
+impl LogAsynclog {
+    fn new(path: &Path) -> LogAsynclog {
+        let config = asynclog_config(path).with_buffer_size(LOCATION_BUFFER_SIZE);
+        let logger = Arc::new(Logger::new(config).expect("asynclog logger"));
+        LogAsynclog {
+            log: asynclog::log_compat::AsyncLogLogger::new(logger.clone()),
+            logger,
+        }
+    }
+}
+
+impl Contender for LogAsynclog {
+    #[inline(always)]
+    fn log(&mut self, order_id: u64, price: f64, symbol: &str) {
+        use log::kv::ToValue;
+        use log::Log;
+        // What `log::info!(order_id, price, symbol; "order filled")` does after its level check,
+        // minus the facade's `log::logger()` (fast_log's here).
+        if log::Level::Info <= log::STATIC_MAX_LEVEL && log::Level::Info <= log::max_level() {
+            let kvs = [
+                ("order_id", order_id.to_value()),
+                ("price", price.to_value()),
+                ("symbol", symbol.to_value()),
+            ];
+            self.log.log(
+                &log::Record::builder()
+                    .level(log::Level::Info)
+                    .target(module_path!())
+                    .module_path_static(Some(module_path!()))
+                    .file_static(Some(file!()))
+                    .line(Some(line!()))
+                    .args(format_args!("order filled"))
+                    .key_values(&kvs)
+                    .build(),
+            );
+        }
+    }
+
+    fn catch_up(&mut self) {
+        self.logger.flush().expect("log + asynclog: flush");
     }
 }
 
@@ -465,6 +607,9 @@ impl Contender for NoCall {
 
 struct Peers {
     asynclog: Peer<Asynclog>,
+    asynclog_global: Peer<AsynclogGlobal>,
+    tracing_asynclog: Peer<TracingAsynclog>,
+    log_asynclog: Peer<LogAsynclog>,
     tracing: Peer<Tracing>,
     slog: Peer<Slog>,
     fast_log: Peer<FastLog>,
@@ -481,8 +626,24 @@ impl Peers {
             file("fast_log"),
             file("spdlog"),
         );
+        let (ag, ta, la) = (
+            file("asynclog-global"),
+            file("tracing-asynclog"),
+            file("log-asynclog"),
+        );
         Peers {
             asynclog: Peer::new("asynclog", Some(a.clone()), Asynclog::new(&a)),
+            asynclog_global: Peer::new(
+                "asynclog global macro",
+                Some(ag.clone()),
+                AsynclogGlobal::new(&ag),
+            ),
+            tracing_asynclog: Peer::new(
+                "tracing + asynclog layer",
+                Some(ta.clone()),
+                TracingAsynclog::new(&ta),
+            ),
+            log_asynclog: Peer::new("log + asynclog", Some(la.clone()), LogAsynclog::new(&la)),
             tracing: Peer::new(
                 "tracing-appender non_blocking",
                 Some(t.clone()),
@@ -508,6 +669,7 @@ fn burst<C: Contender>(
         b.iter_custom(|iters| {
             let mut timed = Duration::ZERO;
             let mut done = 0;
+            peer.contender.enter();
             while done < iters {
                 let n = (iters - done).min(BURST);
                 let start = Instant::now();
@@ -518,6 +680,7 @@ fn burst<C: Contender>(
                 done += n;
                 peer.settle(n);
             }
+            peer.contender.exit();
             timed
         })
     });
@@ -532,6 +695,7 @@ fn first_call<C: Contender>(
     group.bench_function(name, |b| {
         b.iter_custom(|iters| {
             let mut timed = Duration::ZERO;
+            peer.contender.enter();
             for order_id in 0..iters {
                 peer.settle(1);
                 std::thread::sleep(PAUSE);
@@ -539,6 +703,7 @@ fn first_call<C: Contender>(
                 peer.log(order_id);
                 timed += start.elapsed();
             }
+            peer.contender.exit();
             timed
         })
     });
@@ -546,6 +711,7 @@ fn first_call<C: Contender>(
 
 /// Heap allocations per call made by the calling thread, over [`ALLOC_CALLS`] calls in bursts.
 fn allocations_per_call<C: Contender>(peer: &mut Peer<C>) -> f64 {
+    peer.contender.enter();
     for order_id in 0..BURST {
         peer.log(order_id);
     }
@@ -561,6 +727,7 @@ fn allocations_per_call<C: Contender>(peer: &mut Peer<C>) -> f64 {
         done += BURST;
         peer.settle(BURST);
     }
+    peer.contender.exit();
     made as f64 / ALLOC_CALLS as f64
 }
 
@@ -578,6 +745,9 @@ fn main() {
         group.measurement_time(Duration::from_millis(700));
         group.sample_size(30);
         burst(&mut group, &mut peers.asynclog);
+        burst(&mut group, &mut peers.asynclog_global);
+        burst(&mut group, &mut peers.tracing_asynclog);
+        burst(&mut group, &mut peers.log_asynclog);
         burst(&mut group, &mut peers.tracing);
         burst(&mut group, &mut peers.slog);
         burst(&mut group, &mut peers.fast_log);
@@ -593,6 +763,9 @@ fn main() {
         let mut no_call = Peer::new("Instant pair (no call)", None, NoCall);
         first_call(&mut group, &mut no_call);
         first_call(&mut group, &mut peers.asynclog);
+        first_call(&mut group, &mut peers.asynclog_global);
+        first_call(&mut group, &mut peers.tracing_asynclog);
+        first_call(&mut group, &mut peers.log_asynclog);
         first_call(&mut group, &mut peers.tracing);
         first_call(&mut group, &mut peers.slog);
         first_call(&mut group, &mut peers.fast_log);
@@ -604,6 +777,18 @@ fn main() {
         (
             peers.asynclog.name,
             allocations_per_call(&mut peers.asynclog),
+        ),
+        (
+            peers.asynclog_global.name,
+            allocations_per_call(&mut peers.asynclog_global),
+        ),
+        (
+            peers.tracing_asynclog.name,
+            allocations_per_call(&mut peers.tracing_asynclog),
+        ),
+        (
+            peers.log_asynclog.name,
+            allocations_per_call(&mut peers.log_asynclog),
         ),
         (peers.tracing.name, allocations_per_call(&mut peers.tracing)),
         (peers.slog.name, allocations_per_call(&mut peers.slog)),

@@ -3,12 +3,17 @@
 //! Wall-clock timings on a shared 2-core machine are noisy; instruction counts are not. This runs
 //! the benchmark call (`info!` with a message and three fields) N times through the path named on
 //! the command line (`macro`: the thread-local producer; `producer`: an explicit one; `log`:
-//! `Logger::log` with a `Field` slice, the general encoding; `bare`: the hot-path bench's
+//! `Logger::log` with a `Field` slice, the general encoding; `global`: `info!` without a logger,
+//! through the global logger of `asynclog::init`; `tracing` (feature `tracing`): the same event
+//! as `tracing::info!` through a registry and `AsyncLogLayer`; `log-facade` (feature `log`):
+//! `log::info!` with the fields as key-values, through `log_compat`; `bare`: the hot-path bench's
 //! yardstick, an `rdtsc` and a 64-byte struct pushed into a bare `rtrb` ring, no logger), in
-//! bursts that fit the ring, emptied between bursts (not counted), so the calls never wait:
+//! bursts that fit the ring, emptied between bursts (not counted), so the calls never wait
+//! (the `tracing` and `log-facade` records carry four location fields, so their ring is 4 times
+//! the default):
 //!
 //! ```text
-//! cargo build --release --example callcost
+//! cargo build --release --example callcost   # --features tracing,log for those two paths
 //! valgrind --tool=callgrind --callgrind-out-file=/tmp/cg.out \
 //!   --toggle-collect='callcost::burst*' target/release/examples/callcost macro 100000
 //! callgrind_annotate /tmp/cg.out | head   # total Ir / 100000 = instructions per call
@@ -28,6 +33,23 @@ fn main() {
         .unwrap_or(100_000);
     let mut config = asynclog::Config::default();
     config.sinks.push(Box::new(NullSink));
+    #[cfg(feature = "tracing")]
+    if path == "tracing" {
+        run_tracing(calls);
+        return;
+    }
+    #[cfg(feature = "log")]
+    if path == "log-facade" {
+        run_log_facade(calls);
+        return;
+    }
+    if path == "global" {
+        let guard = asynclog::init(config).expect("global logger");
+        guard.logger().preallocate().expect("preallocate");
+        run_global(guard.logger(), calls);
+        guard.close().expect("close");
+        return;
+    }
     let logger = Logger::new(config).expect("logger");
     logger.preallocate().expect("preallocate");
     match path.as_str() {
@@ -38,7 +60,9 @@ fn main() {
             run_producer(&logger, &mut producer, calls)
         }
         "bare" => run_bare(calls),
-        other => panic!("unknown path {other:?}: use macro, log, producer or bare"),
+        other => panic!(
+            "unknown path {other:?}: use macro, global, log, producer, bare, tracing or log-facade"
+        ),
     }
     logger.close().expect("close");
 }
@@ -47,6 +71,65 @@ fn run_macro(logger: &Logger, calls: u64) {
     for start in (0..calls).step_by(BURST as usize) {
         burst_macro(logger, start, (start + BURST).min(calls));
         logger.flush().expect("flush");
+    }
+}
+
+fn run_global(logger: &Logger, calls: u64) {
+    for start in (0..calls).step_by(BURST as usize) {
+        burst_global(start, (start + BURST).min(calls));
+        logger.flush().expect("flush");
+    }
+}
+
+/// A logger with a ring large enough for a burst of records with location fields.
+#[cfg(any(feature = "tracing", feature = "log"))]
+fn location_logger() -> std::sync::Arc<Logger> {
+    let mut config = asynclog::Config::default();
+    config.sinks.push(Box::new(NullSink));
+    config.buffer_size *= 4;
+    let logger = Logger::new(config).expect("logger");
+    logger.preallocate().expect("preallocate");
+    std::sync::Arc::new(logger)
+}
+
+#[cfg(feature = "tracing")]
+fn run_tracing(calls: u64) {
+    use tracing_subscriber::layer::SubscriberExt;
+    let logger = location_logger();
+    let layer = asynclog::tracing::AsyncLogLayer::new(logger.clone());
+    let subscriber = tracing_subscriber::registry().with(layer);
+    tracing::subscriber::set_global_default(subscriber).expect("subscriber");
+    for start in (0..calls).step_by(BURST as usize) {
+        burst_tracing(start, (start + BURST).min(calls));
+        logger.flush().expect("flush");
+    }
+    logger.close().expect("close");
+}
+
+#[cfg(feature = "tracing")]
+#[inline(never)]
+fn burst_tracing(start: u64, end: u64) {
+    for order_id in start..end {
+        tracing::info!(order_id, price = 101.25, symbol = "AAPL", "order filled");
+    }
+}
+
+#[cfg(feature = "log")]
+fn run_log_facade(calls: u64) {
+    let logger = location_logger();
+    asynclog::log_compat::init_with(logger.clone(), ::log::LevelFilter::Info).expect("log");
+    for start in (0..calls).step_by(BURST as usize) {
+        burst_log_facade(start, (start + BURST).min(calls));
+        logger.flush().expect("flush");
+    }
+    logger.close().expect("close");
+}
+
+#[cfg(feature = "log")]
+#[inline(never)]
+fn burst_log_facade(start: u64, end: u64) {
+    for order_id in start..end {
+        ::log::info!(order_id, price = 101.25, symbol = "AAPL"; "order filled");
     }
 }
 
@@ -83,6 +166,19 @@ fn burst_macro(logger: &Logger, start: u64, end: u64) {
     for order_id in start..end {
         info!(
             logger,
+            "order filled",
+            order_id = order_id,
+            price = 101.25,
+            symbol = "AAPL"
+        );
+    }
+}
+
+/// `burst_macro` through the global logger: the same call without a logger argument.
+#[inline(never)]
+fn burst_global(start: u64, end: u64) {
+    for order_id in start..end {
+        info!(
             "order filled",
             order_id = order_id,
             price = 101.25,

@@ -38,6 +38,13 @@ pub enum Error {
     /// The logger is closed.
     #[error("the logger is closed")]
     Closed,
+    /// [`asynclog::init`](crate::init) was called while the global logger it installed before
+    /// is still in use (its [`GlobalGuard`](crate::GlobalGuard) is alive).
+    #[error("the global asynclog logger is already installed (asynclog::init called while its GlobalGuard is alive)")]
+    AlreadyInitialized,
+    /// A global-logger function was called before [`asynclog::init`](crate::init).
+    #[error("no global asynclog logger is installed (call asynclog::init first)")]
+    NotInitialized,
     /// Refused for the reason a log call on this thread would be refused:
     /// [`LogError::ThreadExiting`] or [`LogError::Reentrant`] (from [`Logger::preallocate`]).
     ///
@@ -190,6 +197,10 @@ pub enum LogError {
     /// record was not written. Signal handlers must not log at all (see [`Logger`](crate::Logger)).
     #[error("log call re-entered on the same thread; the record was not written")]
     Reentrant,
+    /// A global macro (`info!("msg", ...)` without a logger) was called before
+    /// [`asynclog::init`](crate::init); nothing was logged or counted.
+    #[error("no global asynclog logger is installed (call asynclog::init first)")]
+    NotInitialized,
     /// `fatal` logged its record, but the flush after it failed.
     #[error("fatal record logged, but the flush after it failed: {0}")]
     FlushFailed(#[source] Box<Error>),

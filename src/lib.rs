@@ -30,6 +30,16 @@
 //! the keys stay in a static and only the values are copied. [`fatal!`] logs, then flushes every
 //! sink before it returns; it never exits the process.
 //!
+//! Or one logger for the whole process, and macros without a logger argument:
+//!
+//! ```
+//! let _guard = asynclog::init(asynclog::Config::default())?; // closes the logger on drop
+//! asynclog::info!("order filled", order_id = 42u64, price = 101.25, symbol = "AAPL");
+//! # Ok::<(), asynclog::Error>(())
+//! ```
+//!
+//! See [`init`] for its guard, the panic hook it installs and what to do on SIGTERM.
+//!
 //! # How a record travels
 //!
 //! ```text
@@ -50,6 +60,10 @@
 //!
 //! - `parquet` (default): [`ParquetSink`]. Without it the crate does not depend on arrow or
 //!   parquet.
+//! - `tracing`: `asynclog::tracing::AsyncLogLayer`, a `tracing-subscriber` layer that writes
+//!   `tracing` events into asynclog.
+//! - `log`: `asynclog::log_compat`, a `log::Log` implementation that writes `log` records, with
+//!   their key-values, into asynclog.
 
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs, clippy::undocumented_unsafe_blocks)]
@@ -72,9 +86,10 @@ mod value;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::batch::RawFields;
+    pub use crate::frontend::{global, global_fatal};
     pub use crate::ring::callsite::Callsite;
     pub use crate::ring::clock::read_tsc;
-    pub use crate::sinks::format::rfc3339_nanos;
+    pub use crate::sinks::format::{rfc3339_nanos, write_human_line};
 
     /// Call-site registration.
     pub mod callsite {
@@ -93,7 +108,11 @@ pub mod __private {
 pub use batch::{Batch, PushError, RecordView};
 pub use config::{Backpressure, Config};
 pub use error::{Error, LogError, SinkError};
-pub use frontend::{Logger, Producer};
+#[cfg(feature = "log")]
+pub use frontend::log_compat;
+#[cfg(feature = "tracing")]
+pub use frontend::tracing;
+pub use frontend::{flush_global, global, init, GlobalGuard, Logger, Producer};
 pub use ring::record::EncodeError;
 pub use ring::record::FieldIter;
 pub use sinks::file::{

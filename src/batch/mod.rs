@@ -154,10 +154,14 @@ impl Batch {
         values: &[u8],
     ) -> Result<(), PushError> {
         let keys = callsite.keys();
-        if usize::from(field_count) != keys.len() {
+        if usize::from(field_count) != callsite.values_len() {
             return Err(PushError::Malformed);
         }
-        let message = callsite.message();
+        let (message, values) = if callsite.message_in_record() {
+            record::split_message_value(values).map_err(|_| PushError::Malformed)?
+        } else {
+            (callsite.message().as_bytes(), values)
+        };
         let total = callsite.keys_len() + values.len();
         self.reserve_bytes(message.len(), total)?;
         let cols = self.columns.get_mut();
@@ -170,7 +174,7 @@ impl Batch {
             cols.field_bytes.truncate(start);
             return Err(PushError::Malformed);
         }
-        cols.push_header(timestamp_ns, level, thread_id, message.as_bytes());
+        cols.push_header(timestamp_ns, level, thread_id, message);
         cols.field_offsets.push(cols.field_bytes.len() as i32);
         Ok(())
     }

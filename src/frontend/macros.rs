@@ -9,9 +9,26 @@
 //! The `try_` forms (`try_log!`, `try_info!`, ...) take the same arguments and return the call's
 //! `Result<(), LogError>` for the callers that want the outcome of one call; so do the methods
 //! ([`Logger::log`](crate::Logger::log), [`Logger::info`](crate::Logger::info), ...).
+//!
+//! A literal message may be a template naming the call's fields,
+//! `info!(logger, "filled {qty} lots of {symbol}", qty = 5, symbol = "AAPL")`: nothing is
+//! formatted on the calling thread (the template stays in the static call site, the values
+//! travel as typed fields); the console sink renders it as `format!` would, and JSON lines and
+//! Parquet keep the template in `message` beside the fields (see
+//! [`ConsoleSink`](crate::ConsoleSink) for the placeholders it takes).
+//!
+//! Every macro also has a form without a logger, for the global logger that
+//! [`asynclog::init`](crate::init) installs: `info!("msg", k = v)`,
+//! `log!(Level::Warn, "msg", k = v)`, `fatal!("msg")`. Its message must be a string literal (the
+//! first token is how the macro tells the forms apart). It costs what the same call through a
+//! `Logger` costs, plus one load of the global pointer. Before `init` it logs and counts nothing
+//! (the `try_` form returns [`LogError::NotInitialized`](crate::LogError::NotInitialized)); after
+//! the guard has dropped, its record is refused like any record logged after `close`.
 
 /// Logs at a given level and returns the call's `Result<(), LogError>`:
-/// `try_log!(logger, Level::Warn, "msg", key = value, ...)?`.
+/// `try_log!(logger, Level::Warn, "msg", key = value, ...)?`, or
+/// `try_log!(Level::Warn, "msg", key = value, ...)?` for the global logger (see
+/// [`init`](crate::init); the message must then be a literal).
 ///
 /// The statement form is [`log!`](crate::log!), which takes the same arguments. `logger` may be a
 /// [`Logger`](crate::Logger) (or a reference to one) or a mutable
@@ -32,6 +49,28 @@
 /// ```
 #[macro_export]
 macro_rules! try_log {
+    // The global logger (`asynclog::init`): a level, then a literal message. First, so that
+    // `try_log!(level, "msg", k = v)` is not read as a logger, a level and a message `k = v`.
+    ($level:expr, $message:literal $(, $key:ident = $value:expr)* $(,)?) => {{
+        static CALLSITE: $crate::__private::Callsite =
+            $crate::__private::Callsite::new($message, &[$(::core::stringify!($key)),*]);
+        let level: $crate::Level = $level;
+        match $crate::__private::global() {
+            ::core::option::Option::Some(logger) => match logger.if_enabled(level) {
+                ::core::option::Option::Some(logger) => logger.log_callsite(
+                    level,
+                    &CALLSITE,
+                    [$(::core::convert::Into::<$crate::Value<'_>>::into($value)),*],
+                ),
+                ::core::option::Option::None => {
+                    ::core::result::Result::<(), $crate::LogError>::Ok(())
+                }
+            },
+            ::core::option::Option::None => {
+                ::core::result::Result::<(), $crate::LogError>::Err($crate::LogError::NotInitialized)
+            }
+        }
+    }};
     // A literal message: message and keys go into a static call site, and the record carries
     // only its id and the values.
     ($logger:expr, $level:expr, $message:literal $(, $key:ident = $value:expr)* $(,)?) => {{
@@ -84,6 +123,7 @@ macro_rules! log {
 /// [`try_trace!`](crate::try_trace!) returns the call's `Result`.
 #[macro_export]
 macro_rules! trace {
+    ($message:literal $($rest:tt)*) => { $crate::log!($crate::Level::Trace, $message $($rest)*) };
     ($logger:expr, $($rest:tt)+) => { $crate::log!($logger, $crate::Level::Trace, $($rest)+) };
 }
 
@@ -91,6 +131,7 @@ macro_rules! trace {
 /// [`try_log!`](crate::try_log!).
 #[macro_export]
 macro_rules! try_trace {
+    ($message:literal $($rest:tt)*) => { $crate::try_log!($crate::Level::Trace, $message $($rest)*) };
     ($logger:expr, $($rest:tt)+) => { $crate::try_log!($logger, $crate::Level::Trace, $($rest)+) };
 }
 
@@ -98,6 +139,7 @@ macro_rules! try_trace {
 /// [`try_debug!`](crate::try_debug!) returns the call's `Result`.
 #[macro_export]
 macro_rules! debug {
+    ($message:literal $($rest:tt)*) => { $crate::log!($crate::Level::Debug, $message $($rest)*) };
     ($logger:expr, $($rest:tt)+) => { $crate::log!($logger, $crate::Level::Debug, $($rest)+) };
 }
 
@@ -105,6 +147,7 @@ macro_rules! debug {
 /// [`try_log!`](crate::try_log!).
 #[macro_export]
 macro_rules! try_debug {
+    ($message:literal $($rest:tt)*) => { $crate::try_log!($crate::Level::Debug, $message $($rest)*) };
     ($logger:expr, $($rest:tt)+) => { $crate::try_log!($logger, $crate::Level::Debug, $($rest)+) };
 }
 
@@ -118,6 +161,7 @@ macro_rules! try_debug {
 /// ```
 #[macro_export]
 macro_rules! info {
+    ($message:literal $($rest:tt)*) => { $crate::log!($crate::Level::Info, $message $($rest)*) };
     ($logger:expr, $($rest:tt)+) => { $crate::log!($logger, $crate::Level::Info, $($rest)+) };
 }
 
@@ -125,6 +169,7 @@ macro_rules! info {
 /// [`try_log!`](crate::try_log!).
 #[macro_export]
 macro_rules! try_info {
+    ($message:literal $($rest:tt)*) => { $crate::try_log!($crate::Level::Info, $message $($rest)*) };
     ($logger:expr, $($rest:tt)+) => { $crate::try_log!($logger, $crate::Level::Info, $($rest)+) };
 }
 
@@ -132,6 +177,7 @@ macro_rules! try_info {
 /// [`try_warn!`](crate::try_warn!) returns the call's `Result`.
 #[macro_export]
 macro_rules! warn {
+    ($message:literal $($rest:tt)*) => { $crate::log!($crate::Level::Warn, $message $($rest)*) };
     ($logger:expr, $($rest:tt)+) => { $crate::log!($logger, $crate::Level::Warn, $($rest)+) };
 }
 
@@ -139,6 +185,7 @@ macro_rules! warn {
 /// [`try_log!`](crate::try_log!).
 #[macro_export]
 macro_rules! try_warn {
+    ($message:literal $($rest:tt)*) => { $crate::try_log!($crate::Level::Warn, $message $($rest)*) };
     ($logger:expr, $($rest:tt)+) => { $crate::try_log!($logger, $crate::Level::Warn, $($rest)+) };
 }
 
@@ -146,6 +193,7 @@ macro_rules! try_warn {
 /// [`try_error!`](crate::try_error!) returns the call's `Result`.
 #[macro_export]
 macro_rules! error {
+    ($message:literal $($rest:tt)*) => { $crate::log!($crate::Level::Error, $message $($rest)*) };
     ($logger:expr, $($rest:tt)+) => { $crate::log!($logger, $crate::Level::Error, $($rest)+) };
 }
 
@@ -153,6 +201,7 @@ macro_rules! error {
 /// [`try_log!`](crate::try_log!).
 #[macro_export]
 macro_rules! try_error {
+    ($message:literal $($rest:tt)*) => { $crate::try_log!($crate::Level::Error, $message $($rest)*) };
     ($logger:expr, $($rest:tt)+) => { $crate::try_log!($logger, $crate::Level::Error, $($rest)+) };
 }
 
@@ -164,6 +213,9 @@ macro_rules! try_error {
 /// As [`Logger::fatal`](crate::Logger::fatal).
 #[macro_export]
 macro_rules! try_fatal {
+    ($message:literal $(, $key:ident = $value:expr)* $(,)?) => {
+        $crate::__private::global_fatal($message, &[$($crate::Field::new(::core::stringify!($key), $value)),*])
+    };
     ($logger:expr, $message:expr $(, $key:ident = $value:expr)* $(,)?) => {
         $logger.fatal($message, &[$($crate::Field::new(::core::stringify!($key), $value)),*])
     };

@@ -1,8 +1,18 @@
 //! The calling side: [`Logger`], [`Producer`], the per-thread producer lookup and the macros.
 
+mod global;
+#[cfg(feature = "log")]
+pub mod log_compat;
 mod macros;
 mod producer;
+#[cfg(any(feature = "tracing", feature = "log"))]
+mod text;
+#[cfg(feature = "tracing")]
+pub mod tracing;
 
+#[doc(hidden)]
+pub use global::fatal as global_fatal;
+pub use global::{flush_global, global, init, GlobalGuard};
 pub use producer::Producer;
 
 use crate::config::Config;
@@ -280,6 +290,64 @@ impl Logger {
         );
         self.shared
             .finish_log_callsite(refused, level, callsite, values)
+    }
+
+    /// [`log_callsite`](Self::log_callsite) for a call site made with
+    /// [`Callsite::with_message_in_record`]: `values[0]` is the message (a [`Value::Str`]), the
+    /// rest are in the order of the call site's keys. The caller has checked that `level` is
+    /// enabled.
+    #[cfg(feature = "tracing")]
+    #[inline(always)]
+    pub(crate) fn log_callsite_with_message<const N: usize>(
+        &self,
+        level: Level,
+        callsite: &'static Callsite,
+        values: [Value<'_>; N],
+    ) -> Result<(), LogError> {
+        let Some(id) = callsite.id_for(N) else {
+            return self.log_message_first(Ok(()), level, callsite, &values, true);
+        };
+        let refused = self.with_local_producer(
+            #[inline(always)]
+            move |p| p.write_callsite_now(level, id, values),
+        );
+        if refused.is_ok() && self.shared.hooks.on_message_buffered.is_none() {
+            return Ok(());
+        }
+        self.log_message_first(refused, level, callsite, &values, false)
+    }
+
+    /// The general record of a `log_callsite_with_message` call (`write` is true: its call site
+    /// has no id), or the outcome of its call-site record, with the hooks it needs.
+    #[cfg(feature = "tracing")]
+    #[cold]
+    #[inline(never)]
+    fn log_message_first<const N: usize>(
+        &self,
+        refused: Result<(), Refused>,
+        level: Level,
+        callsite: &'static Callsite,
+        values: &[Value<'_>; N],
+        write: bool,
+    ) -> Result<(), LogError> {
+        let message = match values.first() {
+            Some(Value::Str(message)) => message,
+            _ => "",
+        };
+        let keys = callsite.keys();
+        let fields: [Field<'_>; N] = std::array::from_fn(|i| Field {
+            key: i
+                .checked_sub(1)
+                .and_then(|k| keys.get(k))
+                .copied()
+                .unwrap_or_default(),
+            value: values[i],
+        });
+        let fields = fields.get(1..).unwrap_or_default();
+        if write {
+            return self.log(level, message, fields);
+        }
+        self.shared.finish_log(refused, level, message, fields)
     }
 
     level_methods!();

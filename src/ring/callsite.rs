@@ -29,10 +29,16 @@ const UNUSABLE: u32 = u32::MAX;
 
 /// The compile-time part of a macro call: message and field keys. Made by the logging macros;
 /// not meant to be built by hand.
+///
+/// A call site made with [`Callsite::with_message_in_record`] (the `tracing` layer's, whose
+/// messages are formatted at each event) has keys but no message: each of its records carries
+/// the message as its first value, a string, followed by one value per key.
 #[derive(Debug)]
 pub struct Callsite {
     message: &'static str,
     keys: &'static [&'static str],
+    /// Records carry their message as their first value (see above).
+    message_in_record: bool,
     /// Bytes the keys take in a batch field region (the sum of their `record::key_len`).
     keys_len: usize,
     id: AtomicU32,
@@ -60,8 +66,30 @@ impl Callsite {
             message,
             keys,
             keys_len,
+            message_in_record: false,
             id: AtomicU32::new(UNREGISTERED),
         }
+    }
+
+    /// A call site with fields named `keys` whose records carry their own message, as a string
+    /// value before the values of the keys (see [`Callsite`]).
+    pub const fn with_message_in_record(keys: &'static [&'static str]) -> Callsite {
+        let mut callsite = Callsite::new("", keys);
+        callsite.message_in_record = true;
+        callsite
+    }
+
+    /// Whether records carry their message as their first value.
+    #[inline]
+    pub fn message_in_record(&self) -> bool {
+        self.message_in_record
+    }
+
+    /// How many values a record of this call site carries: one per key, plus the message when
+    /// [`message_in_record`](Self::message_in_record).
+    #[inline(always)]
+    pub fn values_len(&self) -> usize {
+        self.keys.len() + usize::from(self.message_in_record)
     }
 
     /// The message.
@@ -102,7 +130,7 @@ impl Callsite {
     /// which carries its own keys, rather than making one the drain rejects.
     #[inline(always)]
     pub fn id_for(&'static self, values: usize) -> Option<u32> {
-        self.id().filter(|_| self.keys.len() == values)
+        self.id().filter(|_| self.values_len() == values)
     }
 
     #[cold]
@@ -136,7 +164,7 @@ impl Callsite {
     }
 
     fn usable(&self) -> bool {
-        self.keys.len() <= MAX_FIELDS && self.keys.iter().all(|k| k.len() <= MAX_KEY_LEN)
+        self.values_len() <= MAX_FIELDS && self.keys.iter().all(|k| k.len() <= MAX_KEY_LEN)
     }
 
     /// Bytes the keys take in a batch field region (the sum of their `record::key_len`).

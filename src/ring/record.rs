@@ -864,6 +864,17 @@ pub(crate) fn expand_callsite_fields(
     Ok(())
 }
 
+/// Splits the values of a call-site record whose call site carries its message in the record
+/// ([`Callsite::with_message_in_record`](super::callsite::Callsite::with_message_in_record)) into
+/// that message, the leading string value, and the values after it.
+#[inline]
+pub(crate) fn split_message_value(values: &[u8]) -> Result<(&[u8], &[u8]), DecodeError> {
+    match read_raw_value(values)? {
+        (RawValue::Str(message), rest) => Ok((message, rest)),
+        _ => Err(DecodeError::BadCallsite),
+    }
+}
+
 /// Copies `src` to the start of `dst` and returns the rest of `dst`.
 ///
 /// # Panics

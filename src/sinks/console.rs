@@ -9,10 +9,23 @@ use std::io::{ErrorKind, Write};
 use std::time::Duration;
 
 /// Writes records to stdout or stderr, one human-readable line each
-/// (`2026-11-27T12:00:00.123456789Z INFO order filled order_id=42`), or with
+/// (`2026-11-27T12:00:00.123456789Z INFO order filled order_id=42`, a message template rendered:
+/// see below), or with
 /// [`ConsoleSink::json`] one JSON object each, exactly as the file sink writes them. Each batch
 /// is formatted into a reused buffer and written with one locked `write_all`, so lines from one
 /// batch are never interleaved with other output.
+///
+/// # Message templates
+///
+/// A human-readable line renders a message that names its record's fields, as `format!` would:
+/// `info!(logger, "filled {qty} lots of {symbol}", qty = 5, symbol = "AAPL")` prints
+/// `... INFO filled 5 lots of AAPL qty=5 symbol=AAPL`. The template stays static on the calling
+/// thread and the values travel as typed fields; JSON lines (here and in the file sink) and
+/// Parquet keep the template in `message`, beside the fields. A placeholder is `{key}`
+/// (`Display`: strings as they are) or `{key:?}` (`Debug`: strings quoted) with a key of
+/// letters, digits and `_`, and takes the first field of that name; `{{` and `}}` are `{` and
+/// `}`. Placeholders naming no field, and other format specs (`{price:.2}`), are printed as they
+/// are; a message in which no placeholder names a field is printed as it is, braces included.
 #[derive(Debug)]
 pub struct ConsoleSink {
     stderr: bool,

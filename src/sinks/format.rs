@@ -2,6 +2,7 @@
 //! the timestamps and by the JSON numbers), RFC 3339 timestamps and the human-readable line.
 
 use crate::batch::RecordView;
+use crate::ring::record::FieldIter;
 use crate::value::Value;
 use std::io::Write;
 
@@ -202,12 +203,15 @@ pub fn parse_rfc3339_nanos(text: &[u8]) -> Option<i64> {
 /// `2026-11-27T12:00:00.123456789Z INFO order filled order_id=42 price=101.25 symbol=AAPL`.
 /// String values with spaces, quotes, `=` or control characters (and empty ones) are quoted with
 /// Rust-style escapes so a line stays one line.
+///
+/// A message that is a template (see `write_message`) is rendered with its fields' values, as
+/// `format!` would; the fields follow as usual.
 pub fn write_human_line(out: &mut Vec<u8>, record: &RecordView<'_>) {
     write_rfc3339_nanos(out, record.timestamp_ns);
     out.push(b' ');
     out.extend_from_slice(record.level.as_str().as_bytes());
     out.push(b' ');
-    write_text(out, record.message, false);
+    write_message(out, record.message, &record.fields);
     for (key, value) in record.fields.clone() {
         out.push(b' ');
         write_text(out, key, true);
@@ -220,6 +224,119 @@ pub fn write_human_line(out: &mut Vec<u8>, record: &RecordView<'_>) {
         }
     }
     out.push(b'\n');
+}
+
+/// Writes `message`, rendering it as a template when it is one: a message with at least one
+/// placeholder `{key}` or `{key:?}` naming one of `fields` (a key of letters, digits and `_`).
+/// Each such placeholder becomes the field's value (the first field of that name), with `Display`
+/// (`{key}`: strings as they are) or `Debug` (`{key:?}`: strings quoted), and `{{` and `}}` become
+/// `{` and `}`, as in `format!`. Placeholders naming no field, and ones with other format specs,
+/// are written as they are. A message with no placeholder that names a field is written as it is,
+/// braces included. Templates come from calls such as
+/// `info!(logger, "filled {qty} lots of {symbol}", qty = 5, symbol = "AAPL")`: the call site keeps
+/// the template, the values travel as typed fields, and only this human-readable line renders
+/// them (JSON lines and Parquet keep the template in `message`, with the fields).
+///
+/// ```text
+/// "filled {qty} lots of {symbol:?} {{sic}}"  with qty = 5, symbol = "AAPL"
+/// filled 5 lots of "AAPL" {sic}
+/// ```
+pub fn write_message(out: &mut Vec<u8>, message: &str, fields: &FieldIter<'_>) {
+    if !message.contains('{') || !is_template(message, fields) {
+        write_text(out, message, false);
+        return;
+    }
+    let start = out.len();
+    render_template(out, message, fields);
+    let rendered = &out[start..];
+    if rendered.iter().any(|b| b.is_ascii_control()) {
+        // Rare: quote the rendered text so the line stays one line, as for any message.
+        let rendered = String::from_utf8_lossy(&out[start..]).into_owned();
+        out.truncate(start);
+        write_text(out, &rendered, false);
+    }
+}
+
+/// One piece of a template.
+enum Piece<'a> {
+    Text(&'a str),
+    /// `{key}` (`debug` false) or `{key:?}`; `raw` is the placeholder as written.
+    Placeholder {
+        key: &'a str,
+        debug: bool,
+        raw: &'a str,
+    },
+}
+
+/// Splits `message` into text (with `{{`/`}}` undone) and placeholders, calling `each` in order.
+fn pieces<'a>(message: &'a str, mut each: impl FnMut(Piece<'a>)) {
+    let mut rest = message;
+    while let Some(at) = rest.find(['{', '}']) {
+        each(Piece::Text(&rest[..at]));
+        let tail = &rest[at..];
+        if tail.starts_with("{{") || tail.starts_with("}}") {
+            each(Piece::Text(&tail[..1]));
+            rest = &tail[2..];
+            continue;
+        }
+        if tail.starts_with('{') {
+            if let Some(end) = tail.find('}') {
+                let inner = &tail[1..end];
+                let (key, debug) = match inner.strip_suffix(":?") {
+                    Some(key) => (key, true),
+                    None => (inner, false),
+                };
+                if !key.is_empty() && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+                    each(Piece::Placeholder {
+                        key,
+                        debug,
+                        raw: &tail[..=end],
+                    });
+                    rest = &tail[end + 1..];
+                    continue;
+                }
+            }
+        }
+        each(Piece::Text(&tail[..1]));
+        rest = &tail[1..];
+    }
+    each(Piece::Text(rest));
+}
+
+fn field_value<'a>(fields: &FieldIter<'a>, key: &str) -> Option<Value<'a>> {
+    fields.clone().find(|(k, _)| *k == key).map(|(_, v)| v)
+}
+
+fn is_template(message: &str, fields: &FieldIter<'_>) -> bool {
+    let mut found = false;
+    pieces(message, |piece| {
+        if let Piece::Placeholder { key, .. } = piece {
+            found = found || field_value(fields, key).is_some();
+        }
+    });
+    found
+}
+
+fn render_template(out: &mut Vec<u8>, message: &str, fields: &FieldIter<'_>) {
+    pieces(message, |piece| match piece {
+        Piece::Text(text) => out.extend_from_slice(text.as_bytes()),
+        Piece::Placeholder { key, debug, raw } => match field_value(fields, key) {
+            Some(value) if debug => {
+                let _ = match value {
+                    Value::I64(v) => write!(out, "{v:?}"),
+                    Value::U64(v) => write!(out, "{v:?}"),
+                    Value::F64(v) => write!(out, "{v:?}"),
+                    Value::Bool(v) => write!(out, "{v:?}"),
+                    Value::Str(v) => write!(out, "{v:?}"),
+                    Value::Null => write!(out, "None"),
+                };
+            }
+            Some(value) => {
+                let _ = write!(out, "{value}");
+            }
+            None => out.extend_from_slice(raw.as_bytes()),
+        },
+    });
 }
 
 fn needs_quotes(s: &str, is_token: bool) -> bool {
@@ -326,6 +443,55 @@ mod tests {
                 String::from_utf8_lossy(bad)
             );
         }
+    }
+
+    fn rendered(message: &str, fields: &[Field<'_>]) -> String {
+        let mut bytes = Vec::new();
+        crate::ring::record::encode_fields(fields, &mut bytes).unwrap();
+        let mut out = Vec::new();
+        write_message(&mut out, message, &FieldIter::new(&bytes));
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn templates_render_as_format_would() {
+        let fields = [
+            Field::new("qty", 5u64),
+            Field::new("symbol", "AAPL"),
+            Field::new("price", 1.0),
+            Field::new("ok", true),
+            Field::new("none", Option::<u64>::None),
+        ];
+        let (qty, symbol, price, ok) = (5u64, "AAPL", 1.0, true);
+        for (template, expected) in [
+            (
+                "filled {qty} lots of {symbol}",
+                format!("filled {qty} lots of {symbol}"),
+            ),
+            (
+                "{symbol:?} at {price} ({price:?}), {ok}",
+                format!("{symbol:?} at {price} ({price:?}), {ok}"),
+            ),
+            ("{{literal}} {qty}}}", format!("{{literal}} {qty}}}")),
+            ("unknown {nope} {qty}", format!("unknown {{nope}} {qty}")),
+            ("spec {qty:>4} {qty}", format!("spec {{qty:>4}} {qty}")),
+            ("{none:?} {none}", "None null".to_owned()),
+        ] {
+            assert_eq!(rendered(template, &fields), expected, "{template}");
+        }
+    }
+
+    #[test]
+    fn a_message_without_a_field_placeholder_is_written_as_it_is() {
+        let fields = [Field::new("qty", 5u64)];
+        assert_eq!(
+            rendered("json {\"a\": {{1}}}", &fields),
+            "json {\"a\": {{1}}}"
+        );
+        assert_eq!(rendered("{other} {}", &fields), "{other} {}");
+        assert_eq!(rendered("plain", &[]), "plain");
+        // Control characters still make the message quoted, rendered or not.
+        assert_eq!(rendered("a\n{qty}", &fields), "\"a\\n5\"");
     }
 
     #[test]

@@ -1,0 +1,70 @@
+//! A message template (`info!(logger, "filled {qty} lots of {symbol}", qty = 5, symbol = "AAPL")`)
+//! stays static and its values travel as typed fields: the human-readable console line renders it
+//! as `format!` would, and JSON lines keep the template in `message` with the typed fields.
+
+use asynclog::__private::write_human_line;
+use asynclog::{Batch, FileSink, Logger, OwnedValue, Sink, SinkError};
+use std::sync::{Arc, Mutex};
+
+/// Formats every record as the console sink does (its line formatter, reached through the
+/// crate's internals for tests), into a shared buffer.
+struct HumanLines(Arc<Mutex<Vec<u8>>>);
+
+impl Sink for HumanLines {
+    fn name(&self) -> &str {
+        "human lines"
+    }
+
+    fn write_batch(&mut self, batch: &Batch) -> Result<(), SinkError> {
+        let mut out = self.0.lock().unwrap();
+        for record in batch.iter() {
+            write_human_line(&mut out, &record);
+        }
+        Ok(())
+    }
+}
+
+#[test]
+fn the_console_renders_templates_and_json_keeps_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("app.log");
+    let lines = Arc::new(Mutex::new(Vec::new()));
+    let mut config = asynclog::Config::default();
+    config.sinks.push(Box::new(HumanLines(lines.clone())));
+    config.sinks.push(Box::new(FileSink::new(&path).unwrap()));
+    let logger = Logger::new(config).unwrap();
+
+    let symbol = String::from("AAPL");
+    asynclog::info!(
+        logger,
+        "filled {qty} lots of {symbol} at {price:?}",
+        qty = 5u64,
+        symbol = &symbol,
+        price = 101.0
+    );
+    asynclog::warn!(logger, "no template {here}", qty = 1u64);
+    logger.close().unwrap();
+
+    let text = String::from_utf8(lines.lock().unwrap().clone()).unwrap();
+    let text: Vec<&str> = text.lines().map(|l| l.split_once(' ').unwrap().1).collect();
+    assert_eq!(
+        text,
+        [
+            "INFO filled 5 lots of AAPL at 101.0 qty=5 symbol=AAPL price=101",
+            "WARN no template {here} qty=1",
+        ]
+    );
+
+    let records = asynclog::read_jsonl(&path).unwrap().records;
+    assert_eq!(
+        records[0].message,
+        "filled {qty} lots of {symbol} at {price:?}"
+    );
+    assert_eq!(records[0].field("qty"), Some(&OwnedValue::I64(5)));
+    assert_eq!(
+        records[0].field("symbol"),
+        Some(&OwnedValue::Str("AAPL".into()))
+    );
+    assert_eq!(records[0].field("price"), Some(&OwnedValue::F64(101.0)));
+    assert_eq!(records[1].message, "no template {here}");
+}
