@@ -652,9 +652,9 @@ fn read_parquet_dir(dir: &Path) -> Vec<(i64, String, String, u64, Option<String>
                 .column_by_name("fields_json")
                 .unwrap()
                 .as_string::<i32>();
-            for i in 0..batch.num_rows() {
+            for (i, &timestamp_ns) in ts.iter().enumerate() {
                 rows.push((
-                    ts[i],
+                    timestamp_ns,
                     level_names.value(level.keys().value(i) as usize).to_owned(),
                     message.value(i).to_owned(),
                     thread.value(i),
@@ -668,6 +668,7 @@ fn read_parquet_dir(dir: &Path) -> Vec<(i64, String, String, u64, Option<String>
 
 /// The rows' nanosecond timestamps, from either layout: a nanosecond `timestamp`, or the default
 /// microsecond `timestamp` plus `timestamp_extra_ns`.
+#[cfg(feature = "parquet")]
 pub fn timestamps_ns(batch: &arrow_array::RecordBatch) -> Vec<i64> {
     use arrow_array::types::{TimestampMicrosecondType, UInt16Type};
     let ts = batch

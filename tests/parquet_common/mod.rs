@@ -81,9 +81,9 @@ pub fn read_rows(path: &Path) -> Vec<Row> {
             .column_by_name("fields_json")
             .unwrap()
             .as_string::<i32>();
-        for i in 0..batch.num_rows() {
+        for (i, &timestamp_ns) in ts.iter().enumerate() {
             rows.push(Row {
-                timestamp_ns: ts[i],
+                timestamp_ns,
                 level: level_values
                     .value(level.keys().value(i) as usize)
                     .to_owned(),
