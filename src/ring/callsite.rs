@@ -39,6 +39,9 @@ pub struct Callsite {
     keys: &'static [&'static str],
     /// Records carry their message as their first value (see above).
     message_in_record: bool,
+    /// Values per record: one per key, plus the message when `message_in_record`. A field of
+    /// its own so that the hot path's check (`id_for`) is one load, as `keys.len()` was.
+    values_len: usize,
     /// Bytes the keys take in a batch field region (the sum of their `record::key_len`).
     keys_len: usize,
     id: AtomicU32,
@@ -67,6 +70,7 @@ impl Callsite {
             keys,
             keys_len,
             message_in_record: false,
+            values_len: keys.len(),
             id: AtomicU32::new(UNREGISTERED),
         }
     }
@@ -76,6 +80,7 @@ impl Callsite {
     pub const fn with_message_in_record(keys: &'static [&'static str]) -> Callsite {
         let mut callsite = Callsite::new("", keys);
         callsite.message_in_record = true;
+        callsite.values_len = keys.len() + 1;
         callsite
     }
 
@@ -89,7 +94,7 @@ impl Callsite {
     /// [`message_in_record`](Self::message_in_record).
     #[inline(always)]
     pub fn values_len(&self) -> usize {
-        self.keys.len() + usize::from(self.message_in_record)
+        self.values_len
     }
 
     /// The message.
