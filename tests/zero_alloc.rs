@@ -4,7 +4,7 @@
 #[path = "common/counting_alloc.rs"]
 mod counting_alloc;
 
-use asynclog::{try_info, Logger, NullSink};
+use asynclog::{info, try_info, Logger, NullSink};
 use counting_alloc::{allocations, CountingAllocator};
 
 #[global_allocator]
@@ -49,6 +49,36 @@ fn the_macro_path_allocates_nothing_after_the_first_call() {
         CALLS + 1,
         "and every record arrived"
     );
+}
+
+#[test]
+fn statements_and_message_templates_allocate_nothing() {
+    // The statement form, and a message naming its fields: the template stays in the call
+    // site's static and the primitive arguments travel as typed fields, so nothing is formatted
+    // (or allocated) on this thread.
+    let logger = logger();
+    info!(
+        logger,
+        "filled {qty} lots of {symbol} at {px}",
+        qty = 0u64,
+        symbol = "AAPL",
+        px = 1.5
+    );
+    let before = allocations();
+    for qty in 1..=CALLS {
+        info!(
+            logger,
+            "filled {qty} lots of {symbol} at {px}",
+            qty = qty,
+            symbol = "AAPL",
+            px = 1.5
+        );
+        info!(logger, "order filled", order_id = qty);
+    }
+    let made = allocations() - before;
+    logger.flush().unwrap();
+    assert_eq!(made, 0, "{made} allocations in {} calls", 2 * CALLS);
+    assert_eq!(logger.stats().delivered, 2 * CALLS + 1);
 }
 
 #[test]
