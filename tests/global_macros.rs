@@ -92,6 +92,12 @@ fn global_macros_before_during_and_after_the_guard() {
     let second = Collector::default();
     let guard = asynclog::init(config_with(&second)).unwrap();
     info!("second logger");
+    // Positional arguments, keyed by index, with the global logger too.
+    info!("filled {} lots of {}", 5u64, &symbol);
     guard.close().unwrap();
-    assert_eq!(second.records()[0].message, "second logger");
+    let records = second.records();
+    assert_eq!(records[0].message, "second logger");
+    assert_eq!(records[1].message, "filled {} lots of {}");
+    assert_eq!(records[1].field("0"), Some(&OwnedValue::U64(5)));
+    assert_eq!(records[1].field("1"), Some(&OwnedValue::Str("AAPL".into())));
 }

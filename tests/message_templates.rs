@@ -68,3 +68,47 @@ fn the_console_renders_templates_and_json_keeps_them() {
     assert_eq!(records[0].field("price"), Some(&OwnedValue::F64(101.0)));
     assert_eq!(records[1].message, "no template {here}");
 }
+
+#[test]
+fn positional_arguments_render_exactly_as_format_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("app.log");
+    let lines = Arc::new(Mutex::new(Vec::new()));
+    let mut config = asynclog::Config::default();
+    config.sinks.push(Box::new(HumanLines(lines.clone())));
+    config.sinks.push(Box::new(FileSink::new(&path).unwrap()));
+    let logger = Logger::new(config).unwrap();
+
+    let (qty, symbol, price, ok) = (5u64, "AAPL", 101.0, true);
+    asynclog::info!(logger, "filled {} lots of {} at {:?}", qty, symbol, price);
+    asynclog::warn!(logger, "{1} before {0}, {{literal}}, {}", "a", -2i64);
+    let outcome = asynclog::try_error!(logger, "accepted: {}", ok);
+    assert!(outcome.is_ok());
+    logger.close().unwrap();
+
+    let text = String::from_utf8(lines.lock().unwrap().clone()).unwrap();
+    let messages: Vec<&str> = text
+        .lines()
+        .map(|l| {
+            // "TIMESTAMP LEVEL message k=v ...": the message ends where the first field begins.
+            let rest = l.splitn(3, ' ').nth(2).unwrap();
+            rest.split(" 0=").next().unwrap()
+        })
+        .collect();
+    assert_eq!(
+        messages,
+        [
+            format!("filled {} lots of {} at {:?}", qty, symbol, price),
+            format!("{1} before {0}, {{literal}}, {}", "a", -2i64),
+            format!("accepted: {}", ok),
+        ]
+    );
+
+    // JSON lines keep the template, and the arguments as typed fields keyed by position.
+    let records = asynclog::read_jsonl(&path).unwrap().records;
+    assert_eq!(records[0].message, "filled {} lots of {} at {:?}");
+    assert_eq!(records[0].field("0"), Some(&OwnedValue::I64(5)));
+    assert_eq!(records[0].field("1"), Some(&OwnedValue::Str("AAPL".into())));
+    assert_eq!(records[0].field("2"), Some(&OwnedValue::F64(101.0)));
+    assert_eq!(records[2].field("0"), Some(&OwnedValue::Bool(true)));
+}

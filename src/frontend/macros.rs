@@ -35,6 +35,12 @@
 /// [`Producer`](crate::Producer). Keys are identifiers; values are anything that converts into a
 /// [`Value`](crate::Value) (integers, floats, bools, `&str`, `&String`, `Option`s of those).
 ///
+/// A literal message may name its fields, or take positional arguments, as `format!` does:
+/// `"filled {qty} lots", qty = 5` or `"filled {} lots of {}", 5, "AAPL"` (positional arguments
+/// become fields keyed `"0"`, `"1"`, ...; at most 16). Nothing is formatted on the calling
+/// thread: the console renders the message, JSON lines and Parquet keep the template and the
+/// typed fields.
+///
 /// # Errors
 /// As [`Logger::log`](crate::Logger::log): [`LogError::Dropped`](crate::LogError::Dropped) when the
 /// ring is full under `Backpressure::Drop`, [`LogError::TooLarge`](crate::LogError::TooLarge),
@@ -71,6 +77,31 @@ macro_rules! try_log {
             }
         }
     }};
+    // The global logger with positional arguments (`"filled {} lots", qty`): their keys are
+    // their indexes, "0", "1", ...
+    ($level:expr, $message:literal, $($arg:expr),+ $(,)?) => {{
+        static CALLSITE: $crate::__private::Callsite =
+            $crate::__private::Callsite::new(
+                $message,
+                $crate::__private::positional_keys([$(::core::stringify!($arg)),+].len()),
+            );
+        let level: $crate::Level = $level;
+        match $crate::__private::global() {
+            ::core::option::Option::Some(logger) => match logger.if_enabled(level) {
+                ::core::option::Option::Some(logger) => logger.log_callsite(
+                    level,
+                    &CALLSITE,
+                    [$(::core::convert::Into::<$crate::Value<'_>>::into($arg)),+],
+                ),
+                ::core::option::Option::None => {
+                    ::core::result::Result::<(), $crate::LogError>::Ok(())
+                }
+            },
+            ::core::option::Option::None => {
+                ::core::result::Result::<(), $crate::LogError>::Err($crate::LogError::NotInitialized)
+            }
+        }
+    }};
     // A literal message: message and keys go into a static call site, and the record carries
     // only its id and the values.
     ($logger:expr, $level:expr, $message:literal $(, $key:ident = $value:expr)* $(,)?) => {{
@@ -84,6 +115,25 @@ macro_rules! try_log {
                 level,
                 &CALLSITE,
                 [$(::core::convert::Into::<$crate::Value<'_>>::into($value)),*],
+            ),
+            ::core::option::Option::None => ::core::result::Result::<(), $crate::LogError>::Ok(()),
+        }
+    }};
+    // Positional arguments, as for the global logger above.
+    ($logger:expr, $level:expr, $message:literal, $($arg:expr),+ $(,)?) => {{
+        static CALLSITE: $crate::__private::Callsite =
+            $crate::__private::Callsite::new(
+                $message,
+                $crate::__private::positional_keys([$(::core::stringify!($arg)),+].len()),
+            );
+        let level: $crate::Level = $level;
+        // One evaluation of `$logger`; the values are evaluated in the caller's body (so `?`
+        // in them works) and only when the level is enabled.
+        match $logger.if_enabled(level) {
+            ::core::option::Option::Some(logger) => logger.log_callsite(
+                level,
+                &CALLSITE,
+                [$(::core::convert::Into::<$crate::Value<'_>>::into($arg)),+],
             ),
             ::core::option::Option::None => ::core::result::Result::<(), $crate::LogError>::Ok(()),
         }

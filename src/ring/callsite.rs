@@ -47,6 +47,29 @@ pub struct Callsite {
     id: AtomicU32,
 }
 
+/// The keys of positional arguments (`info!(logger, "filled {} lots of {}", qty, symbol)`): the
+/// argument's index. At most [`MAX_POSITIONAL`] per call.
+const POSITIONAL_KEYS: &[&str] = &[
+    "0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13", "14", "15",
+];
+/// The most positional arguments one call may pass.
+pub const MAX_POSITIONAL: usize = 16;
+
+/// The keys of a call with `n` positional arguments: `"0"`, `"1"`, ... (a compile-time error
+/// past [`MAX_POSITIONAL`]).
+pub const fn positional_keys(n: usize) -> &'static [&'static str] {
+    assert!(
+        n <= MAX_POSITIONAL,
+        "at most 16 positional arguments per log call"
+    );
+    POSITIONAL_KEYS.split_at(n).0
+}
+
+/// The key of positional argument `index`, if it can have one.
+pub(crate) fn positional_key(index: usize) -> Option<&'static str> {
+    POSITIONAL_KEYS.get(index).copied()
+}
+
 /// `TABLE[id]` is call site `id` (null until registered); slot 0 is never used, so that 0 can
 /// mean "unregistered". Raw pointers rather than `OnceLock<&Callsite>`s: a `OnceLock` is not
 /// all-zero when empty, so that table landed in `.data` and added 1 MiB to every binary

@@ -2,6 +2,7 @@
 //! the timestamps and by the JSON numbers), RFC 3339 timestamps and the human-readable line.
 
 use crate::batch::RecordView;
+use crate::ring::callsite::positional_key;
 use crate::ring::record::FieldIter;
 use crate::value::Value;
 use std::io::Write;
@@ -227,13 +228,15 @@ pub fn write_human_line(out: &mut Vec<u8>, record: &RecordView<'_>) {
 }
 
 /// Writes `message`, rendering it as a template when it is one: a message with at least one
-/// placeholder `{key}` or `{key:?}` naming one of `fields` (a key of letters, digits and `_`).
+/// placeholder `{key}` or `{key:?}` naming one of `fields` (a key of letters, digits and `_`;
+/// `{}` and `{:?}` name the positional arguments in order, keyed `0`, `1`, ...).
 /// Each such placeholder becomes the field's value (the first field of that name), with `Display`
 /// (`{key}`: strings as they are) or `Debug` (`{key:?}`: strings quoted), and `{{` and `}}` become
 /// `{` and `}`, as in `format!`. Placeholders naming no field, and ones with other format specs,
 /// are written as they are. A message with no placeholder that names a field is written as it is,
 /// braces included. Templates come from calls such as
-/// `info!(logger, "filled {qty} lots of {symbol}", qty = 5, symbol = "AAPL")`: the call site keeps
+/// `info!(logger, "filled {qty} lots of {symbol}", qty = 5, symbol = "AAPL")` or
+/// `info!(logger, "filled {} lots of {}", 5, "AAPL")`: the call site keeps
 /// the template, the values travel as typed fields, and only this human-readable line renders
 /// them (JSON lines and Parquet keep the template in `message`, with the fields).
 ///
@@ -271,6 +274,9 @@ enum Piece<'a> {
 /// Splits `message` into text (with `{{`/`}}` undone) and placeholders, calling `each` in order.
 fn pieces<'a>(message: &'a str, mut each: impl FnMut(Piece<'a>)) {
     let mut rest = message;
+    // `{}` and `{:?}` take the positional arguments in order, as in `format!`: their fields are
+    // keyed by index ("0", "1", ...).
+    let mut next_positional = 0;
     while let Some(at) = rest.find(['{', '}']) {
         each(Piece::Text(&rest[..at]));
         let tail = &rest[at..];
@@ -282,10 +288,16 @@ fn pieces<'a>(message: &'a str, mut each: impl FnMut(Piece<'a>)) {
         if tail.starts_with('{') {
             if let Some(end) = tail.find('}') {
                 let inner = &tail[1..end];
-                let (key, debug) = match inner.strip_suffix(":?") {
+                let (mut key, debug) = match inner.strip_suffix(":?") {
                     Some(key) => (key, true),
                     None => (inner, false),
                 };
+                if key.is_empty() {
+                    if let Some(index) = positional_key(next_positional) {
+                        key = index;
+                        next_positional += 1;
+                    }
+                }
                 if !key.is_empty() && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
                     each(Piece::Placeholder {
                         key,
