@@ -38,7 +38,7 @@
 //! is cut at a character boundary).
 //!
 //! NB: callgrind, `examples/callcost log-facade` (`log::info!` with the benchmark's three
-//! key-values): about 1,210 instructions per record on the calling thread, against 113 for
+//! key-values): about 1,130 instructions per record on the calling thread, against 110 for
 //! asynclog's `info!`: ~320 in `log`'s key-value visiting, ~500 encoding the general record
 //! (message, seven keys and values).
 

@@ -54,7 +54,7 @@
 //!
 //! NB: callgrind, `examples/callcost tracing` (the `info!` benchmark event with three fields,
 //! through `tracing::info!`, a registry and this layer): about 1,180 instructions per event on the
-//! calling thread, against 113 for asynclog's `info!`: ~100 in `tracing`'s dispatch, ~200 to
+//! calling thread, against 110 for asynclog's `info!`: ~100 in `tracing`'s dispatch, ~200 to
 //! format the message through `fmt` (a `tracing` message reaches a layer only as `&dyn Debug`, so
 //! even a literal goes through the formatting machinery), ~420 visiting the fields, ~400 encoding
 //! the record with its four location values.
