@@ -16,11 +16,14 @@
 //! seeds under `fuzz/corpus/<name>/`, and a line in the replay test's `TARGETS` (that test fails
 //! while they disagree).
 
+#[cfg(feature = "parquet")]
+#[path = "parquet_timestamps.rs"]
+mod parquet_timestamps;
 use arbitrary::{Arbitrary, Unstructured};
 #[cfg(feature = "parquet")]
 use arrow_array::cast::AsArray;
 #[cfg(feature = "parquet")]
-use arrow_array::types::{Int8Type, TimestampNanosecondType, UInt64Type};
+use arrow_array::types::{Int8Type, UInt64Type};
 #[cfg(feature = "parquet")]
 use arrow_array::Array;
 use asynclog::__private::json::{write_record_line, LineEncoder};
@@ -34,6 +37,8 @@ use asynclog::{read_jsonl, Batch, Field, Level, OwnedValue, Value};
 use asynclog::{ParquetSink, ParquetSinkConfig, Sink};
 #[cfg(feature = "parquet")]
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+#[cfg(feature = "parquet")]
+use parquet_timestamps::timestamps_ns;
 use simd_json::prelude::*;
 use simd_json::ValueType;
 use std::mem::MaybeUninit;
@@ -664,29 +669,6 @@ fn read_parquet_dir(dir: &Path) -> Vec<(i64, String, String, u64, Option<String>
         }
     }
     rows
-}
-
-/// The rows' nanosecond timestamps, from either layout: a nanosecond `timestamp`, or the default
-/// microsecond `timestamp` plus `timestamp_extra_ns`.
-#[cfg(feature = "parquet")]
-pub fn timestamps_ns(batch: &arrow_array::RecordBatch) -> Vec<i64> {
-    use arrow_array::types::{TimestampMicrosecondType, UInt16Type};
-    let ts = batch
-        .column_by_name("timestamp")
-        .expect("a timestamp column");
-    match batch.column_by_name("timestamp_extra_ns") {
-        Some(extra) => {
-            let micros = ts.as_primitive::<TimestampMicrosecondType>();
-            let extra = extra.as_primitive::<UInt16Type>();
-            (0..batch.num_rows())
-                .map(|i| micros.value(i) * 1_000 + i64::from(extra.value(i)))
-                .collect()
-        }
-        None => ts
-            .as_primitive::<TimestampNanosecondType>()
-            .values()
-            .to_vec(),
-    }
 }
 
 fn check_json_record(body: &[u8], timestamp_ns: i64, rec: &ArbRecord) {

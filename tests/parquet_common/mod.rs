@@ -2,10 +2,13 @@
 //! Arrow reader.
 #![allow(dead_code)]
 
+#[path = "../common/parquet_timestamps.rs"]
+mod parquet_timestamps;
 use arrow_array::cast::AsArray;
-use arrow_array::types::{Int8Type, TimestampNanosecondType, UInt64Type};
+use arrow_array::types::{Int8Type, UInt64Type};
 use arrow_array::Array;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet_timestamps::timestamps_ns;
 use std::path::{Path, PathBuf};
 
 /// One row as read back.
@@ -27,28 +30,6 @@ pub fn files_with_suffix(dir: &Path, suffix: &str) -> Vec<PathBuf> {
         .collect();
     files.sort();
     files
-}
-
-/// The rows' nanosecond timestamps, from either layout: a nanosecond `timestamp`, or the default
-/// microsecond `timestamp` plus `timestamp_extra_ns`.
-pub fn timestamps_ns(batch: &arrow_array::RecordBatch) -> Vec<i64> {
-    use arrow_array::types::{TimestampMicrosecondType, UInt16Type};
-    let ts = batch
-        .column_by_name("timestamp")
-        .expect("a timestamp column");
-    match batch.column_by_name("timestamp_extra_ns") {
-        Some(extra) => {
-            let micros = ts.as_primitive::<TimestampMicrosecondType>();
-            let extra = extra.as_primitive::<UInt16Type>();
-            (0..batch.num_rows())
-                .map(|i| micros.value(i) * 1_000 + i64::from(extra.value(i)))
-                .collect()
-        }
-        None => ts
-            .as_primitive::<TimestampNanosecondType>()
-            .values()
-            .to_vec(),
-    }
 }
 
 /// Every `*.parquet` file in `dir`, sorted by name (= write order).

@@ -198,41 +198,7 @@ impl ParquetSinkConfig {
         }
     }
 
-    /// Sets [`path`](Self::path).
-    pub fn with_path(mut self, path: impl Into<PathBuf>) -> Self {
-        self.path = path.into();
-        self
-    }
-
-    /// Sets [`rotation`](Self::rotation).
-    pub fn with_rotation(mut self, rotation: Rotation) -> Self {
-        self.rotation = rotation;
-        self
-    }
-
-    /// Sets [`max_bytes`](Self::max_bytes) to `Some(max_bytes)`.
-    pub fn with_max_bytes(mut self, max_bytes: u64) -> Self {
-        self.max_bytes = Some(max_bytes);
-        self
-    }
-
-    /// Sets [`max_files`](Self::max_files) to `Some(max_files)`.
-    pub fn with_max_files(mut self, max_files: usize) -> Self {
-        self.max_files = Some(max_files);
-        self
-    }
-
-    /// Sets [`clock`](Self::clock).
-    pub fn with_clock(mut self, clock: impl Clock + 'static) -> Self {
-        self.clock = Arc::new(clock);
-        self
-    }
-
-    /// Sets [`name`](Self::name).
-    pub fn with_name(mut self, name: impl Into<String>) -> Self {
-        self.name = Some(name.into());
-        self
-    }
+    crate::sinks::rotation::file_sink_setters!();
 
     /// Sets [`row_group_rows`](Self::row_group_rows).
     pub fn with_row_group_rows(mut self, row_group_rows: usize) -> Self {
