@@ -24,15 +24,20 @@ impl Sink for HumanLines {
     }
 }
 
+/// A logger writing human-readable lines into the returned buffer and JSON lines to `path`.
+fn logger_with_lines_and_file(path: &std::path::Path) -> (Logger, Arc<Mutex<Vec<u8>>>) {
+    let lines = Arc::new(Mutex::new(Vec::new()));
+    let config = asynclog::Config::default()
+        .with_sink(HumanLines(lines.clone()))
+        .with_sink(FileSink::new(path).unwrap());
+    (Logger::new(config).unwrap(), lines)
+}
+
 #[test]
 fn the_console_renders_templates_and_json_keeps_them() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("app.log");
-    let lines = Arc::new(Mutex::new(Vec::new()));
-    let mut config = asynclog::Config::default();
-    config.sinks.push(Box::new(HumanLines(lines.clone())));
-    config.sinks.push(Box::new(FileSink::new(&path).unwrap()));
-    let logger = Logger::new(config).unwrap();
+    let (logger, lines) = logger_with_lines_and_file(&path);
 
     let symbol = String::from("AAPL");
     asynclog::info!(
@@ -73,11 +78,7 @@ fn the_console_renders_templates_and_json_keeps_them() {
 fn positional_arguments_render_exactly_as_format_does() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("app.log");
-    let lines = Arc::new(Mutex::new(Vec::new()));
-    let mut config = asynclog::Config::default();
-    config.sinks.push(Box::new(HumanLines(lines.clone())));
-    config.sinks.push(Box::new(FileSink::new(&path).unwrap()));
-    let logger = Logger::new(config).unwrap();
+    let (logger, lines) = logger_with_lines_and_file(&path);
 
     let (qty, symbol, price, ok) = (5u64, "AAPL", 101.0, true);
     asynclog::info!(logger, "filled {} lots of {} at {:?}", qty, symbol, price);

@@ -183,3 +183,24 @@ fn install_panic_hook() {
         previous(info);
     }));
 }
+
+/// Where the `tracing` and `log` front ends write: a given logger, which they keep alive, or the
+/// global one, whichever is installed when a record arrives.
+#[cfg(any(feature = "tracing", feature = "log"))]
+#[derive(Debug, Clone)]
+pub(crate) enum LoggerTarget {
+    Global,
+    Logger(std::sync::Arc<Logger>),
+}
+
+#[cfg(any(feature = "tracing", feature = "log"))]
+impl LoggerTarget {
+    /// The logger to write to now, if any.
+    #[inline(always)]
+    pub(crate) fn logger(&self) -> Option<&Logger> {
+        match self {
+            LoggerTarget::Global => global(),
+            LoggerTarget::Logger(logger) => Some(logger),
+        }
+    }
+}

@@ -42,8 +42,9 @@
 //! asynclog's `info!`: ~320 in `log`'s key-value visiting, ~500 encoding the general record
 //! (message, seven keys and values).
 
+use super::global::LoggerTarget;
 use super::text::{with_text, TextArena};
-use super::{global, Logger};
+use super::Logger;
 use crate::value::{Field, Level, Value};
 use log::kv::{self, Key, VisitSource, VisitValue};
 use std::sync::Arc;
@@ -79,20 +80,14 @@ const LOCATION_FIELDS: usize = 4;
 /// ```
 #[derive(Debug, Clone)]
 pub struct AsyncLogLogger {
-    target: Target,
-}
-
-#[derive(Debug, Clone)]
-enum Target {
-    Global,
-    Logger(Arc<Logger>),
+    target: LoggerTarget,
 }
 
 impl AsyncLogLogger {
     /// A `log` logger writing to `logger`, which it keeps alive.
     pub fn new(logger: Arc<Logger>) -> AsyncLogLogger {
         AsyncLogLogger {
-            target: Target::Logger(logger),
+            target: LoggerTarget::Logger(logger),
         }
     }
 
@@ -100,16 +95,13 @@ impl AsyncLogLogger {
     /// whichever is installed when a record arrives.
     pub const fn global() -> AsyncLogLogger {
         AsyncLogLogger {
-            target: Target::Global,
+            target: LoggerTarget::Global,
         }
     }
 
     #[inline(always)]
     fn logger(&self) -> Option<&Logger> {
-        match &self.target {
-            Target::Global => global(),
-            Target::Logger(logger) => Some(logger),
-        }
+        self.target.logger()
     }
 }
 

@@ -59,8 +59,9 @@
 //! even a literal goes through the formatting machinery), ~420 visiting the fields, ~400 encoding
 //! the record with its four location values.
 
+use super::global::LoggerTarget;
 use super::text::{with_text, TextArena};
-use super::{global, Logger};
+use super::Logger;
 use crate::ring::callsite::Callsite;
 use crate::value::{Field, Level, Value};
 use std::fmt;
@@ -109,20 +110,14 @@ const MAX_VALUES: usize = 1 + LOCATION_FIELDS + MAX_EVENT_FIELDS;
 /// ```
 #[derive(Debug, Clone)]
 pub struct AsyncLogLayer {
-    target: Target,
-}
-
-#[derive(Debug, Clone)]
-enum Target {
-    Global,
-    Logger(Arc<Logger>),
+    target: LoggerTarget,
 }
 
 impl AsyncLogLayer {
     /// A layer writing to `logger`, which it keeps alive (see the [module docs](self)).
     pub fn new(logger: Arc<Logger>) -> AsyncLogLayer {
         AsyncLogLayer {
-            target: Target::Logger(logger),
+            target: LoggerTarget::Logger(logger),
         }
     }
 
@@ -130,16 +125,13 @@ impl AsyncLogLayer {
     /// installed when an event arrives.
     pub fn global() -> AsyncLogLayer {
         AsyncLogLayer {
-            target: Target::Global,
+            target: LoggerTarget::Global,
         }
     }
 
     #[inline(always)]
     fn logger(&self) -> Option<&Logger> {
-        match &self.target {
-            Target::Global => global(),
-            Target::Logger(logger) => Some(logger),
-        }
+        self.target.logger()
     }
 }
 
