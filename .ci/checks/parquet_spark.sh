@@ -10,9 +10,9 @@ target="${CARGO_TARGET_DIR:-target}"
 venv="$target/ci-venv"
 readers=(pyarrow==26.0.1 duckdb==2.0.1 pyspark==4.3.0)
 command -v java >/dev/null || { echo "parquet_spark: java is required (Spark runs on the JVM)" >&2; exit 1; }
-if ! "$venv/bin/pip" freeze 2>/dev/null | grep -qx "pyspark==4.3.0"; then
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install --quiet --disable-pip-version-check "${readers[@]}"
+if ! "$venv/bin/python" -m pip freeze 2>/dev/null | grep -qx "pyspark==4.3.0"; then
+    python3 -m venv --clear "$venv"  # --clear: rebuilds a venv whose python has gone
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "${readers[@]}"
 fi
 
 dir="$target/parquet-spark"
