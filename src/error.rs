@@ -122,6 +122,25 @@ pub enum SinkError {
     /// The sink panicked; the payload's message if it had one.
     #[error("sink panicked: {0}")]
     Panicked(String),
+    /// The sink's upload spool is full and its policy refuses new batches (see
+    /// `sinks::parquet::upload::SpoolFull::RefuseNew`). Not retried: the batch is counted as
+    /// failed at once, and the records already in the spool are kept.
+    #[error(
+        "sink `{sink}`: the upload spool {} holds {spool_bytes} bytes waiting, at its limit of \
+         {limit} bytes: batch refused (the store has not taken the files; see the upload \
+         errors)",
+        spool.display()
+    )]
+    SpoolFull {
+        /// The sink's name.
+        sink: String,
+        /// The spool directory.
+        spool: std::path::PathBuf,
+        /// Bytes waiting in it.
+        spool_bytes: u64,
+        /// Its limit.
+        limit: u64,
+    },
     /// Anything else a user-written sink reports.
     #[error(transparent)]
     Other(Box<dyn std::error::Error + Send + Sync>),
@@ -134,6 +153,12 @@ impl SinkError {
             context: context.into(),
             source,
         }
+    }
+
+    /// False for an error that a retry cannot cure ([`SinkError::SpoolFull`]): the worker
+    /// counts the batch as failed at once instead of holding the drain up with retries.
+    pub fn is_retryable(&self) -> bool {
+        !matches!(self, SinkError::SpoolFull { .. })
     }
 
     /// The OS error kind, when this is an I/O error.

@@ -123,5 +123,6 @@ pub use sinks::{ConsoleSink, NullSink, Sink};
 pub use sinks::{ParquetSink, ParquetSinkConfig};
 pub use telemetry::{
     BatchFailedHook, BatchWrittenHook, FlushCompletedHook, Hooks, MessageHook, SinkStats, Stats,
+    UploadStats, UploadTelemetry,
 };
 pub use value::{Field, Level, LogMessage, MessageRef, OwnedValue, Value};

@@ -218,6 +218,21 @@ pub(crate) fn rename_no_replace(from: &Path, to: &Path) -> io::Result<()> {
     }
 }
 
+/// This machine's host name (`gethostname`), the default `host=` partition of uploads.
+#[cfg(feature = "object-store")]
+pub(crate) fn hostname() -> io::Result<String> {
+    let mut buf = [0u8; 256];
+    // SAFETY: `buf` is valid for writes of `buf.len()` bytes; gethostname writes at most that
+    // many and we read only up to the first NUL (or the whole buffer if truncated without one).
+    let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
+    if rc != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let len = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
+    String::from_utf8(buf[..len].to_vec())
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "the host name is not UTF-8"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,8 +5,8 @@ use crate::value::MessageRef;
 use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::sync::Mutex;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Called on the logging thread with the record a log call accepted or dropped.
 pub type MessageHook = Box<dyn Fn(&MessageRef<'_>) + Send + Sync>;
@@ -153,6 +153,7 @@ impl Stats {
 
 /// Counters for one sink.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct SinkStats {
     /// The sink's name.
     pub name: String,
@@ -168,12 +169,96 @@ pub struct SinkStats {
     pub retries: u64,
     /// Failed flushes and closes.
     pub failed_flushes: u64,
+    /// The sink's upload stage, if it has one (a Parquet sink with
+    /// [`ParquetSinkConfig::upload`](crate::ParquetSinkConfig), feature `object-store`).
+    pub upload: Option<UploadStats>,
+}
+
+/// Counters of an upload stage: what reached the object store, and what waits in the spool.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct UploadStats {
+    /// Files the store confirmed (and that were then deleted from the spool).
+    pub uploaded_files: u64,
+    /// Bytes of those files.
+    pub uploaded_bytes: u64,
+    /// Upload attempts that failed (each is retried after a back-off).
+    pub failed_attempts: u64,
+    /// Finished files waiting in the spool, as of the upload thread's last look.
+    pub spool_files: u64,
+    /// Bytes of those files.
+    pub spool_bytes: u64,
+    /// How long the oldest waiting file has waited since it was finished.
+    pub oldest_waiting: Option<Duration>,
+    /// Batches refused because the spool was full (policy `RefuseNew`), and their records.
+    pub refused_batches: u64,
+    /// Records in those batches.
+    pub refused_records: u64,
+    /// Files deleted unsent to make room in a full spool (policy `DeleteOldest`), and bytes.
+    pub evicted_files: u64,
+    /// Bytes of those files.
+    pub evicted_bytes: u64,
+    /// The last failed attempt's error, until an upload succeeds.
+    pub last_error: Option<String>,
+}
+
+/// Live upload counters, shared by an upload stage with the logger's [`Stats`].
+#[doc(hidden)]
+#[derive(Debug, Clone, Default)]
+pub struct UploadTelemetry(pub(crate) Arc<UploadGauges>);
+
+#[derive(Debug, Default)]
+pub(crate) struct UploadGauges {
+    pub uploaded_files: AtomicU64,
+    pub uploaded_bytes: AtomicU64,
+    pub failed_attempts: AtomicU64,
+    pub spool_files: AtomicU64,
+    pub spool_bytes: AtomicU64,
+    /// When the oldest waiting file was finished, in ns since the epoch; 0: none waits.
+    pub oldest_waiting_since_ns: AtomicU64,
+    pub refused_batches: AtomicU64,
+    pub refused_records: AtomicU64,
+    pub evicted_files: AtomicU64,
+    pub evicted_bytes: AtomicU64,
+    pub last_error: Mutex<Option<String>>,
+}
+
+impl UploadTelemetry {
+    /// The counters as they are now.
+    pub fn snapshot(&self) -> UploadStats {
+        let g = &self.0;
+        let since = g.oldest_waiting_since_ns.load(Relaxed);
+        let oldest_waiting = (since != 0).then(|| {
+            let now = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap_or_default();
+            now.saturating_sub(Duration::from_nanos(since))
+        });
+        UploadStats {
+            uploaded_files: g.uploaded_files.load(Relaxed),
+            uploaded_bytes: g.uploaded_bytes.load(Relaxed),
+            failed_attempts: g.failed_attempts.load(Relaxed),
+            spool_files: g.spool_files.load(Relaxed),
+            spool_bytes: g.spool_bytes.load(Relaxed),
+            oldest_waiting,
+            refused_batches: g.refused_batches.load(Relaxed),
+            refused_records: g.refused_records.load(Relaxed),
+            evicted_files: g.evicted_files.load(Relaxed),
+            evicted_bytes: g.evicted_bytes.load(Relaxed),
+            last_error: g
+                .last_error
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone(),
+        }
+    }
 }
 
 /// The live counters of one sink, updated by its worker.
 #[derive(Debug, Default)]
 pub(crate) struct SinkCounters {
     pub name: String,
+    pub upload: Option<UploadTelemetry>,
     pub written_records: AtomicU64,
     pub written_batches: AtomicU64,
     pub failed_batches: AtomicU64,
@@ -193,9 +278,10 @@ pub(crate) struct SinkCounters {
 }
 
 impl SinkCounters {
-    pub fn new(name: &str) -> Self {
+    pub fn new(name: &str, upload: Option<UploadTelemetry>) -> Self {
         SinkCounters {
             name: name.to_owned(),
+            upload,
             ..Default::default()
         }
     }
@@ -209,6 +295,7 @@ impl SinkCounters {
             failed_records: self.failed_records.load(Relaxed),
             retries: self.retries.load(Relaxed),
             failed_flushes: self.failed_flushes.load(Relaxed),
+            upload: self.upload.as_ref().map(UploadTelemetry::snapshot),
         }
     }
 }

@@ -249,7 +249,7 @@ fn write_with_retries(shared: &Shared, sink: &mut OwnedSink, batch: &Batch, retr
                 }
                 return;
             }
-            Err(_) if attempts <= retry.max_retries => {
+            Err(error) if error.is_retryable() && attempts <= retry.max_retries => {
                 counters.retries.fetch_add(1, Relaxed);
                 std::thread::sleep(retry.delay);
             }

@@ -188,7 +188,7 @@ impl Logger {
             sinks: config
                 .sinks
                 .iter()
-                .map(|s| SinkCounters::new(s.name()))
+                .map(|s| SinkCounters::new(s.name(), s.upload_telemetry()))
                 .collect(),
             ..Default::default()
         };

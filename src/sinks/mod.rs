@@ -57,4 +57,10 @@ pub trait Sink: Send {
     fn close(&mut self) -> Result<(), SinkError> {
         Ok(())
     }
+    /// The live counters of the sink's upload stage, read into [`Stats`](crate::Stats) (once,
+    /// when the logger is built). The default: none.
+    #[doc(hidden)]
+    fn upload_telemetry(&self) -> Option<crate::telemetry::UploadTelemetry> {
+        None
+    }
 }

@@ -149,6 +149,12 @@ pub struct ParquetSinkConfig {
     /// Told about every recovery; also see
     /// [`ParquetSink::recoveries`](super::ParquetSink::recoveries). Default none.
     pub on_recovery: Option<RecoveryHook>,
+    /// Upload every finished file to an object store, keeping the sink's directory as the
+    /// spool (see [`upload`](super::upload)). Not with `max_files`: the spool's own limit
+    /// ([`UploadConfig::spool_limit`](super::upload::UploadConfig::spool_limit)) bounds the
+    /// directory, and retention would delete files the store has not taken. Default none.
+    #[cfg(feature = "object-store")]
+    pub upload: Option<super::upload::UploadConfig>,
 }
 
 impl Default for ParquetSinkConfig {
@@ -160,8 +166,8 @@ impl Default for ParquetSinkConfig {
 
 impl fmt::Debug for ParquetSinkConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ParquetSinkConfig")
-            .field("path", &self.path)
+        let mut f = f.debug_struct("ParquetSinkConfig");
+        f.field("path", &self.path)
             .field("rotation", &self.rotation)
             .field("max_bytes", &self.max_bytes)
             .field("max_files", &self.max_files)
@@ -173,8 +179,10 @@ impl fmt::Debug for ParquetSinkConfig {
             .field("journal", &self.journal)
             .field("journal_limit", &self.journal_limit)
             .field("encode_thread", &self.encode_thread)
-            .field("on_recovery", &self.on_recovery.is_some())
-            .finish()
+            .field("on_recovery", &self.on_recovery.is_some());
+        #[cfg(feature = "object-store")]
+        f.field("upload", &self.upload);
+        f.finish()
     }
 }
 
@@ -195,6 +203,8 @@ impl ParquetSinkConfig {
             journal_limit: DEFAULT_JOURNAL_LIMIT,
             encode_thread: DEFAULT_ENCODE_THREAD,
             on_recovery: None,
+            #[cfg(feature = "object-store")]
+            upload: None,
         }
     }
 
@@ -245,6 +255,13 @@ impl ParquetSinkConfig {
         self
     }
 
+    /// Sets [`upload`](Self::upload).
+    #[cfg(feature = "object-store")]
+    pub fn with_upload(mut self, upload: super::upload::UploadConfig) -> Self {
+        self.upload = Some(upload);
+        self
+    }
+
     /// The sink's name: [`name`](Self::name), or `parquet:<path>`.
     pub(super) fn sink_name(&self) -> String {
         self.name
@@ -267,6 +284,18 @@ impl ParquetSinkConfig {
         }
         if let ParquetCompression::Zstd(level) = self.compression {
             ZstdLevel::try_new(level).map_err(|e| bad("compression", e.to_string()))?;
+        }
+        #[cfg(feature = "object-store")]
+        if let Some(upload) = &self.upload {
+            upload.validate(bad)?;
+            if self.max_files.is_some() {
+                return Err(bad(
+                    "max_files",
+                    "retention would delete files waiting for upload: bound the spool with \
+                     upload.spool_limit instead"
+                        .into(),
+                ));
+            }
         }
         Ok(namer)
     }

@@ -24,6 +24,9 @@ pub(crate) const FINISHED: &str = ".parquet";
 pub(crate) const IN_PROGRESS: &str = ".parquet.inprogress";
 /// Suffix of the journal of a file being written.
 pub(crate) const JOURNAL: &str = ".parquet.journal";
+/// Suffix of the empty marker the upload stage leaves for the last file it uploaded (and
+/// deleted), so that names handed out later still sort after it and never reuse its object key.
+pub(crate) const UPLOADED: &str = ".parquet.uploaded";
 
 /// Where a file goes: its name stem `{prefix}_{stamp}_{NNN}` in `dir`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,6 +44,19 @@ impl FileName {
     }
     pub fn journal(&self) -> PathBuf {
         self.dir.join(format!("{}{JOURNAL}", self.stem))
+    }
+    pub fn uploaded(&self) -> PathBuf {
+        self.dir.join(format!("{}{UPLOADED}", self.stem))
+    }
+    /// When the file was opened (seconds since the epoch, UTC), read back from its stamp.
+    #[cfg(feature = "object-store")]
+    pub fn opened_secs(&self) -> Option<i64> {
+        let tail = self
+            .stem
+            .len()
+            .checked_sub(19)
+            .and_then(|at| self.stem.get(at..))?;
+        parse_stamp(tail).map(|(secs, _)| secs)
     }
 }
 
@@ -119,25 +135,12 @@ impl Namer {
     /// Splits `{prefix}_{YYYYMMDD}_{HHMMSS}_{NNN}{suffix}` into stem, suffix and (secs, NNN).
     fn parse(&self, name: &str) -> Option<(String, &'static str, (i64, u32))> {
         let rest = name.strip_prefix(&self.prefix)?.strip_prefix('_')?;
-        let (body, suffix) = [JOURNAL, IN_PROGRESS, FINISHED]
+        let (body, suffix) = [JOURNAL, IN_PROGRESS, UPLOADED, FINISHED]
             .into_iter()
             .find_map(|suffix| rest.strip_suffix(suffix).map(|body| (body, suffix)))?;
-        let bytes = body.as_bytes();
-        if bytes.len() < 19 || bytes[8] != b'_' || bytes[15] != b'_' {
-            return None;
-        }
-        let digits = |range: std::ops::Range<usize>| -> Option<i64> {
-            let s = body.get(range)?;
-            s.bytes()
-                .all(|b| b.is_ascii_digit())
-                .then(|| s.parse().ok())?
-        };
-        let (y, mo, d) = (digits(0..4)?, digits(4..6)?, digits(6..8)?);
-        let (h, mi, s) = (digits(9..11)?, digits(11..13)?, digits(13..15)?);
-        let nnn = digits(16..body.len())?;
-        let secs = days_from_civil(y, mo as u32, d as u32) * 86_400 + h * 3600 + mi * 60 + s;
+        let stamp = parse_stamp(body)?;
         let stem = name[..name.len() - suffix.len()].to_owned();
-        Some((stem, suffix, (secs, u32::try_from(nnn).ok()?)))
+        Some((stem, suffix, stamp))
     }
 
     /// The next free name for a file opened at `now`: never an existing finished, in-progress or
@@ -163,9 +166,14 @@ impl Namer {
                 stem: format!("{}_{}_{:03}", self.prefix, stamp(candidate.0), candidate.1),
             };
             self.last = Some(candidate);
-            let taken = [name.finished(), name.in_progress(), name.journal()]
-                .iter()
-                .any(|p| fs::symlink_metadata(p).is_ok());
+            let taken = [
+                name.finished(),
+                name.in_progress(),
+                name.journal(),
+                name.uploaded(),
+            ]
+            .iter()
+            .any(|p| fs::symlink_metadata(p).is_ok());
             if !taken {
                 return name;
             }
@@ -176,6 +184,25 @@ impl Namer {
             };
         }
     }
+}
+
+/// `YYYYMMDD_HHMMSS_NNN` into (seconds since the epoch, NNN).
+fn parse_stamp(body: &str) -> Option<(i64, u32)> {
+    let bytes = body.as_bytes();
+    if bytes.len() < 19 || bytes[8] != b'_' || bytes[15] != b'_' {
+        return None;
+    }
+    let digits = |range: std::ops::Range<usize>| -> Option<i64> {
+        let s = body.get(range)?;
+        s.bytes()
+            .all(|b| b.is_ascii_digit())
+            .then(|| s.parse().ok())?
+    };
+    let (y, mo, d) = (digits(0..4)?, digits(4..6)?, digits(6..8)?);
+    let (h, mi, s) = (digits(9..11)?, digits(11..13)?, digits(13..15)?);
+    let nnn = digits(16..body.len())?;
+    let secs = days_from_civil(y, mo as u32, d as u32) * 86_400 + h * 3600 + mi * 60 + s;
+    Some((secs, u32::try_from(nnn).ok()?))
 }
 
 /// `YYYYMMDD_HHMMSS` for `secs` since the epoch, UTC.

@@ -216,6 +216,10 @@ impl ParquetSink {
             match crate::os::rename_no_replace(&pending.from, &to.finished()) {
                 Ok(()) => {
                     self.files_finished += 1;
+                    #[cfg(feature = "object-store")]
+                    if let Some(upload) = &self.upload {
+                        upload.poke();
+                    }
                     if let Some(mut journal) = pending.journal {
                         journal.reset();
                         self.spare_journal = Some(journal);

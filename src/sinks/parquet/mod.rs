@@ -59,6 +59,8 @@ mod lifecycle;
 mod recovery;
 pub mod schema;
 mod sink;
+#[cfg(feature = "object-store")]
+pub mod upload;
 
 pub use config::{
     ParquetCompression, ParquetSinkConfig, DEFAULT_COMPRESSION, DEFAULT_ENCODE_THREAD,

@@ -81,6 +81,9 @@ pub struct ParquetSink {
     pub(super) deferred: Option<SinkError>,
     pub(super) recoveries: Vec<JournalRecovery>,
     pub(super) files_finished: u64,
+    /// The upload stage's thread, if the sink uploads.
+    #[cfg(feature = "object-store")]
+    pub(super) upload: Option<super::upload::Uploader>,
 }
 
 impl fmt::Debug for ParquetSink {
@@ -149,6 +152,8 @@ impl ParquetSink {
             deferred: None,
             recoveries: Vec::new(),
             files_finished: 0,
+            #[cfg(feature = "object-store")]
+            upload: None,
         };
         let ParquetSink {
             namer,
@@ -168,6 +173,15 @@ impl ParquetSink {
                 source: other,
             },
         })?;
+        // After recovery, so the files it rebuilt are the first to go up.
+        #[cfg(feature = "object-store")]
+        if let Some(upload) = config.upload {
+            sink.upload = Some(super::upload::Uploader::start(
+                upload,
+                &config.path,
+                &sink.name,
+            )?);
+        }
         Ok(sink)
     }
 
@@ -190,6 +204,13 @@ impl ParquetSink {
     /// The `.inprogress` path of the file being written, if one is open.
     pub fn open_file(&self) -> Option<PathBuf> {
         self.open.as_ref().map(|o| o.name.in_progress())
+    }
+
+    /// The upload stage's counters, if the sink uploads (also in
+    /// [`Stats`](crate::Stats)`::sinks[i].upload`).
+    #[cfg(feature = "object-store")]
+    pub fn upload_stats(&self) -> Option<crate::UploadStats> {
+        self.upload.as_ref().map(|u| u.telemetry().snapshot())
     }
 
     /// Column buffers that could not be reused because Arrow still held them (allocation
@@ -233,6 +254,10 @@ impl Sink for ParquetSink {
     fn write_batch(&mut self, batch: &Batch) -> Result<(), SinkError> {
         if batch.is_empty() {
             return Ok(());
+        }
+        #[cfg(feature = "object-store")]
+        if let Some(upload) = &self.upload {
+            upload.admit(batch.len())?;
         }
         self.settle_for_write()?;
         if self.rotation_due_by_time() {
@@ -278,7 +303,18 @@ impl Sink for ParquetSink {
         let spare = self.delete_spare_journal();
         // Finishing the file may have deferred a retention error: nothing flushes after close.
         let deferred = self.deferred.take().map_or(Ok(()), Err);
+        // Last: the file just finished is the last to go up.
+        #[cfg(feature = "object-store")]
+        if let Some(upload) = self.upload.as_mut() {
+            upload.poke();
+            upload.close();
+        }
         settled.and(finished).and(spare).and(deferred)
+    }
+
+    #[cfg(feature = "object-store")]
+    fn upload_telemetry(&self) -> Option<crate::UploadTelemetry> {
+        self.upload.as_ref().map(|u| u.telemetry())
     }
 }
 
@@ -288,6 +324,11 @@ impl Drop for ParquetSink {
         // Errors have nowhere to go here; the journal stays behind if finishing fails.
         let _ = self.finish_open();
         let _ = self.delete_spare_journal();
+        // The uploader's own drop then sends what it can within `close_wait`.
+        #[cfg(feature = "object-store")]
+        if let Some(upload) = &self.upload {
+            upload.poke();
+        }
     }
 }
 

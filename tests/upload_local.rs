@@ -1,0 +1,454 @@
+//! The upload stage against a real `ObjectStore` (object_store's local-filesystem store) and
+//! real faults: the store's directory replaced by a plain file (every `PUT` fails), a child
+//! process SIGKILLed with files in the spool, a full spool under each policy. Every test counts
+//! the records in the bucket: each exactly once, none missing unless the policy says so.
+//!
+//! (`.ci/checks/fleet.sh` runs the same stage against an S3 server.)
+#![cfg(feature = "object-store")]
+
+#[path = "parquet_common/mod.rs"]
+mod common;
+
+use asynclog::sinks::parquet::upload::object_store::local::LocalFileSystem;
+use asynclog::sinks::parquet::upload::{SpoolFull, UploadConfig, UploadEvent};
+use asynclog::{Config, Logger, ParquetSinkConfig, SinkError, UploadStats};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const SINK: &str = "fleet";
+
+/// A bucket in a directory; `down()` replaces the directory by a plain file, so every `PUT`
+/// fails until `up()`.
+struct Bucket {
+    root: PathBuf,
+}
+
+impl Bucket {
+    fn new(dir: &Path) -> Bucket {
+        let root = dir.join("bucket");
+        std::fs::create_dir_all(&root).unwrap();
+        Bucket { root }
+    }
+    fn upload(&self) -> UploadConfig {
+        let store = LocalFileSystem::new_with_prefix(&self.root).unwrap();
+        UploadConfig::new(Arc::new(store), "file-bucket")
+            .with_prefix("logs")
+            .with_partition("service", "svc")
+            .with_host("h1")
+            .with_retry(Duration::from_millis(20), Duration::from_millis(200))
+            .with_close_wait(Duration::from_secs(5))
+    }
+    fn down(&self) {
+        std::fs::rename(&self.root, self.root.with_extension("away")).unwrap();
+        std::fs::write(&self.root, b"not a directory").unwrap();
+    }
+    fn up(&self) {
+        std::fs::remove_file(&self.root).unwrap();
+        std::fs::rename(self.root.with_extension("away"), &self.root).unwrap();
+    }
+    /// Every object: key (relative to the bucket) and its `seq` values.
+    fn objects(&self) -> BTreeMap<String, Vec<u64>> {
+        let mut found = BTreeMap::new();
+        let mut dirs = vec![self.root.clone()];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if path.extension().is_some_and(|e| e == "parquet") {
+                    let key = path.strip_prefix(&self.root).unwrap();
+                    let seqs = common::read_rows(&path)
+                        .iter()
+                        .map(|r| common::seq_of(r).unwrap())
+                        .collect();
+                    found.insert(key.to_str().unwrap().to_owned(), seqs);
+                }
+            }
+        }
+        found
+    }
+    /// Every `seq` in the bucket, sorted.
+    fn seqs(&self) -> Vec<u64> {
+        let mut all: Vec<u64> = self.objects().into_values().flatten().collect();
+        all.sort_unstable();
+        all
+    }
+}
+
+fn sink(spool: &Path, upload: UploadConfig) -> ParquetSinkConfig {
+    ParquetSinkConfig::new(spool.join("app"))
+        .with_name(SINK)
+        .with_max_bytes(24 * 1024)
+        .with_upload(upload)
+}
+
+fn logger(sink: ParquetSinkConfig) -> Logger {
+    let config = Config::default()
+        .with_max_retries(0)
+        .with_sink(sink.build().unwrap());
+    Logger::new(config).unwrap()
+}
+
+fn log_range(logger: &Logger, seqs: std::ops::Range<u64>) {
+    for seq in seqs {
+        asynclog::info!(logger, "order filled", seq = seq, venue = "XLON");
+    }
+}
+
+fn upload_stats(logger: &Logger) -> UploadStats {
+    logger.stats().sink(SINK).unwrap().upload.clone().unwrap()
+}
+
+fn wait_for(what: &str, logger: &Logger, done: impl Fn(&UploadStats) -> bool) -> UploadStats {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let stats = upload_stats(logger);
+        if done(&stats) {
+            return stats;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for {what}: {stats:?}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn spool_files(spool: &Path, suffix: &str) -> Vec<PathBuf> {
+    common::files_with_suffix(spool, suffix)
+}
+
+#[test]
+fn every_file_reaches_the_store_once_under_its_hive_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let bucket = Bucket::new(dir.path());
+    let spool = dir.path().join("spool");
+    let logger = logger(sink(&spool, bucket.upload()));
+    log_range(&logger, 0..30_000);
+    logger.close().unwrap();
+
+    let objects = bucket.objects();
+    assert!(
+        objects.len() >= 3,
+        "size rotation made several files: {objects:?}"
+    );
+    assert_eq!(bucket.seqs(), (0..30_000).collect::<Vec<_>>());
+    for key in objects.keys() {
+        // logs/service=svc/dt=YYYY-MM-DD/hour=HH/host=h1/app_YYYYMMDD_HHMMSS_NNN.parquet
+        let parts: Vec<&str> = key.split('/').collect();
+        assert_eq!(parts.len(), 6, "{key}");
+        assert_eq!(&parts[..2], ["logs", "service=svc"], "{key}");
+        assert_eq!(parts[4], "host=h1", "{key}");
+        let name = parts[5];
+        let stamp = &name["app_".len().."app_YYYYMMDD_HH".len()];
+        let expected = format!(
+            "dt={}-{}-{}/hour={}",
+            &stamp[0..4],
+            &stamp[4..6],
+            &stamp[6..8],
+            &stamp[9..11]
+        );
+        assert_eq!(format!("{}/{}", parts[2], parts[3]), expected, "{key}");
+    }
+    // The spool is empty but for the marker of the last file sent.
+    assert_eq!(spool_files(&spool, ".parquet"), Vec::<PathBuf>::new());
+    let markers = spool_files(&spool, ".parquet.uploaded");
+    assert_eq!(markers.len(), 1, "{markers:?}");
+    let last_key = objects.keys().max().unwrap();
+    assert!(last_key.ends_with(
+        markers[0]
+            .file_name()
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .strip_suffix(".uploaded")
+            .unwrap()
+    ));
+}
+
+#[test]
+fn stats_count_uploads_and_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let bucket = Bucket::new(dir.path());
+    let spool = dir.path().join("spool");
+    let logger = logger(sink(&spool, bucket.upload()));
+    log_range(&logger, 0..10_000);
+    logger.flush().unwrap();
+    let stats = wait_for("the spool to empty", &logger, |s| {
+        s.uploaded_files >= 2 && s.spool_files == 0
+    });
+    let objects = bucket.objects();
+    assert_eq!(stats.uploaded_files, objects.len() as u64);
+    let bytes: u64 = walk_sizes(&bucket.root);
+    assert_eq!(stats.uploaded_bytes, bytes);
+    assert_eq!(stats.failed_attempts, 0);
+    assert_eq!(stats.spool_bytes, 0);
+    assert_eq!(stats.oldest_waiting, None);
+    logger.close().unwrap();
+}
+
+fn walk_sizes(dir: &Path) -> u64 {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let path = e.unwrap().path();
+            if path.is_dir() {
+                walk_sizes(&path)
+            } else {
+                path.metadata().unwrap().len()
+            }
+        })
+        .sum()
+}
+
+#[test]
+fn an_outage_of_the_store_loses_nothing_and_sends_nothing_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let bucket = Bucket::new(dir.path());
+    let spool = dir.path().join("spool");
+    let failures = Arc::new(Mutex::new(Vec::new()));
+    let seen = failures.clone();
+    let upload = bucket.upload().with_on_event(move |sink, event| {
+        if let UploadEvent::Failed { error, attempt, .. } = event {
+            seen.lock()
+                .unwrap()
+                .push((sink.to_owned(), error.to_string(), *attempt));
+        }
+    });
+    let logger = logger(sink(&spool, upload));
+    log_range(&logger, 0..5_000);
+    logger.flush().unwrap();
+    wait_for("the first uploads", &logger, |s| s.uploaded_files >= 1);
+
+    bucket.down();
+    log_range(&logger, 5_000..20_000);
+    logger.flush().unwrap();
+    let during = wait_for("failed attempts with files waiting", &logger, |s| {
+        s.failed_attempts >= 3 && s.spool_files >= 2
+    });
+    let error = during.last_error.clone().unwrap();
+    assert!(error.contains("file-bucket"), "names the store: {error}");
+    assert!(error.contains("spool/app_"), "names the file: {error}");
+    assert!(during.oldest_waiting.is_some());
+    {
+        let failures = failures.lock().unwrap();
+        assert!(failures.len() >= 3);
+        assert!(failures.iter().all(|(sink, _, _)| sink == SINK));
+        // Attempts count up while the outage lasts.
+        assert!(
+            failures.windows(2).all(|w| w[1].2 == w[0].2 + 1),
+            "{failures:?}"
+        );
+    }
+    // Logging goes on during the outage.
+    log_range(&logger, 20_000..25_000);
+    bucket.up();
+    logger.flush().unwrap();
+    wait_for("the spool to empty", &logger, |s| s.spool_files == 0);
+    let after = upload_stats(&logger);
+    assert_eq!(after.last_error, None);
+    logger.close().unwrap();
+    assert_eq!(bucket.seqs(), (0..25_000).collect::<Vec<_>>());
+}
+
+#[test]
+fn a_full_spool_refuses_new_batches_and_keeps_what_waits() {
+    let dir = tempfile::tempdir().unwrap();
+    let bucket = Bucket::new(dir.path());
+    let spool = dir.path().join("spool");
+    let full_events = Arc::new(Mutex::new(0u32));
+    let seen = full_events.clone();
+    let upload = bucket
+        .upload()
+        .with_spool_limit(100 * 1024)
+        .with_on_event(move |_, event| {
+            if let UploadEvent::SpoolFull { policy, limit, .. } = event {
+                assert_eq!((*policy, *limit), (SpoolFull::RefuseNew, 100 * 1024));
+                *seen.lock().unwrap() += 1;
+            }
+        });
+    bucket.down();
+    let logger = logger(sink(&spool, upload));
+    let mut next = 0;
+    let mut refused_error = None;
+    while upload_stats(&logger).refused_records == 0 {
+        assert!(next < 2_000_000, "the spool never filled");
+        log_range(&logger, next..next + 2_000);
+        next += 2_000;
+        if let Err(e) = logger.flush() {
+            refused_error = Some(e.to_string());
+        }
+        std::thread::sleep(Duration::from_millis(30)); // let the upload thread look
+    }
+    let stats = upload_stats(&logger);
+    assert!(stats.spool_bytes >= 100 * 1024, "{stats:?}");
+    assert!(*full_events.lock().unwrap() >= 1);
+    let flush = logger.flush();
+    let message = refused_error
+        .or_else(|| flush.err().map(|e| e.to_string()))
+        .expect("a flush reports the refused batches");
+    assert!(
+        message.contains("spool") && message.contains("limit"),
+        "{message}"
+    );
+
+    bucket.up();
+    wait_for("room in the spool", &logger, |s| s.spool_files == 0);
+    log_range(&logger, next..next + 1_000);
+    next += 1_000;
+    logger.close().unwrap();
+    let sink_stats = logger.stats().sink(SINK).unwrap().clone();
+    let refused = sink_stats.upload.as_ref().unwrap().refused_records;
+    assert_eq!(sink_stats.failed_records, refused);
+    let in_bucket = bucket.seqs();
+    assert_eq!(
+        in_bucket.len() as u64,
+        next - refused,
+        "all but the refused"
+    );
+    assert!(in_bucket.windows(2).all(|w| w[0] < w[1]), "none twice");
+    // What was spooled before the spool filled is all there, and so is what came after.
+    assert_eq!(in_bucket[0], 0);
+    assert_eq!(*in_bucket.last().unwrap(), next - 1);
+}
+
+#[test]
+fn delete_oldest_keeps_the_newest_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let bucket = Bucket::new(dir.path());
+    let spool = dir.path().join("spool");
+    let upload = bucket
+        .upload()
+        .with_spool_limit(100 * 1024)
+        .with_when_spool_full(SpoolFull::DeleteOldest);
+    bucket.down();
+    let logger = logger(sink(&spool, upload));
+    let mut next = 0;
+    while upload_stats(&logger).evicted_files == 0 {
+        assert!(next < 2_000_000, "the spool never filled");
+        log_range(&logger, next..next + 2_000);
+        next += 2_000;
+        logger.flush().unwrap();
+        std::thread::sleep(Duration::from_millis(30));
+    }
+    let stats = wait_for("the spool under its limit", &logger, |s| {
+        s.spool_bytes < 100 * 1024
+    });
+    assert!(
+        stats.evicted_bytes > 0 && stats.refused_records == 0,
+        "{stats:?}"
+    );
+    bucket.up();
+    logger.close().unwrap();
+    let in_bucket = bucket.seqs();
+    assert!(!in_bucket.is_empty() && in_bucket[0] > 0, "the oldest went");
+    // The rest is one unbroken run up to the last record: the newest files were kept.
+    let first = in_bucket[0];
+    assert_eq!(in_bucket, (first..next).collect::<Vec<_>>());
+}
+
+#[test]
+fn max_files_with_upload_is_refused_naming_the_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let bucket = Bucket::new(dir.path());
+    let err = ParquetSinkConfig::new(dir.path().join("spool/app"))
+        .with_max_files(3)
+        .with_upload(bucket.upload())
+        .build()
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("max_files") && err.contains("spool_limit"),
+        "{err}"
+    );
+    let err = ParquetSinkConfig::new(dir.path().join("spool/app"))
+        .with_upload(bucket.upload().with_partition("venue", "a/b"))
+        .build()
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("upload.partitions") && err.contains("a/b"),
+        "{err}"
+    );
+}
+
+/// The child of the SIGKILL test: logs `ASYNCLOG_UPLOAD_RECORDS` records with the store down,
+/// flushes, prints `READY`, and waits to be killed.
+#[test]
+#[ignore = "entry point of the child process of `files_in_the_spool_of_a_killed_process_go_up_once`"]
+fn upload_kill_child() {
+    let dir = PathBuf::from(std::env::var("ASYNCLOG_UPLOAD_DIR").expect("run by the kill test"));
+    let records: u64 = std::env::var("ASYNCLOG_UPLOAD_RECORDS")
+        .unwrap()
+        .parse()
+        .unwrap();
+    let bucket = Bucket {
+        root: dir.join("bucket"),
+    };
+    let logger = logger(sink(&dir.join("spool"), bucket.upload()));
+    log_range(&logger, 0..records);
+    logger.flush().unwrap();
+    wait_for("failed attempts", &logger, |s| s.failed_attempts >= 1);
+    println!("READY");
+    std::thread::sleep(Duration::from_secs(600));
+}
+
+#[test]
+fn files_in_the_spool_of_a_killed_process_go_up_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let bucket = Bucket::new(dir.path());
+    bucket.down();
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args(["--ignored", "--exact", "upload_kill_child", "--nocapture"])
+        .env("ASYNCLOG_UPLOAD_DIR", dir.path())
+        .env("ASYNCLOG_UPLOAD_RECORDS", "20000")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    loop {
+        line.clear();
+        let n = std::io::BufRead::read_line(&mut out, &mut line).unwrap();
+        assert!(n > 0, "the child ended before it was ready");
+        if line.trim() == "READY" {
+            break;
+        }
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let spool = dir.path().join("spool");
+    let waiting = spool_files(&spool, ".parquet");
+    assert!(waiting.len() >= 2, "finished files wait: {waiting:?}");
+    assert_eq!(
+        spool_files(&spool, ".parquet.journal").len(),
+        1,
+        "and the open file's journal"
+    );
+
+    bucket.up();
+    let logger = logger(sink(&spool, bucket.upload()));
+    wait_for("the spool to empty", &logger, |s| s.spool_files == 0);
+    logger.close().unwrap();
+    assert_eq!(bucket.seqs(), (0..20_000).collect::<Vec<_>>());
+    // A second start finds nothing more to send.
+    let logger = self::logger(sink(&spool, bucket.upload()));
+    logger.close().unwrap();
+    assert_eq!(bucket.seqs().len(), 20_000);
+}
+
+#[test]
+fn a_refused_batch_is_not_retried() {
+    // SinkError::SpoolFull is final: retrying cannot make room, and would hold the drain up.
+    let error = SinkError::SpoolFull {
+        sink: SINK.into(),
+        spool: PathBuf::from("spool"),
+        spool_bytes: 10,
+        limit: 5,
+    };
+    assert!(!error.is_retryable());
+    assert!(error.to_string().contains("spool"));
+}
