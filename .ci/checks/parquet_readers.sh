@@ -11,17 +11,10 @@
 # SQL types: DuckDB 2.0.1 reads the default TIMESTAMP(MICROS, isAdjustedToUTC=true) column as
 # TIMESTAMP WITH TIME ZONE and timestamp_extra_ns as USMALLINT); the nanosecond timestamps both
 # rebuild agree; SELECT level, count(*) ... GROUP BY level; fields_json parses as a JSON object
-# in every row where it is not null. Reader versions are pinned: a reader's type mapping is part
-# of what is checked, so a new version is a deliberate change here.
+# in every row where it is not null. Reader versions are pinned in lib/ci_venv.sh.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-target="${CARGO_TARGET_DIR:-target}"
-venv="$target/ci-venv"
-readers=(pyarrow==26.0.1 duckdb==2.0.1)
-if ! "$venv/bin/python" -m pip freeze 2>/dev/null | grep -qx "duckdb==2.0.1"; then
-    python3 -m venv --clear "$venv"  # --clear: rebuilds a venv whose python has gone
-    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "${readers[@]}"
-fi
+source .ci/checks/lib/ci_venv.sh
 
 expect=""
 if [ $# -ge 1 ]; then

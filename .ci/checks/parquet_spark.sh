@@ -2,18 +2,11 @@
 # Apache Spark (PyPI pyspark, local mode, Java 17 from the machine) opens the Parquet sink's
 # default files with no reader setting, and rebuilds the same nanosecond timestamps as DuckDB:
 # unix_micros(timestamp) * 1000 + timestamp_extra_ns. Row and level counts are checked against
-# what examples/parquet_demo logged. The reader version is pinned, as in parquet_readers.sh,
-# whose venv this shares.
+# what examples/parquet_demo logged. The reader version is pinned in lib/ci_venv.sh.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-target="${CARGO_TARGET_DIR:-target}"
-venv="$target/ci-venv"
-readers=(pyarrow==26.0.1 duckdb==2.0.1 pyspark==4.3.0)
 command -v java >/dev/null || { echo "parquet_spark: java is required (Spark runs on the JVM)" >&2; exit 1; }
-if ! "$venv/bin/python" -m pip freeze 2>/dev/null | grep -qx "pyspark==4.3.0"; then
-    python3 -m venv --clear "$venv"  # --clear: rebuilds a venv whose python has gone
-    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "${readers[@]}"
-fi
+source .ci/checks/lib/ci_venv.sh
 
 dir="$target/parquet-spark"
 rm -rf "$dir"
