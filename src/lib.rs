@@ -64,6 +64,9 @@
 //!   `tracing` events into asynclog.
 //! - `log`: `asynclog::log_compat`, a `log::Log` implementation that writes `log` records, with
 //!   their key-values, into asynclog.
+//! - `object-store` (implies `parquet`): `sinks::parquet::upload`, which uploads every finished
+//!   Parquet file to an object store (S3 built in; any `object_store` store) under Hive
+//!   partitions `dt=/hour=/host=`.
 
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs, clippy::undocumented_unsafe_blocks)]
