@@ -12,6 +12,15 @@
 //! converted to nanoseconds with the run's own wall-clock/tick ratio. Methodology after quill's:
 //! with `--burst B --pause-us U` the drain catches up between bursts, so the numbers measure the
 //! hot path, not backpressure.
+//!
+//! `--yardstick` then runs the same pattern (producers, messages, bursts, pauses, rate) once more
+//! without the logger: each producer pushes a 64-byte record stamped with `rdtsc` into a bare
+//! `rtrb` ring of its own (the logger's default ring size), emptied by a consumer thread that
+//! sleeps 50 µs when idle, as the drain does. Its percentiles are printed beside the logger's:
+//! the floor this machine gives a ring push at that moment.
+
+#[path = "../benches/common/yardstick.rs"]
+mod yardstick;
 
 use asynclog::__private::read_tsc;
 use asynclog::{
@@ -65,6 +74,9 @@ struct Args {
     /// Print one JSON object instead of text.
     #[arg(long)]
     json: bool,
+    /// Also time a bare `rtrb` ring push with the same pattern, and print its percentiles.
+    #[arg(long)]
+    yardstick: bool,
     /// Write an SVG latency-percentile chart here.
     #[arg(long)]
     plot: Option<std::path::PathBuf>,
@@ -209,6 +221,64 @@ fn produce(logger: &Logger, args: &Args, overhead: u64, producer: usize) -> Thre
     result
 }
 
+/// The yardstick: `produce`'s pattern with a bare ring push instead of a log call. A full ring
+/// is waited out (spinning), as `Backpressure::Block` does.
+fn produce_bare(args: &Args, overhead: u64, producer: usize) -> Histogram<u64> {
+    use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+    let capacity = Config::default().ring_bytes() / std::mem::size_of::<yardstick::BareRecord>();
+    let (mut ring, mut consumer) = rtrb::RingBuffer::<yardstick::BareRecord>::new(capacity);
+    let stop = std::sync::Arc::new(AtomicBool::new(false));
+    let drain = std::thread::spawn({
+        let stop = stop.clone();
+        move || {
+            let mut sum = 0u64;
+            loop {
+                let mut took = false;
+                while let Ok(record) = consumer.pop() {
+                    sum = sum.wrapping_add(record.checksum());
+                    took = true;
+                }
+                if !took {
+                    if stop.load(Relaxed) {
+                        return sum;
+                    }
+                    std::thread::sleep(Duration::from_micros(50));
+                }
+            }
+        }
+    });
+    let mut histogram = new_histogram();
+    let interval = (args.rate > 0).then(|| Duration::from_nanos(1_000_000_000 / args.rate));
+    let mut next_due = Instant::now();
+    let pause = Duration::from_micros(args.pause_us);
+    for seq in 0..args.messages {
+        if let Some(interval) = interval {
+            while Instant::now() < next_due {
+                std::hint::spin_loop();
+            }
+            next_due += interval;
+        }
+        if args.burst > 0 && seq % args.burst == 0 && seq > 0 && !pause.is_zero() {
+            let until = Instant::now() + pause;
+            while Instant::now() < until {
+                std::hint::spin_loop();
+            }
+        }
+        let order_id = seq * 1_000 + producer as u64;
+        let start = read_tsc();
+        let mut record = yardstick::BareRecord::now(order_id);
+        while let Err(rtrb::PushError::Full(back)) = ring.push(record) {
+            record = back;
+            std::hint::spin_loop();
+        }
+        let end = read_tsc();
+        histogram.saturating_record(end.wrapping_sub(start).saturating_sub(overhead).max(1));
+    }
+    stop.store(true, Relaxed);
+    std::hint::black_box(drain.join().expect("yardstick consumer"));
+    histogram
+}
+
 fn percentiles(h: &Histogram<u64>, ns_per_tick: f64) -> Vec<(String, f64)> {
     let at = |q: f64| h.value_at_quantile(q) as f64 * ns_per_tick;
     vec![
@@ -318,6 +388,22 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let lat = percentiles(&all, ns_per_tick);
     let first_lat = (!first.is_empty()).then(|| percentiles(&first, ns_per_tick));
     let overhead_ns = overhead as f64 * ns_per_tick;
+    let yardstick = args.yardstick.then(|| {
+        let mut bare = new_histogram();
+        std::thread::scope(|s| {
+            let handles: Vec<_> = (0..args.producers)
+                .map(|p| {
+                    let args = &args;
+                    s.spawn(move || produce_bare(args, overhead, p))
+                })
+                .collect();
+            for h in handles {
+                bare.add(h.join().expect("yardstick producer"))
+                    .expect("same histogram bounds");
+            }
+        });
+        percentiles(&bare, ns_per_tick)
+    });
 
     if args.json {
         let fmt = |p: &[(String, f64)]| {
@@ -327,7 +413,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .join(",")
         };
         println!(
-            "{{\"producers\":{},\"messages_per_producer\":{},\"fields\":{},\"message_bytes\":{},\"macro\":{},\"sinks\":{:?},\"calls\":{calls},\"dropped\":{dropped},\"delivered\":{delivered},\"produce_seconds\":{:.6},\"total_seconds\":{:.6},\"calls_per_second\":{call_rate:.0},\"end_to_end_per_second\":{end_to_end_rate:.0},\"timer_overhead_ns\":{overhead_ns:.1},\"latency_ns\":{{{}}}{}}}",
+            "{{\"producers\":{},\"messages_per_producer\":{},\"fields\":{},\"message_bytes\":{},\"macro\":{},\"sinks\":{:?},\"calls\":{calls},\"dropped\":{dropped},\"delivered\":{delivered},\"produce_seconds\":{:.6},\"total_seconds\":{:.6},\"calls_per_second\":{call_rate:.0},\"end_to_end_per_second\":{end_to_end_rate:.0},\"timer_overhead_ns\":{overhead_ns:.1},\"latency_ns\":{{{}}}{}{}}}",
             args.producers,
             args.messages,
             args.fields,
@@ -340,6 +426,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             first_lat
                 .as_ref()
                 .map(|f| format!(",\"first_of_burst_ns\":{{{}}}", fmt(f)))
+                .unwrap_or_default(),
+            yardstick
+                .as_ref()
+                .map(|y| format!(",\"yardstick_latency_ns\":{{{}}}", fmt(y)))
                 .unwrap_or_default(),
         );
     } else {
@@ -359,6 +449,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("latency ns: {}", line(&lat));
         if let Some(f) = &first_lat {
             println!("first call of burst ns: {}", line(f));
+        }
+        if let Some(y) = &yardstick {
+            println!("yardstick (bare ring push) ns: {}", line(y));
         }
     }
     if let Some(path) = &args.plot {
