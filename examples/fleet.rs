@@ -49,6 +49,9 @@ struct Args {
     /// Size rotation of each host's files.
     #[arg(long, default_value_t = 1 << 20)]
     max_bytes: u64,
+    /// Files larger than this go up as multipart uploads.
+    #[arg(long, default_value_t = asynclog::sinks::parquet::upload::DEFAULT_MULTIPART_THRESHOLD)]
+    multipart_threshold: u64,
     /// Run as this one host (the parent passes it to its children).
     #[arg(long, hide = true)]
     as_host: Option<String>,
@@ -108,6 +111,7 @@ fn run_host(args: &Args, host: &str) -> Result<(), Box<dyn std::error::Error>> {
         .with_prefix(args.prefix.as_str())
         .with_host(host)
         .with_close_wait(close_wait)
+        .with_multipart_threshold(args.multipart_threshold)
         .with_on_event(move |sink, event| match event {
             UploadEvent::Uploaded {
                 bytes,

@@ -170,6 +170,20 @@ fn every_file_reaches_the_store_once_under_its_hive_key() {
 }
 
 #[test]
+fn multipart_uploads_arrive_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let bucket = Bucket::new(dir.path());
+    let spool = dir.path().join("spool");
+    let logger = logger(sink(&spool, bucket.upload().with_multipart_threshold(1024)));
+    log_range(&logger, 0..20_000);
+    logger.close().unwrap();
+    let objects = bucket.objects();
+    assert!(objects.len() >= 2, "{objects:?}");
+    assert_eq!(bucket.seqs(), (0..20_000).collect::<Vec<_>>());
+    assert_eq!(spool_files(&spool, ".parquet"), Vec::<PathBuf>::new());
+}
+
+#[test]
 fn stats_count_uploads_and_bytes() {
     let dir = tempfile::tempdir().unwrap();
     let bucket = Bucket::new(dir.path());

@@ -7,6 +7,7 @@
 #    a copy fetched with boto3 (Spark's S3 connector is not on the package registries). Both
 #    must find every record exactly once (per host: seq 0..250,000, its own `origin`), every
 #    partition's records inside its dt/hour, and the same nanosecond timestamps.
+#    Then one host whose files go up as multipart uploads, read back by DuckDB the same way.
 # 2. An outage: 2 hosts log over 20 s through a TCP forwarder in front of the server; the
 #    forwarder is killed 4 s in (connection refused) and restarted OUTAGE seconds later
 #    (ASYNCLOG_FLEET_OUTAGE_SECS, default 60). Every record arrives, once.
@@ -65,6 +66,14 @@ expect="$(sed -n 's/^EXPECT //p' "$work/fleet.out")"
 "$py" "$readers" duckdb "$endpoint" asynclog-fleet fleet "$expect" >"$work/duckdb.json"
 "$py" "$readers" fetch "$endpoint" asynclog-fleet fleet "$work/copy"
 "$venv/bin/python" "$readers" spark "$work/copy/fleet" "$expect" "$work/duckdb.json"
+
+echo "fleet: multipart uploads (files of about 12 MiB, parts of 8 MiB)"
+"$py" "$readers" create-bucket "$endpoint" asynclog-multipart
+"$fleet" --bucket asynclog-multipart --prefix multipart --hosts 1 --records 1500000 \
+    --max-bytes 12582912 --multipart-threshold 1048576 --dir "$work/multipart-spools" \
+    | tee "$work/multipart.out"
+expect="$(sed -n 's/^EXPECT //p' "$work/multipart.out")"
+"$py" "$readers" duckdb "$endpoint" asynclog-multipart multipart "$expect" >/dev/null
 
 outage="${ASYNCLOG_FLEET_OUTAGE_SECS:-60}"
 proxy_port="$(free_port)"

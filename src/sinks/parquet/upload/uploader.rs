@@ -327,8 +327,9 @@ impl Worker {
         let file_name = format!("{}{FINISHED}", file.name.stem);
         let opened = file.name.opened_secs().unwrap_or(0);
         let key = self.config.key(opened, &file_name);
-        let data = match fs::read(&file.path) {
-            Ok(data) => data,
+        let opened_file = fs::File::open(&file.path).and_then(|f| Ok((f.metadata()?.len(), f)));
+        let (bytes, local) = match opened_file {
+            Ok(opened) => opened,
             // Sent and deleted by another process sharing the spool.
             Err(e) if e.kind() == io::ErrorKind::NotFound => return,
             Err(e) => {
@@ -336,12 +337,11 @@ impl Worker {
                 return self.failed(file, &key, message);
             }
         };
-        let bytes = data.len() as u64;
         let started = Instant::now();
         let store = self.config.store.clone();
         let location = object_store::path::Path::from(key.as_str());
         let threshold = self.config.multipart_threshold;
-        let attempt = put(store.as_ref(), &location, data, threshold);
+        let attempt = put(store.as_ref(), &location, local, bytes, threshold);
         let result = self.runtime.block_on(async {
             match close_by {
                 Some(by) => {
@@ -445,15 +445,22 @@ impl Worker {
     }
 }
 
-/// Puts `data` at `location`: one `PUT`, or a multipart upload above `threshold`, aborted if a
-/// part fails, so the object appears whole or not at all.
+/// Puts the `len` bytes of `file` at `location`: one `PUT` up to `threshold`, else a multipart
+/// upload read part by part (a file is never held in memory whole), aborted if a part fails, so
+/// the object appears whole or not at all. Reads block the upload thread's runtime, which runs
+/// nothing else.
 async fn put(
     store: &dyn ObjectStore,
     location: &object_store::path::Path,
-    data: Vec<u8>,
+    mut file: fs::File,
+    len: u64,
     threshold: u64,
 ) -> Result<(), String> {
-    if data.len() as u64 <= threshold {
+    use std::io::Read;
+    let read_error = |e: io::Error| format!("reading the file: {e}");
+    if len <= threshold {
+        let mut data = Vec::with_capacity(len as usize);
+        file.read_to_end(&mut data).map_err(read_error)?;
         return store
             .put(location, data.into())
             .await
@@ -465,12 +472,36 @@ async fn put(
         .await
         .map_err(|e| e.to_string())?;
     let mut writer = WriteMultipart::new_with_chunk_size(upload, PART_BYTES);
-    for chunk in data.chunks(PART_BYTES) {
+    let mut part = vec![0u8; PART_BYTES];
+    loop {
+        let n = match read_full(&mut file, &mut part) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) => {
+                let _ = writer.abort().await;
+                return Err(read_error(e));
+            }
+        };
         if let Err(e) = writer.wait_for_capacity(4).await {
             let _ = writer.abort().await;
             return Err(e.to_string());
         }
-        writer.write(chunk);
+        writer.write(&part[..n]);
     }
     writer.finish().await.map(drop).map_err(|e| e.to_string())
+}
+
+/// Reads until `buf` is full or the file ends; the bytes read.
+fn read_full(file: &mut fs::File, buf: &mut [u8]) -> io::Result<usize> {
+    use std::io::Read;
+    let mut filled = 0;
+    while filled < buf.len() {
+        match file.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
 }
