@@ -134,6 +134,44 @@ const KEYS: [&str; 8] = [
     "order_id", "price", "symbol", "qty", "venue", "latency", "side", "account",
 ];
 
+/// The call pattern of `--rate`, `--burst` and `--pause-us`, spinning (not sleeping) so the
+/// calling thread stays on its core.
+struct Pacer {
+    interval: Option<Duration>,
+    next_due: Instant,
+    burst: u64,
+    pause: Duration,
+}
+
+impl Pacer {
+    fn new(args: &Args) -> Pacer {
+        Pacer {
+            interval: (args.rate > 0).then(|| Duration::from_nanos(1_000_000_000 / args.rate)),
+            next_due: Instant::now(),
+            burst: args.burst,
+            pause: Duration::from_micros(args.pause_us),
+        }
+    }
+
+    /// Waits until call `seq` is due; whether it is the first of a burst.
+    fn wait(&mut self, seq: u64) -> bool {
+        if let Some(interval) = self.interval {
+            while Instant::now() < self.next_due {
+                std::hint::spin_loop();
+            }
+            self.next_due += interval;
+        }
+        let first_of_burst = self.burst > 0 && seq.is_multiple_of(self.burst);
+        if first_of_burst && seq > 0 && !self.pause.is_zero() {
+            let until = Instant::now() + self.pause;
+            while Instant::now() < until {
+                std::hint::spin_loop();
+            }
+        }
+        first_of_burst
+    }
+}
+
 fn produce(logger: &Logger, args: &Args, overhead: u64, producer: usize) -> ThreadResult {
     let message: String = "order filled "
         .chars()
@@ -162,23 +200,9 @@ fn produce(logger: &Logger, args: &Args, overhead: u64, producer: usize) -> Thre
         dropped: 0,
         closed: 0,
     };
-    let interval = (args.rate > 0).then(|| Duration::from_nanos(1_000_000_000 / args.rate));
-    let mut next_due = Instant::now();
-    let pause = Duration::from_micros(args.pause_us);
+    let mut pacer = Pacer::new(args);
     for seq in 0..args.messages {
-        if let Some(interval) = interval {
-            while Instant::now() < next_due {
-                std::hint::spin_loop();
-            }
-            next_due += interval;
-        }
-        let first_of_burst = args.burst > 0 && seq % args.burst == 0;
-        if first_of_burst && seq > 0 && !pause.is_zero() {
-            let until = Instant::now() + pause;
-            while Instant::now() < until {
-                std::hint::spin_loop();
-            }
-        }
+        let first_of_burst = pacer.wait(seq);
         if let Some(first) = fields.first_mut() {
             first.value = Value::U64(seq * 1_000 + producer as u64);
         }
@@ -248,22 +272,9 @@ fn produce_bare(args: &Args, overhead: u64, producer: usize) -> Histogram<u64> {
         }
     });
     let mut histogram = new_histogram();
-    let interval = (args.rate > 0).then(|| Duration::from_nanos(1_000_000_000 / args.rate));
-    let mut next_due = Instant::now();
-    let pause = Duration::from_micros(args.pause_us);
+    let mut pacer = Pacer::new(args);
     for seq in 0..args.messages {
-        if let Some(interval) = interval {
-            while Instant::now() < next_due {
-                std::hint::spin_loop();
-            }
-            next_due += interval;
-        }
-        if args.burst > 0 && seq % args.burst == 0 && seq > 0 && !pause.is_zero() {
-            let until = Instant::now() + pause;
-            while Instant::now() < until {
-                std::hint::spin_loop();
-            }
-        }
+        pacer.wait(seq);
         let order_id = seq * 1_000 + producer as u64;
         let start = read_tsc();
         let mut record = yardstick::BareRecord::now(order_id);
