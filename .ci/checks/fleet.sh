@@ -18,11 +18,8 @@ cd "$(dirname "$0")/../.."
 command -v java >/dev/null || { echo "fleet: java is required (Spark runs on the JVM)" >&2; exit 1; }
 source .ci/checks/lib/ci_venv.sh  # Spark
 fleet_venv="$target/fleet-venv"
-fleet_packages=("moto[server]==5.2.6" boto3==1.44.18 duckdb==1.5.5 duckdb-extension-httpfs==1.5.5)
-if ! "$fleet_venv/bin/python" -m pip freeze 2>/dev/null | grep -qx "duckdb-extension-httpfs==1.5.5"; then
-    python3 -m venv --clear "$fleet_venv"
-    "$fleet_venv/bin/python" -m pip install --quiet --disable-pip-version-check "${fleet_packages[@]}"
-fi
+ensure_venv "$fleet_venv" "moto[server]==5.2.6" boto3==1.44.18 duckdb==1.5.5 \
+    duckdb-extension-httpfs==1.5.5
 py="$fleet_venv/bin/python"
 readers=.ci/checks/lib/fleet_readers.py
 work="$target/fleet-check"

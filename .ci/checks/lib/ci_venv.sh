@@ -1,15 +1,24 @@
-# Sourced by the reader checks: makes sure the shared venv `$target/ci-venv` holds the pinned
-# readers (pyarrow, DuckDB, Spark), installing them in one go when one is missing. Reader
-# versions are pinned: a reader's type mapping is part of what the checks check, so a new version
-# is a deliberate change here. Sets `venv`.
+# Sourced by the checks that need Python packages. `ensure_venv DIR PACKAGE==VERSION...` makes
+# sure the venv DIR holds exactly those pins (names compared as pip normalizes them, extras
+# ignored), installing them all in one go when one is missing. Then this sets up the shared
+# reader venv `$venv` (`$target/ci-venv`: pyarrow, DuckDB, Spark). Reader versions are pinned: a
+# reader's type mapping is part of what the checks check, so a new version is a deliberate
+# change here.
 target="${CARGO_TARGET_DIR:-target}"
+
+ensure_venv() {
+    local dir="$1" frozen pinned wanted
+    shift
+    frozen="$("$dir/bin/python" -m pip freeze 2>/dev/null | tr 'A-Z-' 'a-z_' || true)"
+    for pinned in "$@"; do
+        wanted="$(sed 's/\[[^]]*\]//' <<<"$pinned" | tr 'A-Z-' 'a-z_')"
+        if ! grep -qx "$wanted" <<<"$frozen"; then
+            python3 -m venv --clear "$dir"  # --clear: rebuilds a venv whose python has gone
+            "$dir/bin/python" -m pip install --quiet --disable-pip-version-check "$@"
+            return
+        fi
+    done
+}
+
 venv="$target/ci-venv"
-ci_readers=(pyarrow==26.0.1 duckdb==2.0.1 pyspark==4.3.0)
-ci_frozen="$("$venv/bin/python" -m pip freeze 2>/dev/null || true)"
-for pinned in "${ci_readers[@]}"; do
-    if ! grep -qx "$pinned" <<<"$ci_frozen"; then
-        python3 -m venv --clear "$venv"  # --clear: rebuilds a venv whose python has gone
-        "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "${ci_readers[@]}"
-        break
-    fi
-done
+ensure_venv "$venv" pyarrow==26.0.1 duckdb==2.0.1 pyspark==4.3.0
