@@ -13,7 +13,6 @@
 //!
 //! Run: `cargo bench --bench file_sink` (add `-- --measurement-time 5` for a shorter run).
 
-use asynclog::__private::RawFields;
 use asynclog::{Batch, Config, Field, FileSink, Level, Logger, Sink};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::hint::black_box;
@@ -228,7 +227,7 @@ fn sink_only(c: &mut Criterion) {
     group.bench_function("field_iteration_8192", |b| {
         b.iter(|| {
             for i in 0..batch.len() {
-                for field in asynclog::FieldIter::new(batch.field_region(i)) {
+                for field in batch.fields(i) {
                     black_box(field);
                 }
             }
@@ -237,7 +236,7 @@ fn sink_only(c: &mut Criterion) {
     group.bench_function("field_iteration_raw_8192", |b| {
         b.iter(|| {
             for i in 0..batch.len() {
-                for field in RawFields::new(batch.field_region(i)) {
+                for field in batch.raw_fields(i) {
                     black_box(field);
                 }
             }

@@ -17,7 +17,8 @@
 //! without the logger: each producer pushes a 64-byte record stamped with `rdtsc` into a bare
 //! `rtrb` ring of its own (the logger's default ring size), emptied by a consumer thread that
 //! sleeps 50 µs when idle, as the drain does. Its percentiles are printed beside the logger's:
-//! the floor this machine gives a ring push at that moment.
+//! the floor this machine gives a ring push at that moment, and its records per second (first
+//! push until every consumer has popped its last record) beside the end-to-end rate.
 
 #[path = "../benches/common/yardstick.rs"]
 mod yardstick;
@@ -401,6 +402,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let overhead_ns = overhead as f64 * ns_per_tick;
     let yardstick = args.yardstick.then(|| {
         let mut bare = new_histogram();
+        let started = Instant::now();
         std::thread::scope(|s| {
             let handles: Vec<_> = (0..args.producers)
                 .map(|p| {
@@ -413,7 +415,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     .expect("same histogram bounds");
             }
         });
-        percentiles(&bare, ns_per_tick)
+        // Every record was popped: each producer's consumer is joined inside `produce_bare`.
+        let rate = calls as f64 / started.elapsed().as_secs_f64();
+        (percentiles(&bare, ns_per_tick), rate)
     });
 
     if args.json {
@@ -440,7 +444,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .unwrap_or_default(),
             yardstick
                 .as_ref()
-                .map(|y| format!(",\"yardstick_latency_ns\":{{{}}}", fmt(y)))
+                .map(|(y, rate)| format!(
+                    ",\"yardstick_per_second\":{rate:.0},\"yardstick_latency_ns\":{{{}}}",
+                    fmt(y)
+                ))
                 .unwrap_or_default(),
         );
     } else {
@@ -461,7 +468,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         if let Some(f) = &first_lat {
             println!("first call of burst ns: {}", line(f));
         }
-        if let Some(y) = &yardstick {
+        if let Some((y, rate)) = &yardstick {
+            println!("yardstick (bare ring push): {rate:.0} records/s end to end");
             println!("yardstick (bare ring push) ns: {}", line(y));
         }
     }

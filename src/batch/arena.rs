@@ -15,6 +15,12 @@ pub(crate) struct Columns<'a> {
     pub message_bytes: BumpVec<'a, u8>,
     pub field_offsets: BumpVec<'a, i32>,
     pub field_bytes: BumpVec<'a, u8>,
+    /// The call-site id of each record whose field region holds values only, 0 for a record
+    /// whose region holds its keys too.
+    pub callsites: BumpVec<'a, u32>,
+    /// The bytes the keys of the values-only regions would take in a keyed region (the sum of
+    /// their call sites' `keys_len`), for the serializers' size bounds.
+    pub callsite_key_bytes: usize,
 }
 
 impl<'a> Columns<'a> {
@@ -36,13 +42,23 @@ impl<'a> Columns<'a> {
             message_bytes: BumpVec::with_capacity_in(message_bytes, arena),
             field_offsets,
             field_bytes: BumpVec::with_capacity_in(field_bytes, arena),
+            callsites: BumpVec::with_capacity_in(records, arena),
+            callsite_key_bytes: 0,
         }
     }
 
     /// Pushes everything but the field region and its offset.
     #[inline]
-    pub fn push_header(&mut self, timestamp_ns: i64, level: Level, thread_id: u64, message: &[u8]) {
+    pub fn push_header(
+        &mut self,
+        timestamp_ns: i64,
+        level: Level,
+        thread_id: u64,
+        message: &[u8],
+        callsite: u32,
+    ) {
         self.timestamps.push(timestamp_ns);
+        self.callsites.push(callsite);
         self.levels.push(level);
         self.thread_ids.push(thread_id);
         self.message_bytes.extend_from_slice_copy(message);

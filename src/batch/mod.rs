@@ -10,7 +10,7 @@
 
 mod arena;
 
-use crate::ring::callsite::Callsite;
+use crate::ring::callsite::{self, Callsite};
 use crate::ring::record::{self, EncodeError, FieldIter};
 use crate::value::{Field, Level};
 use arena::{ArenaColumns, Columns};
@@ -33,6 +33,23 @@ pub struct RecordView<'a> {
     pub message: &'a str,
     /// The fields, in logged order.
     pub fields: FieldIter<'a>,
+}
+
+/// The keys of call site `id`, or `None` for 0 (a record whose region holds its keys).
+#[inline]
+fn callsite_keys(id: u32) -> Option<&'static [&'static str]> {
+    // Every id in a batch was looked up when the record was added, and ids stay valid for the
+    // life of the process, so the lookup finds it.
+    (id != 0).then(|| callsite::lookup(id).map_or(&[][..], Callsite::keys))
+}
+
+/// The raw fields of a region whose record has call-site id `id` (0: the region has its keys).
+#[inline]
+pub(crate) fn raw_fields(id: u32, region: &[u8]) -> RawFields<'_> {
+    match callsite_keys(id) {
+        None => RawFields::new(region),
+        Some(keys) => RawFields::with_keys(region, keys),
+    }
 }
 
 /// Why a record cannot be added to a batch.
@@ -113,7 +130,7 @@ impl Batch {
         let fields_len = record::fields_len(fields).map_err(PushError::Encode)?;
         self.reserve_bytes(message.len(), fields_len)?;
         let cols = self.columns.get_mut();
-        cols.push_header(timestamp_ns, level, thread_id, message.as_bytes());
+        cols.push_header(timestamp_ns, level, thread_id, message.as_bytes(), 0);
         let start = cols.field_bytes.len();
         for field in fields {
             record::encode_field(field, &mut cols.field_bytes);
@@ -135,25 +152,31 @@ impl Batch {
     ) -> Result<(), PushError> {
         self.reserve_bytes(message.len(), field_bytes.len())?;
         let cols = self.columns.get_mut();
-        cols.push_header(timestamp_ns, level, thread_id, message);
+        cols.push_header(timestamp_ns, level, thread_id, message, 0);
         cols.field_bytes.extend_from_slice_copy(field_bytes);
         cols.field_offsets.push(cols.field_bytes.len() as i32);
         Ok(())
     }
 
-    /// Appends a call-site record from a ring, expanding it into the usual layout: the call
-    /// site's message, and each key followed by its value. `values` holds `field_count` tagged
-    /// values; if it does not (a corrupt ring), nothing is appended.
+    /// Appends a record of call site `id` from a ring: the call site's message (or the record's own,
+    /// see [`Callsite::message_in_record`]) into the message column, and the record's tagged
+    /// values as they are into the field region, with the call-site id beside them; readers
+    /// pair the values with the call site's keys ([`fields`](Self::fields)). `values` must hold
+    /// exactly `field_count` well-formed values; if it does not (a corrupt ring), nothing is
+    /// appended.
+    ///
+    /// The keys are not copied: expanding every record into keys and values was half of the
+    /// drain's instructions per record (callgrind, `examples/callcost macro`).
     pub(crate) fn push_callsite(
         &mut self,
         timestamp_ns: i64,
         level: Level,
         thread_id: u64,
-        callsite: &Callsite,
+        id: u32,
         field_count: u16,
         values: &[u8],
     ) -> Result<(), PushError> {
-        let keys = callsite.keys();
+        let callsite = callsite::lookup(id).ok_or(PushError::Malformed)?;
         if usize::from(field_count) != callsite.values_len() {
             return Err(PushError::Malformed);
         }
@@ -162,20 +185,13 @@ impl Batch {
         } else {
             (callsite.message().as_bytes(), values)
         };
-        let total = callsite.keys_len() + values.len();
-        self.reserve_bytes(message.len(), total)?;
+        record::check_values(values, callsite.keys().len()).map_err(|_| PushError::Malformed)?;
+        self.reserve_bytes(message.len(), values.len())?;
         let cols = self.columns.get_mut();
-        // Size the region once, then fill it with short inline copies: a growth check and a
-        // `memcpy` call per key and per value cost more (callgrind, `examples/callcost macro`:
-        // 435 instructions per record on the drain, 366 this way).
-        let start = cols.field_bytes.len();
-        cols.field_bytes.resize(start + total, 0);
-        if record::expand_callsite_fields(&mut cols.field_bytes[start..], keys, values).is_err() {
-            cols.field_bytes.truncate(start);
-            return Err(PushError::Malformed);
-        }
-        cols.push_header(timestamp_ns, level, thread_id, message);
+        cols.push_header(timestamp_ns, level, thread_id, message, id);
+        cols.field_bytes.extend_from_slice_copy(values);
         cols.field_offsets.push(cols.field_bytes.len() as i32);
+        cols.callsite_key_bytes += callsite.keys_len();
         Ok(())
     }
 
@@ -234,9 +250,44 @@ impl Batch {
     }
 
     /// Every record's encoded field region, back to back. The encoding is not part of the API:
-    /// iterate one record's region with [`FieldIter::new`].
+    /// iterate one record's fields with [`fields`](Self::fields).
     pub fn field_bytes(&self) -> &[u8] {
         &self.cols().field_bytes
+    }
+
+    /// Per record, the id of the macro call site whose keys its field region leaves out, or 0
+    /// when the region holds the keys (see [`fields`](Self::fields)).
+    #[doc(hidden)]
+    pub fn callsite_ids(&self) -> &[u32] {
+        &self.cols().callsites
+    }
+
+    /// The bytes the keys left out of call-site records' regions would take (for size bounds).
+    pub(crate) fn callsite_key_bytes(&self) -> usize {
+        self.cols().callsite_key_bytes
+    }
+
+    /// The fields of record `i`, in logged order.
+    ///
+    /// # Panics
+    /// If `i >= len()`.
+    #[inline]
+    pub fn fields(&self, i: usize) -> FieldIter<'_> {
+        match callsite_keys(self.cols().callsites[i]) {
+            None => FieldIter::new(self.field_region(i)),
+            Some(keys) => FieldIter::with_keys(self.field_region(i), keys),
+        }
+    }
+
+    /// The fields of record `i` with their strings as bytes, for serializers (see
+    /// [`RawFields`]).
+    ///
+    /// # Panics
+    /// If `i >= len()`.
+    #[doc(hidden)]
+    #[inline]
+    pub fn raw_fields(&self, i: usize) -> RawFields<'_> {
+        raw_fields(self.cols().callsites[i], self.field_region(i))
     }
 
     /// The message of record `i`.
@@ -254,7 +305,9 @@ impl Batch {
         std::str::from_utf8(&cols.message_bytes[start..end]).unwrap_or("\u{fffd}")
     }
 
-    /// The encoded field region of record `i`.
+    /// The encoded field region of record `i`. A record logged through a macro call site holds
+    /// only its values here (the keys are the call site's); [`fields`](Self::fields) reads
+    /// either kind.
     ///
     /// # Panics
     /// If `i >= len()`.
@@ -274,7 +327,7 @@ impl Batch {
             level: cols.levels[i],
             thread_id: cols.thread_ids[i],
             message: self.message(i),
-            fields: FieldIter::new(self.field_region(i)),
+            fields: self.fields(i),
         }
     }
 

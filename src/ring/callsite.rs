@@ -4,7 +4,7 @@
 //! declares a `static` [`Callsite`] holding the message and the field keys. Its records carry the
 //! call site's small integer id instead of those strings, so the calling thread copies only the
 //! timestamp, the level and the typed values (quill and `tracing` keep static metadata the same
-//! way). The drain looks the id up and expands the record into the batch's usual layout, so sinks
+//! way). The drain copies the values into a batch with the id beside them, and the batch's field readers pair them with the call site's keys, so sinks
 //! never see the difference.
 //!
 //! Ids index one process-wide table of fixed size, [`MAX_CALLSITES`] pointer slots in

@@ -1,6 +1,6 @@
 //! The short copy that both ends of the hot path are made of: the encoder copying keys, strings
-//! and messages into a ring (into `MaybeUninit` bytes), the drain expanding call-site records
-//! into a batch, and the JSON line writer copying pieces of a line into the file sink's map.
+//! and messages into a ring (into `MaybeUninit` bytes), and the JSON line writer copying pieces
+//! of a line into the file sink's map.
 
 use std::mem::MaybeUninit;
 

@@ -25,8 +25,9 @@
 //! A *call-site record* (flag bit 1, [`FLAG_CALLSITE`]) comes from a macro call with a literal
 //! message: its message and keys live in a static [`Callsite`](super::callsite::Callsite), so the
 //! record holds the call site's id in place of the message length, no message, and for each field
-//! only the tag and payload. The drain expands it into the layout above
-//! ([`Batch`](crate::Batch) columns never hold call-site records).
+//! only the tag and payload. The drain copies those values into a batch as they are, with the
+//! call-site id in a column beside them; the batch's readers pair them with the call site's keys
+//! (`FieldIter` and `RawFields` over a values-only region).
 //!
 //! ```text
 //!      0     4  total length
@@ -105,7 +106,7 @@ pub enum DecodeError {
     BadTag,
     /// A string is not UTF-8.
     BadUtf8,
-    /// A call-site record, which only the drain can expand.
+    /// A call-site record, whose message and keys only the call-site table has.
     CallsiteRecord,
     /// A call-site record naming an unknown call site, or with a field count that is not its
     /// call site's.
@@ -693,7 +694,7 @@ pub fn split_record(bytes: &[u8]) -> Result<RawRecord<'_>, DecodeError> {
 /// Decodes and validates one record that occupies exactly `bytes`.
 ///
 /// Call-site records are refused with [`DecodeError::CallsiteRecord`]: their message and keys
-/// are not in the bytes (the drain expands them with the call-site table).
+/// are not in the bytes (a batch pairs the values with the call-site table's keys).
 pub fn decode(bytes: &[u8]) -> Result<RecordRef<'_>, DecodeError> {
     let raw = split_record(bytes)?;
     if raw.callsite.is_some() {
@@ -762,7 +763,7 @@ impl<'a> From<Value<'a>> for RawValue<'a> {
 /// Reads the tagged value (tag and payload) at the start of `bytes`: the value and the bytes
 /// after it.
 #[inline(always)]
-fn read_raw_value(bytes: &[u8]) -> Result<(RawValue<'_>, &[u8]), DecodeError> {
+pub(crate) fn read_raw_value(bytes: &[u8]) -> Result<(RawValue<'_>, &[u8]), DecodeError> {
     let (&tag, rest) = bytes.split_first().ok_or(DecodeError::Truncated)?;
     let word = |rest| <[u8]>::split_first_chunk::<8>(rest).ok_or(DecodeError::Truncated);
     Ok(match tag {
@@ -818,17 +819,22 @@ fn read_raw_field(bytes: &[u8]) -> Result<(&[u8], RawValue<'_>, &[u8]), DecodeEr
 /// [`read_raw_field`] with its key and string checked as UTF-8.
 #[inline]
 fn read_field(bytes: &[u8]) -> Result<(&str, Value<'_>, &[u8]), DecodeError> {
-    let utf8 = |b| std::str::from_utf8(b).map_err(|_| DecodeError::BadUtf8);
     let (key, value, rest) = read_raw_field(bytes)?;
-    let value = match value {
+    let key = std::str::from_utf8(key).map_err(|_| DecodeError::BadUtf8)?;
+    Ok((key, checked_utf8(value)?, rest))
+}
+
+/// A raw value as a [`Value`], its string checked as UTF-8.
+#[inline]
+fn checked_utf8(value: RawValue<'_>) -> Result<Value<'_>, DecodeError> {
+    Ok(match value {
         RawValue::I64(v) => Value::I64(v),
         RawValue::U64(v) => Value::U64(v),
         RawValue::F64(v) => Value::F64(v),
         RawValue::Bool(v) => Value::Bool(v),
-        RawValue::Str(s) => Value::Str(utf8(s)?),
+        RawValue::Str(s) => Value::Str(std::str::from_utf8(s).map_err(|_| DecodeError::BadUtf8)?),
         RawValue::Null => Value::Null,
-    };
-    Ok((utf8(key)?, value, rest))
+    })
 }
 
 /// The length of the tagged value (tag and payload) at the start of `bytes`, checking the tag
@@ -839,24 +845,13 @@ pub fn tagged_value_len(bytes: &[u8]) -> Result<usize, DecodeError> {
     Ok(bytes.len() - rest.len())
 }
 
-/// Writes the field region of a call-site record into `out`, which is exactly
-/// `keys_len + values.len()` bytes long (`keys_len` the sum of [`key_len`] over `keys`): each
-/// key, then its tagged value from `values`, as [`encode_field`] would have written it. Fails,
-/// leaving `out` partly written, unless `values` holds exactly one well-formed value per key.
+/// Checks that `values` holds exactly `count` well-formed tagged values (a call-site record's
+/// values, which a batch stores as they are; see `Batch::fields`).
 #[inline]
-pub(crate) fn expand_callsite_fields(
-    mut out: &mut [u8],
-    keys: &[&str],
-    values: &[u8],
-) -> Result<(), DecodeError> {
+pub(crate) fn check_values(values: &[u8], count: usize) -> Result<(), DecodeError> {
     let mut rest = values;
-    for key in keys {
-        let len = tagged_value_len(rest)?;
-        let (value, tail) = rest.split_at(len);
-        out = put_bytes(out, &(key.len() as u16).to_le_bytes());
-        out = put_bytes(out, key.as_bytes());
-        out = put_bytes(out, value);
-        rest = tail;
+    for _ in 0..count {
+        (_, rest) = read_raw_value(rest)?;
     }
     if !rest.is_empty() {
         return Err(DecodeError::BadLength);
@@ -875,17 +870,6 @@ pub(crate) fn split_message_value(values: &[u8]) -> Result<(&[u8], &[u8]), Decod
     }
 }
 
-/// Copies `src` to the start of `dst` and returns the rest of `dst`.
-///
-/// # Panics
-/// If `dst` is shorter than `src`.
-#[inline(always)]
-fn put_bytes<'d>(dst: &'d mut [u8], src: &[u8]) -> &'d mut [u8] {
-    let (head, tail) = dst.split_at_mut(src.len());
-    copy_small(head, src);
-    tail
-}
-
 /// Iterates the fields of an encoded field region as `(key, value)` pairs, in logged order.
 ///
 /// Field regions inside a [`Batch`](crate::Batch) were validated when the batch was filled, so
@@ -893,12 +877,26 @@ fn put_bytes<'d>(dst: &'d mut [u8], src: &[u8]) -> &'d mut [u8] {
 #[derive(Debug, Clone)]
 pub struct FieldIter<'a> {
     rest: &'a [u8],
+    /// The keys still to pair with values when the region holds values only (a call-site
+    /// record's); `None` when it holds keys too.
+    keys: Option<&'a [&'a str]>,
 }
 
 impl<'a> FieldIter<'a> {
     /// Iterates `bytes`, an encoded field region.
     pub fn new(bytes: &'a [u8]) -> Self {
-        FieldIter { rest: bytes }
+        FieldIter {
+            rest: bytes,
+            keys: None,
+        }
+    }
+
+    /// Iterates `values`, tagged values without keys, pairing them with `keys` in order.
+    pub(crate) fn with_keys(values: &'a [u8], keys: &'a [&'a str]) -> Self {
+        FieldIter {
+            rest: values,
+            keys: Some(keys),
+        }
     }
 
     /// True when there are no (more) fields.
@@ -912,7 +910,15 @@ impl<'a> Iterator for FieldIter<'a> {
 
     #[inline]
     fn next(&mut self) -> Option<Self::Item> {
-        next_field(&mut self.rest, read_field)
+        match &mut self.keys {
+            None => next_field(&mut self.rest, read_field),
+            Some(keys) => next_field(&mut self.rest, |bytes| {
+                let (key, rest_keys) = keys.split_first().ok_or(DecodeError::BadLength)?;
+                *keys = rest_keys;
+                let (value, rest) = read_raw_value(bytes)?;
+                Ok((*key, checked_utf8(value)?, rest))
+            }),
+        }
     }
 }
 
@@ -944,15 +950,44 @@ impl<'a> Iterator for FieldIter<'a> {
 #[derive(Debug, Clone)]
 pub struct RawFields<'a> {
     rest: &'a [u8],
+    /// As [`FieldIter`]'s.
+    keys: Option<&'a [&'a str]>,
 }
 
 impl<'a> RawFields<'a> {
-    /// Iterates `region`, an encoded field region (for instance [`Batch::field_region`]).
+    /// Iterates `region`, an encoded field region that holds its keys (a record added with
+    /// `Batch::push`; [`Batch::raw_fields`] reads any record).
     ///
-    /// [`Batch::field_region`]: crate::Batch::field_region
+    /// [`Batch::raw_fields`]: crate::Batch::raw_fields
     #[inline]
     pub fn new(region: &'a [u8]) -> Self {
-        RawFields { rest: region }
+        RawFields {
+            rest: region,
+            keys: None,
+        }
+    }
+
+    /// Iterates `values`, tagged values without keys, pairing them with `keys` in order.
+    #[inline]
+    pub(crate) fn with_keys(values: &'a [u8], keys: &'a [&'a str]) -> Self {
+        RawFields {
+            rest: values,
+            keys: Some(keys),
+        }
+    }
+
+    /// The keys of a values-only region (a call-site record's), all of them while the
+    /// iteration has not begun; `None` for a region that holds its keys.
+    #[inline]
+    pub(crate) fn callsite_keys(&self) -> Option<&'a [&'a str]> {
+        self.keys
+    }
+
+    /// The bytes not yet iterated: with [`callsite_keys`](Self::callsite_keys), tagged values
+    /// to read with [`read_raw_value`].
+    #[inline]
+    pub(crate) fn rest(&self) -> &'a [u8] {
+        self.rest
     }
 
     /// True when there are no (more) fields.
@@ -967,7 +1002,15 @@ impl<'a> Iterator for RawFields<'a> {
 
     #[inline]
     fn next(&mut self) -> Option<Self::Item> {
-        next_field(&mut self.rest, read_raw_field)
+        match &mut self.keys {
+            None => next_field(&mut self.rest, read_raw_field),
+            Some(keys) => next_field(&mut self.rest, |bytes| {
+                let (key, rest_keys) = keys.split_first().ok_or(DecodeError::BadLength)?;
+                *keys = rest_keys;
+                let (value, rest) = read_raw_value(bytes)?;
+                Ok((key.as_bytes(), value, rest))
+            }),
+        }
     }
 }
 
@@ -1051,11 +1094,11 @@ mod tests {
         }
     }
 
-    /// A call-site record, split at every point as if it wrapped the ring, then expanded by the
+    /// A call-site record, split at every point as if it wrapped the ring, then added by the
     /// drain's path, gives the same batch record as the general encoding of the same call.
     #[test]
     fn callsite_records_expand_to_the_general_layout_across_every_wrap_point() {
-        use crate::ring::callsite::{self, Callsite};
+        use crate::ring::callsite::Callsite;
         use crate::Batch;
         static SITE: Callsite = Callsite::new(
             "order filled ✓",
@@ -1090,14 +1133,19 @@ mod tests {
                 "the call-site flag is not part of the header"
             );
             assert_eq!(decode(&bytes).unwrap_err(), DecodeError::CallsiteRecord);
-            let site = callsite::lookup(id).unwrap();
             let mut got = Batch::new();
-            got.push_callsite(7, Level::Warn, 3, site, raw.field_count, raw.fields)
+            got.push_callsite(7, Level::Warn, 3, id, raw.field_count, raw.fields)
                 .unwrap();
             assert_eq!(got.message(0), want.message(0), "split at {split}");
+            assert_eq!(got.callsite_ids(), [id]);
             assert_eq!(
-                got.field_region(0),
-                want.field_region(0),
+                got.fields(0).collect::<Vec<_>>(),
+                want.fields(0).collect::<Vec<_>>(),
+                "split at {split}"
+            );
+            assert_eq!(
+                got.raw_fields(0).collect::<Vec<_>>(),
+                want.raw_fields(0).collect::<Vec<_>>(),
                 "split at {split}"
             );
         }
@@ -1109,7 +1157,7 @@ mod tests {
         use crate::ring::callsite::Callsite;
         use crate::Batch;
         static SITE: Callsite = Callsite::new("m", &["a", "b"]);
-        let _ = SITE.id();
+        let id = SITE.id().expect("a call-site id");
         let good: [Value<'_>; 2] = [Value::U64(1), Value::Str("xy")];
         let header = Header {
             level: Level::Info,
@@ -1130,16 +1178,16 @@ mod tests {
         ];
         for (bad, count) in cases {
             assert_eq!(
-                batch.push_callsite(1, Level::Info, 1, &SITE, count, bad),
+                batch.push_callsite(1, Level::Info, 1, id, count, bad),
                 Err(PushError::Malformed)
             );
             assert_eq!(batch.len(), 0);
             assert!(batch.field_bytes().is_empty(), "nothing left behind");
         }
         batch
-            .push_callsite(1, Level::Info, 1, &SITE, 2, values)
+            .push_callsite(1, Level::Info, 1, id, 2, values)
             .unwrap();
-        let fields: Vec<_> = FieldIter::new(batch.field_region(0)).collect();
+        let fields: Vec<_> = batch.fields(0).collect();
         assert_eq!(fields, [("a", Value::U64(1)), ("b", Value::Str("xy"))]);
     }
 

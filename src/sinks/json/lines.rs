@@ -4,9 +4,10 @@
 use super::number::{write_f64, write_i64, write_u64};
 use super::out::JsonOut;
 use super::string::{is_plain, write_escaped, write_utf8_to, STRING_EXPANSION};
-use crate::batch::{Batch, RecordView};
+use crate::batch::{raw_fields, Batch, RecordView};
+use crate::ring::callsite::MAX_CALLSITES;
 use crate::ring::copy::copy_small;
-use crate::ring::record::{FieldIter, RawFields, RawValue};
+use crate::ring::record::{read_raw_value, FieldIter, RawFields, RawValue};
 use crate::sinks::format::{
     put_rfc3339_fraction, rfc3339_nanos, write_u64_digits, RFC3339_NANOS_LEN, RFC3339_SECONDS_LEN,
     U64_DIGITS_MAX,
@@ -42,9 +43,11 @@ pub fn line_bound(message_len: usize, field_region_len: usize) -> usize {
 /// An upper bound on the bytes of every line of `batch` together (the sum of [`line_bound`]).
 #[inline]
 pub fn batch_bound(batch: &Batch) -> usize {
+    // A call-site record's region leaves its keys out; counting them back gives the size of
+    // the keyed region the bound is proven for.
     LINE_OVERHEAD_BOUND * batch.len()
         + STRING_EXPANSION * batch.message_bytes().len()
-        + FIELD_EXPANSION * batch.field_bytes().len()
+        + FIELD_EXPANSION * (batch.field_bytes().len() + batch.callsite_key_bytes())
 }
 
 /// Writes one value per the module's mapping.
@@ -58,7 +61,7 @@ fn write_value_to<W: JsonOut>(out: &mut W, value: &Value<'_>) -> io::Result<()> 
 }
 
 /// Writes one value per the module's mapping; strings take the same path as keys and messages.
-#[inline]
+#[inline(always)]
 fn write_raw_value_to<W: JsonOut>(out: &mut W, value: RawValue<'_>) -> io::Result<()> {
     match value {
         RawValue::I64(v) => write_i64(out, v),
@@ -79,12 +82,17 @@ pub fn write_fields_object(out: &mut Vec<u8>, fields: FieldIter<'_>) {
     out.push(b'}');
 }
 
-/// [`write_fields_object`] for an encoded field region from a batch, into any [`JsonOut`]
+/// [`write_fields_object`] for a batch record's raw fields, into any [`JsonOut`]
 /// (the Parquet sink's `fields_json` column): the fields are read as bytes, like the file sink's.
 #[cfg(feature = "parquet")]
-pub(crate) fn write_fields_object_to<W: JsonOut>(out: &mut W, region: &[u8]) -> io::Result<()> {
+pub(crate) fn write_fields_object_to<W: JsonOut>(
+    out: &mut W,
+    callsite_keys: &mut CallsiteKeys,
+    callsite: u32,
+    fields: RawFields<'_>,
+) -> io::Result<()> {
     out.write_all(b"{")?;
-    write_members(out, RawFields::new(region))?;
+    callsite_keys.write_members(out, callsite, fields)?;
     out.write_all(b"}")
 }
 
@@ -203,6 +211,88 @@ pub struct LineEncoder {
     middle: [u8; MIDDLE_MAX],
     /// Bytes of `middle` in use.
     middle_len: usize,
+    /// The JSON of macro call sites' keys.
+    callsite_keys: CallsiteKeys,
+}
+
+/// The JSON of each macro call site's keys, indexed by call-site id, made the first time a
+/// record of that call site is written: a call-site record's fields are then written as one
+/// copy of a key's fragment and one value per field, without scanning or quoting keys.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct CallsiteKeys {
+    table: Vec<Option<KeyFragments>>,
+}
+
+impl CallsiteKeys {
+    /// Writes the members of a fields object, `"k":v,"k2":v2`, without the braces, for a record
+    /// with call-site id `callsite` (0: its region holds its keys) and raw fields `fields`.
+    #[inline]
+    pub(crate) fn write_members<W: JsonOut>(
+        &mut self,
+        out: &mut W,
+        callsite: u32,
+        fields: RawFields<'_>,
+    ) -> io::Result<()> {
+        let fragments = fields
+            .callsite_keys()
+            .and_then(|keys| self.fragments(callsite, keys));
+        let Some(fragments) = fragments else {
+            return write_members(out, fields);
+        };
+        let (mut start, mut values) = (0, fields.rest());
+        for &end in &fragments.ends {
+            // A batch holds one well-formed value per key (checked when the record was added).
+            let Ok((value, rest)) = read_raw_value(values) else {
+                break;
+            };
+            out.write_all(&fragments.rendered[start..end])?;
+            write_raw_value_to(out, value)?;
+            (start, values) = (end, rest);
+        }
+        Ok(())
+    }
+
+    /// The fragments of call site `id`, made from `keys` on its first record; `None` when its
+    /// keys repeat (the general path groups them) or past the call-site table's size.
+    #[inline]
+    fn fragments(&mut self, id: u32, keys: &[&str]) -> Option<&KeyFragments> {
+        let id = id as usize;
+        if id >= MAX_CALLSITES {
+            return None;
+        }
+        if id >= self.table.len() {
+            self.table.resize(id + 1, None);
+        }
+        Some(&*self.table[id].get_or_insert_with(|| KeyFragments::new(keys))).filter(|f| f.usable)
+    }
+}
+
+/// A call site's keys as JSON object members need them: `"order_id":`, `,"price":`, ... back
+/// to back, so a record's fields are one copy and one value per field.
+#[derive(Debug, Clone)]
+struct KeyFragments {
+    rendered: Vec<u8>,
+    /// Where each key's fragment ends in `rendered`.
+    ends: Vec<usize>,
+    /// False when a key repeats: such records take the general path, which groups duplicates.
+    usable: bool,
+}
+
+impl KeyFragments {
+    fn new(keys: &[&str]) -> KeyFragments {
+        let mut rendered = Vec::new();
+        let mut ends = Vec::with_capacity(keys.len());
+        for (i, key) in keys.iter().enumerate() {
+            let _ = write_key(&mut rendered, i == 0, key.as_bytes());
+            ends.push(rendered.len());
+        }
+        let usable = !has_duplicate_keys(keys.iter().map(|k| (k.as_bytes(), RawValue::Null)));
+        KeyFragments {
+            rendered,
+            ends,
+            usable,
+        }
+    }
 }
 
 impl Default for LineEncoder {
@@ -229,6 +319,7 @@ impl LineEncoder {
             thread_id: 0,
             middle: [0; MIDDLE_MAX],
             middle_len: 0,
+            callsite_keys: CallsiteKeys::default(),
         };
         encoder.set_thread_id(0);
         encoder
@@ -270,19 +361,20 @@ impl LineEncoder {
             .iter()
             .zip(batch.levels())
             .zip(batch.thread_ids())
+            .zip(batch.callsite_ids())
             .zip(message_offsets.windows(2).zip(field_offsets.windows(2)));
-        for (((&timestamp_ns, &level), &thread_id), (message, fields)) in rows {
+        for ((((&timestamp_ns, &level), &thread_id), &callsite), (message, fields)) in rows {
             let message = &message_bytes[message[0] as usize..message[1] as usize];
             let region = &field_bytes[fields[0] as usize..fields[1] as usize];
-            self.write_parts(
-                out,
-                timestamp_ns,
-                level,
-                thread_id,
-                message,
-                !region.is_empty(),
-                RawFields::new(region),
-            )?;
+            let has_fields = !region.is_empty();
+            self.write_head(out, timestamp_ns, level, thread_id, message, has_fields)?;
+            if has_fields {
+                self.callsite_keys
+                    .write_members(out, callsite, raw_fields(callsite, region))?;
+                out.write_all(b"}}\n")?;
+            } else {
+                out.write_all(b"}\n")?;
+            }
         }
         Ok(())
     }
@@ -298,6 +390,27 @@ impl LineEncoder {
         message: &[u8],
         has_fields: bool,
         fields: impl Iterator<Item = (&'a [u8], RawValue<'a>)> + Clone,
+    ) -> io::Result<()> {
+        self.write_head(out, timestamp_ns, level, thread_id, message, has_fields)?;
+        if has_fields {
+            write_members(out, fields)?;
+            out.write_all(b"}}\n")
+        } else {
+            out.write_all(b"}\n")
+        }
+    }
+
+    /// Writes a line up to its fields: up to the brace that opens them when `has_fields`, else
+    /// to the end of the thread id.
+    #[inline]
+    fn write_head<W: JsonOut>(
+        &mut self,
+        out: &mut W,
+        timestamp_ns: i64,
+        level: Level,
+        thread_id: u64,
+        message: &[u8],
+        has_fields: bool,
     ) -> io::Result<()> {
         // The fixed head of the line is written in one piece, in place when `out` is the map:
         // `{"timestamp":"2026-11-27T12:00:00.123456789Z","level":"INFO","message":`, plus the
@@ -329,12 +442,9 @@ impl LineEncoder {
         // opening the fields, or to the end of the thread id when there are none.
         let middle = &self.middle[usize::from(!plain)..self.middle_len];
         if has_fields {
-            out.write_all(middle)?;
-            write_members(out, fields)?;
-            out.write_all(b"}}\n")
+            out.write_all(middle)
         } else {
-            out.write_all(&middle[..middle.len() - FIELDS_OPEN.len()])?;
-            out.write_all(b"}\n")
+            out.write_all(&middle[..middle.len() - FIELDS_OPEN.len()])
         }
     }
 
@@ -608,5 +718,106 @@ mod tests {
         LineEncoder::new().write_batch(&mut slice, &batch).unwrap();
         let written = slice.position();
         assert_eq!(&map[..written], text.as_bytes());
+    }
+
+    /// A batch holding one record of `site` with `values`, as the drain adds it from a ring.
+    fn callsite_batch<const N: usize>(
+        site: &'static crate::ring::callsite::Callsite,
+        values: [Value<'_>; N],
+    ) -> Batch {
+        use crate::ring::record::{
+            callsite_record_len, encode_callsite_into, split_record, Header,
+        };
+        use std::mem::MaybeUninit;
+        let id = site.id().expect("a call-site id");
+        let header = Header {
+            level: Level::Info,
+            flags: 0,
+            timestamp: 0,
+        };
+        let mut bytes = vec![MaybeUninit::uninit(); callsite_record_len(&values).unwrap()];
+        encode_callsite_into(&mut bytes, &mut [], &header, id, &values);
+        // SAFETY: encode_callsite_into initialised every byte.
+        let bytes: Vec<u8> = bytes.iter().map(|b| unsafe { b.assume_init() }).collect();
+        let raw = split_record(&bytes).unwrap();
+        let mut batch = Batch::new();
+        batch
+            .push_callsite(
+                1_795_780_800_123_456_789,
+                Level::Info,
+                7,
+                id,
+                raw.field_count,
+                raw.fields,
+            )
+            .unwrap();
+        batch
+    }
+
+    #[test]
+    fn call_site_records_serialize_as_records_that_carry_their_keys() {
+        use crate::ring::callsite::Callsite;
+        static PLAIN: Callsite = Callsite::new("order filled", &["order_id", "price", "symbol"]);
+        static AWKWARD: Callsite = Callsite::new("q\"uote", &["k\"ey", "ctl\n", "n"]);
+        static REPEATED: Callsite = Callsite::new("m", &["a", "b", "a"]);
+        static NONE: Callsite = Callsite::new("no fields", &[]);
+        let cases: Vec<(Batch, Vec<Field<'_>>)> = vec![
+            (
+                callsite_batch(
+                    &PLAIN,
+                    [Value::U64(42), Value::F64(101.25), Value::Str("AAPL")],
+                ),
+                vec![
+                    Field::new("order_id", 42u64),
+                    Field::new("price", 101.25),
+                    Field::new("symbol", "AAPL"),
+                ],
+            ),
+            (
+                callsite_batch(&AWKWARD, [Value::Str("a\"b"), Value::Null, Value::I64(-3)]),
+                vec![
+                    Field::new("k\"ey", "a\"b"),
+                    Field::new("ctl\n", Value::Null),
+                    Field::new("n", -3i64),
+                ],
+            ),
+            (
+                callsite_batch(&REPEATED, [Value::U64(1), Value::Bool(true), Value::U64(2)]),
+                vec![
+                    Field::new("a", 1u64),
+                    Field::new("b", true),
+                    Field::new("a", 2u64),
+                ],
+            ),
+            (callsite_batch(&NONE, []), vec![]),
+        ];
+        let mut encoder = LineEncoder::new();
+        for (batch, fields) in cases {
+            let mut keyed = Batch::new();
+            keyed
+                .push(
+                    1_795_780_800_123_456_789,
+                    Level::Info,
+                    7,
+                    batch.message(0),
+                    &fields,
+                )
+                .unwrap();
+            let (mut got, mut want) = (Vec::new(), Vec::new());
+            // Twice: once making the call site's fragments, once using them.
+            for _ in 0..2 {
+                encoder.write_batch(&mut got, &batch).unwrap();
+                encoder.write_batch(&mut want, &keyed).unwrap();
+            }
+            assert_eq!(
+                String::from_utf8(got).unwrap(),
+                String::from_utf8(want).unwrap()
+            );
+            assert!(batch.callsite_ids()[0] != 0);
+            let mut map = vec![0u8; batch_bound(&batch)];
+            let mut slice = SliceWriter::new(&mut map);
+            encoder.write_batch(&mut slice, &batch).unwrap();
+            assert!(batch_bound(&batch) >= batch_bound(&keyed));
+        }
     }
 }

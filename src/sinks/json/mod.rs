@@ -15,11 +15,11 @@ mod number;
 mod out;
 mod string;
 
-#[cfg(feature = "parquet")]
-pub(crate) use lines::write_fields_object_to;
 pub use lines::{
     batch_bound, line_bound, write_fields_object, write_record_line, write_value, LineEncoder,
 };
+#[cfg(feature = "parquet")]
+pub(crate) use lines::{write_fields_object_to, CallsiteKeys};
 pub use number::NON_FINITE_KEY;
 pub(crate) use out::{JsonOut, SliceWriter};
 pub use string::write_string;

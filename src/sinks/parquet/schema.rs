@@ -19,8 +19,8 @@
 //! has dropped the arrays `Buffer::into_vec` hands the same allocation back (see
 //! `ColumnBuffers::reclaim`).
 
-use crate::batch::Batch;
-use crate::sinks::json::{write_fields_object_to, JsonOut, SliceWriter};
+use crate::batch::{raw_fields, Batch};
+use crate::sinks::json::{write_fields_object_to, CallsiteKeys, JsonOut, SliceWriter};
 use crate::value::Level;
 use arrow_array::types::{Int8Type, UInt16Type, UInt64Type};
 use arrow_array::{
@@ -141,6 +141,8 @@ pub(crate) struct ColumnBuffers {
     spare: Vec<Vecs>,
     /// Vecs that could not be taken back because something still held the buffer.
     pub(crate) lost: u64,
+    /// The JSON of macro call sites' keys, for `fields_json`.
+    callsite_keys: CallsiteKeys,
 }
 
 /// One batch's column buffers.
@@ -173,6 +175,7 @@ impl ColumnBuffers {
             levels_dict: level_dictionary(),
             spare: Vec::new(),
             lost: 0,
+            callsite_keys: CallsiteKeys::default(),
         }
     }
 
@@ -233,12 +236,13 @@ impl ColumnBuffers {
         fields_valid.clear();
         fields_valid.resize(n.div_ceil(8), 0);
         fields_offsets.push(0);
-        let field_offsets = batch.field_offsets();
-        let field_bytes = batch.field_bytes();
+        let (field_offsets, field_bytes) = (batch.field_offsets(), batch.field_bytes());
+        let callsites = batch.callsite_ids();
         // The objects are written through the file sink's `SliceWriter` into `fields_bytes`,
         // whose length is its usable room (kept between batches, so it is zeroed only when it
         // grows). A record that does not fit grows it and is written again.
-        let room = FIELDS_ROOM_PER_RECORD * n + FIELDS_ROOM_PER_BYTE * field_bytes.len();
+        let room = FIELDS_ROOM_PER_RECORD * n
+            + FIELDS_ROOM_PER_BYTE * (field_bytes.len() + batch.callsite_key_bytes());
         if fields_bytes.len() < room {
             fields_bytes.resize(room, 0);
         }
@@ -251,7 +255,10 @@ impl ColumnBuffers {
             } else {
                 loop {
                     let mut out = SliceWriter::new(&mut fields_bytes[end..]);
-                    if write_fields_object_to(&mut out, region).is_ok() {
+                    let (callsite, fields) = (callsites[i], raw_fields(callsites[i], region));
+                    if write_fields_object_to(&mut out, &mut self.callsite_keys, callsite, fields)
+                        .is_ok()
+                    {
                         end += out.position();
                         break;
                     }
