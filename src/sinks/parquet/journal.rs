@@ -1,12 +1,11 @@
-//! The crash journal: an Arrow IPC stream in a memory-mapped file beside the open Parquet file.
+//! The crash journal: an Arrow IPC stream in a file beside the open Parquet file.
 //!
 //! A Parquet file is unreadable until its footer is written, so a process killed mid-file would
 //! lose the whole file. An Arrow IPC *stream* has no footer: every complete message stands on its
 //! own. While a Parquet file is open, every record batch written to it is first appended here,
 //! from the same Arrow buffers; when the Parquet footer is on disk and the file renamed, the
 //! journal is emptied (a commit of zero bytes) and reused, renamed, for the sink's next file
-//! ([`Journal::recycle`]: its pages are already allocated, so the next file's journal writes take
-//! no allocating page faults); `close` deletes it. A later sink built on the same path turns a
+//! ([`Journal::recycle`]: its blocks are already allocated); `close` deletes it. A later sink built on the same path turns a
 //! leftover journal back into a Parquet file ([`read_committed`]); an emptied one is just
 //! removed.
 //!
@@ -20,15 +19,15 @@
 //! 64..     Arrow IPC stream: the schema message, then per batch its dictionary and record batch
 //! ```
 //!
-//! Each append copies the batch's messages into the map, then writes a commit record (`seq + 1`,
-//! new length) into slot `seq % 2`. A reader takes the valid slot with the higher `seq` and reads
+//! Each append writes the batch's messages into the file (one positioned write), then stores a
+//! commit record (`seq + 1`, new length) into slot `seq % 2` through a map of the first page. A reader takes the valid slot with the higher `seq` and reads
 //! only that many stream bytes, so a batch cut short by a kill — bytes half copied, or a commit
 //! record half written — is never read: the other slot still holds the previous commit. This
 //! protects against the process dying (SIGKILL, panic, abort), whose stores are all in the page
 //! cache; it does not order writes for power loss (no `msync`).
 //!
 //! The file grows with `posix_fallocate` (`crate::os::preallocate`), so a full disk fails the
-//! append with `ENOSPC` instead of raising SIGBUS when a page of a sparse file is first touched.
+//! append with `ENOSPC`.
 //!
 //! A journal is held under an exclusive `flock` for as long as its sink has it open, renamed for
 //! the next file included; the kernel releases the lock when the process dies, however it dies.
@@ -48,6 +47,7 @@ use arrow_schema::{ArrowError, SchemaRef};
 use memmap2::MmapMut;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Write};
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -60,57 +60,65 @@ pub(crate) const HEADER_LEN: usize = 64;
 const INITIAL_LEN: usize = 4 << 20;
 /// Largest single growth step.
 const MAX_GROWTH: usize = 256 << 20;
-/// Address space mapped for a new journal (not memory: only pages written are backed). A journal
-/// that grows past it is remapped.
-const RESERVE: usize = 1 << 30;
+/// The mapped start of the file, which holds the commit slots.
+const HEADER_MAP_LEN: usize = 4096;
 
-/// Writes the IPC stream into the map, growing the file as needed.
+/// Appends the IPC stream to the file, growing it as needed.
 ///
-/// The map covers [`RESERVE`] bytes of address space from the start, more than the file holds:
-/// growing the file then needs no new map (remapping faulted every page in again), and only
-/// bytes below `file_len` are ever touched.
-struct MapWriter {
+/// The stream writer's many small writes (a message header, then each buffer and its padding)
+/// gather in `pending`, kept between appends so a steady state allocates nothing, and go to the
+/// file in one positioned write when the journal commits ([`write_out`](Self::write_out)). The
+/// commit records, 24 bytes each, are stores into `header`, the file's first page, mapped.
+// NB: the stream used to be copied into a map of the whole file. Every fresh page of that map
+// took a read fault in which ext4 zero-filled the preallocated extent (readahead into new
+// folios) before the copy overwrote it: `perf record` of `loadgen --macro --messages 4000000
+// --sink parquet:...` put 22% of all samples in that kernel memset, 45% of the sink thread's.
+// A write of whole pages needs no zeroing.
+struct StreamFile {
     /// Shared with the [`JournalLock`] that [`Journal::abandon`] hands back, so the lock outlives
-    /// the map.
+    /// the journal.
     file: Arc<File>,
-    map: MmapMut,
-    /// The file's length (allocated on disk); at most `map.len()`.
+    /// The file's first [`HEADER_MAP_LEN`] bytes: magic and commit slots.
+    header: MmapMut,
+    /// The file's length (allocated on disk).
     file_len: usize,
-    /// Next write offset (absolute, so `>= HEADER_LEN`).
+    /// Where the next stream byte goes (absolute, so `>= HEADER_LEN`), `pending` included.
     pos: usize,
+    /// Stream bytes not yet in the file; they end at `pos`.
+    pending: Vec<u8>,
 }
 
-impl MapWriter {
-    #[inline]
-    fn ensure(&mut self, needed: usize) -> io::Result<()> {
-        if needed <= self.file_len {
+impl StreamFile {
+    /// Writes the pending stream bytes into the file.
+    fn write_out(&mut self) -> io::Result<()> {
+        if self.pending.is_empty() {
             return Ok(());
         }
-        self.grow(needed)
+        if self.pos > self.file_len {
+            self.grow(self.pos)?;
+        }
+        let start = self.pos - self.pending.len();
+        self.file.write_all_at(&self.pending, start as u64)?;
+        self.pending.clear();
+        Ok(())
     }
 
+    /// Preallocates the file to at least `needed` bytes, so a full disk fails here with
+    /// `ENOSPC`, in steps that grow with the file.
     #[cold]
     fn grow(&mut self, needed: usize) -> io::Result<()> {
         let grow = self.file_len.clamp(INITIAL_LEN, MAX_GROWTH);
         let new_len = needed.max(self.file_len + grow);
         os::preallocate(&self.file, 0, new_len as u64)?;
         self.file_len = new_len;
-        if new_len > self.map.len() {
-            // As in `Journal::create`; the file now holds `new_len` bytes, and only the first
-            // `file_len` bytes of the map are accessed.
-            self.map = map(&self.file, new_len.max(2 * self.map.len()))?;
-        }
         Ok(())
     }
 }
 
-impl Write for MapWriter {
+impl Write for StreamFile {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let end = self.pos + buf.len();
-        self.ensure(end)?;
-        debug_assert!(end <= self.file_len && self.file_len <= self.map.len());
-        self.map[self.pos..end].copy_from_slice(buf);
-        self.pos = end;
+        self.pending.extend_from_slice(buf);
+        self.pos += buf.len();
         Ok(buf.len())
     }
 
@@ -119,20 +127,10 @@ impl Write for MapWriter {
     }
 }
 
-/// Maps `len` bytes of the file, which may be longer than the file: pages past its end must not
-/// be touched until the file has grown over them (see `os::map_mut`: the journal is locked, only
-/// this journal resizes it, and it never shrinks while mapped).
-// NB: an earlier version mapped exactly the file with `MAP_POPULATE` and remapped on every
-// growth; remapping and populating were 8% of `perf` samples of the default sink in
-// benches/parquet_sink.rs, on top of the write faults populating does not save on a shared map.
-fn map(file: &File, len: usize) -> io::Result<MmapMut> {
-    os::map_mut(file, 0, len)
-}
-
 /// An open journal. See the [module docs](self).
 pub(crate) struct Journal {
     path: PathBuf,
-    stream: StreamWriter<MapWriter>,
+    stream: StreamWriter<StreamFile>,
     seq: u64,
     committed: usize,
     previous: usize,
@@ -181,15 +179,16 @@ impl Journal {
         let result = (|| {
             os::preallocate(&file, 0, INITIAL_LEN as u64)?;
             // The file was just created by us (`create_new`), is locked, and is only resized by
-            // this journal; another process truncating it would be a misuse we cannot guard
-            // against (it would turn accesses past the new end into SIGBUS).
-            let mut map = map(&file, RESERVE)?;
-            map[..8].copy_from_slice(MAGIC);
-            Ok(MapWriter {
+            // this journal, which never shrinks it; another process truncating it would be a
+            // misuse we cannot guard against (it would turn accesses to the header into SIGBUS).
+            let mut header = os::map_mut(&file, 0, HEADER_MAP_LEN)?;
+            header[..8].copy_from_slice(MAGIC);
+            Ok(StreamFile {
                 file,
-                map,
+                header,
                 file_len: INITIAL_LEN,
                 pos: HEADER_LEN,
+                pending: Vec::new(),
             })
         })();
         let writer = match result {
@@ -213,7 +212,10 @@ impl Journal {
             committed: 0,
             previous: 0,
         };
-        journal.commit();
+        if let Err(e) = journal.commit() {
+            let _ = std::fs::remove_file(&journal.path);
+            return Err(e);
+        }
         Ok(journal)
     }
 
@@ -228,8 +230,7 @@ impl Journal {
         self.stream
             .write(batch)
             .map_err(|e| io_error(&self.path, "appending to", e))?;
-        self.commit();
-        Ok(())
+        self.commit()
     }
 
     /// Takes back the last append's commit (its Parquet write failed); the journal then holds
@@ -239,10 +240,22 @@ impl Journal {
         self.write_commit(previous);
     }
 
-    fn commit(&mut self) {
-        let end = self.stream.get_ref().pos - HEADER_LEN;
+    /// Writes the stream bytes out, then commits them.
+    fn commit(&mut self) -> Result<(), SinkError> {
+        let writer = self.stream.get_mut();
+        if let Err(e) = writer.write_out() {
+            // Bytes not in the file must not be counted as stream bytes again.
+            writer.pos -= writer.pending.len();
+            writer.pending.clear();
+            return Err(SinkError::io(
+                format!("appending to journal {}", self.path.display()),
+                e,
+            ));
+        }
+        let end = writer.pos - HEADER_LEN;
         self.previous = self.committed;
         self.write_commit(end);
+        Ok(())
     }
 
     fn write_commit(&mut self, committed: usize) {
@@ -253,8 +266,8 @@ impl Journal {
         record[..8].copy_from_slice(&self.seq.to_le_bytes());
         record[8..16].copy_from_slice(&(committed as u64).to_le_bytes());
         record[16..].copy_from_slice(&(self.seq ^ committed as u64 ^ CHECK_SALT).to_le_bytes());
-        let map = &mut self.stream.get_mut().map;
-        map[slot..slot + 24].copy_from_slice(&record);
+        let header = &mut self.stream.get_mut().header;
+        header[slot..slot + 24].copy_from_slice(&record);
     }
 
     /// Empties the journal (its file was finished): commits zero bytes, so a recovery finds
@@ -275,9 +288,8 @@ impl Journal {
     }
 
     /// Reuses an emptied ([`reset`](Self::reset)) and [renamed](Self::rename) journal for the
-    /// next file: writes the schema over the old stream. The file's pages are already allocated
-    /// and mapped, so the next file's journal writes take no page faults that allocate (the
-    /// first file's journal takes one per 4 KiB page).
+    /// next file: writes the schema over the old stream. The file's blocks are already
+    /// allocated, so the next file's journal writes allocate no disk space.
     pub(crate) fn recycle(self, schema: &SchemaRef) -> Result<Journal, SinkError> {
         debug_assert_eq!(self.committed, 0, "recycling a journal that was not reset");
         let Journal {
@@ -292,6 +304,7 @@ impl Journal {
             }
         };
         writer.pos = HEADER_LEN;
+        writer.pending.clear();
         let stream = match StreamWriter::try_new(writer, schema) {
             Ok(stream) => stream,
             Err(e) => {
@@ -306,11 +319,14 @@ impl Journal {
             committed: 0,
             previous: 0,
         };
-        journal.commit();
+        if let Err(e) = journal.commit() {
+            let _ = std::fs::remove_file(&journal.path);
+            return Err(e);
+        }
         Ok(journal)
     }
 
-    /// Deletes the journal file, then unmaps it and lets its lock go (in that order, so no other
+    /// Deletes the journal file, then unmaps its header and lets its lock go (in that order, so no other
     /// sink can claim it in between and find it emptied).
     pub(crate) fn delete(self) -> Result<(), SinkError> {
         let removed = std::fs::remove_file(&self.path)
@@ -319,7 +335,7 @@ impl Journal {
         removed
     }
 
-    /// Unmaps the journal, leaving the file for recovery, still locked.
+    /// Closes the journal, leaving the file for recovery, still locked.
     pub(crate) fn abandon(self) -> JournalLock {
         let file = self.stream.get_ref().file.clone();
         drop(self.stream);
@@ -451,4 +467,88 @@ pub(crate) fn read_committed(journal: &JournalLock) -> Result<Committed, String>
         batches,
         damaged,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::batch::Batch;
+    use crate::sinks::parquet::schema::{ColumnBuffers, TimestampUnit};
+    use crate::value::{Field, Level};
+    use arrow_array::cast::AsArray;
+
+    /// A record batch of `n` records whose `seq` fields start at `first`.
+    fn arrow_batch(columns: &mut ColumnBuffers, first: u64, n: u64) -> RecordBatch {
+        let mut batch = Batch::new();
+        for seq in first..first + n {
+            let fields = [
+                Field::new("seq", seq),
+                Field::new("pad", "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"),
+            ];
+            batch
+                .push(seq as i64, Level::Info, 1, "journal test", &fields)
+                .unwrap();
+        }
+        columns.build(&batch).unwrap().0
+    }
+
+    fn rows(committed: &Committed) -> usize {
+        committed.batches.iter().map(|b| b.num_rows()).sum()
+    }
+
+    fn read(path: &Path) -> Committed {
+        let lock = claim(path).unwrap().expect("a leftover journal");
+        read_committed(&lock).unwrap()
+    }
+
+    #[test]
+    fn appends_commit_roll_back_reset_and_recycle_through_growth() {
+        let dir = std::env::temp_dir().join(format!("asynclog-journal-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut columns = ColumnBuffers::new(TimestampUnit::MicrosWithExtraNanos);
+        let schema = columns.schema().clone();
+        let path = dir.join("a.journal");
+        let mut journal = Journal::create(path.clone(), &schema).unwrap();
+        // About 8 MiB of batches: past INITIAL_LEN, so the file grows while appending.
+        let mut appended = 0;
+        while (journal.committed_bytes() as usize) < 2 * INITIAL_LEN {
+            journal
+                .append(&arrow_batch(&mut columns, appended, 10_000))
+                .unwrap();
+            appended += 10_000;
+        }
+        journal
+            .append(&arrow_batch(&mut columns, appended, 7))
+            .unwrap();
+        journal.rollback_last();
+        // What a recovery reads: every committed batch, in order, not the rolled-back one.
+        let abandoned = journal.abandon();
+        let committed = read_committed(&abandoned).unwrap();
+        assert!(committed.damaged.is_none());
+        assert_eq!(rows(&committed), appended as usize);
+        let last = committed.batches.last().unwrap();
+        let fields = last
+            .column_by_name("fields_json")
+            .unwrap()
+            .as_string::<i32>();
+        let seq = fields.value(last.num_rows() - 1);
+        assert!(seq.contains(&format!("\"seq\":{}", appended - 1)), "{seq}");
+        drop(abandoned);
+
+        // A journal emptied, renamed and recycled starts a new stream in the same file.
+        let mut journal = Journal::create(dir.join("b.journal"), &schema).unwrap();
+        journal
+            .append(&arrow_batch(&mut columns, 0, 5_000))
+            .unwrap();
+        journal.reset();
+        journal.rename(dir.join("c.journal")).unwrap();
+        let mut journal = journal.recycle(&schema).unwrap();
+        journal.append(&arrow_batch(&mut columns, 100, 3)).unwrap();
+        let recycled = journal.abandon();
+        let committed = read_committed(&recycled).unwrap();
+        assert_eq!(rows(&committed), 3);
+        drop(recycled);
+        assert_eq!(rows(&read(&path)), appended as usize);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }
