@@ -81,6 +81,11 @@ struct Args {
     /// Write an SVG latency-percentile chart here.
     #[arg(long)]
     plot: Option<std::path::PathBuf>,
+    /// After the run, read back every file the file and Parquet sinks wrote and check that they
+    /// hold every delivered record (their count, and the sum of the `order_id` fields); exits
+    /// with an error when they do not.
+    #[arg(long)]
+    verify: bool,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -104,6 +109,66 @@ fn make_sink(spec: &str) -> Result<Box<dyn Sink>, String> {
             "unknown sink `{other}` (expected null, console, file:PATH or parquet:PATH)"
         )),
     }
+}
+
+/// The records a file or Parquet sink wrote, read back: how many, and the sum of their
+/// `order_id` fields. `None` for sinks that keep nothing.
+fn read_back(spec: &str) -> Result<Option<(u64, u64)>, Box<dyn std::error::Error>> {
+    let (mut count, mut sum) = (0u64, 0u64);
+    if let Some(path) = spec.strip_prefix("file:") {
+        let mut reader = asynclog::JsonlReader::open(path)?;
+        for record in reader.by_ref() {
+            let record = record.map_err(|bad| format!("{path}: {bad:?}"))?;
+            let order_id = match record.field("order_id") {
+                Some(asynclog::OwnedValue::I64(v)) => *v as u64,
+                Some(asynclog::OwnedValue::U64(v)) => *v,
+                other => return Err(format!("{path}: order_id is {other:?}").into()),
+            };
+            count += 1;
+            sum = sum.wrapping_add(order_id);
+        }
+        if let Some(torn) = reader.finish()?.torn {
+            return Err(format!("{path}: torn line at the end: {torn:?}").into());
+        }
+        return Ok(Some((count, sum)));
+    }
+    #[cfg(feature = "parquet")]
+    if let Some(prefix) = spec.strip_prefix("parquet:") {
+        use arrow_array::cast::AsArray;
+        use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+        let prefix = std::path::Path::new(prefix);
+        let dir = prefix.parent().filter(|d| !d.as_os_str().is_empty());
+        let stem = format!(
+            "{}_",
+            prefix.file_name().unwrap_or_default().to_string_lossy()
+        );
+        for entry in std::fs::read_dir(dir.unwrap_or(std::path::Path::new(".")))? {
+            let path = entry?.path();
+            let name = path.file_name().unwrap_or_default().to_string_lossy();
+            if !(name.starts_with(&stem) && name.ends_with(".parquet")) {
+                continue;
+            }
+            let file = std::fs::File::open(&path)?;
+            for batch in ParquetRecordBatchReaderBuilder::try_new(file)?.build()? {
+                let batch = batch?;
+                let fields = batch
+                    .column_by_name("fields_json")
+                    .ok_or("no fields_json column")?
+                    .as_string::<i32>();
+                for json in fields.iter() {
+                    let order_id = json
+                        .and_then(|j| j.split("\"order_id\":").nth(1))
+                        .map(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+                        .and_then(|digits| digits?.parse::<u64>().ok())
+                        .ok_or_else(|| format!("{}: a record without order_id", path.display()))?;
+                    count += 1;
+                    sum = sum.wrapping_add(order_id);
+                }
+            }
+        }
+        return Ok(Some((count, sum)));
+    }
+    Ok(None)
 }
 
 struct ThreadResult {
@@ -420,6 +485,32 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         (percentiles(&bare, ns_per_tick), rate)
     });
 
+    let verified = if args.verify {
+        let expected_sum = (dropped == 0).then(|| {
+            let per_seq: u64 = (0..args.messages).map(|seq| seq * 1_000).sum();
+            (0..args.producers as u64)
+                .map(|p| per_seq + p * args.messages)
+                .sum::<u64>()
+        });
+        let mut checked = Vec::new();
+        for spec in &args.sinks {
+            let Some((count, sum)) = read_back(spec)? else {
+                continue;
+            };
+            if count != delivered || expected_sum.is_some_and(|want| want != sum) {
+                return Err(format!(
+                    "{spec}: read back {count} records (order_id sum {sum}), but {delivered} were \
+                     delivered (order_id sum {expected_sum:?})"
+                )
+                .into());
+            }
+            checked.push(count);
+        }
+        checked.first().copied()
+    } else {
+        None
+    };
+
     if args.json {
         let fmt = |p: &[(String, f64)]| {
             p.iter()
@@ -428,7 +519,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .join(",")
         };
         println!(
-            "{{\"producers\":{},\"messages_per_producer\":{},\"fields\":{},\"message_bytes\":{},\"macro\":{},\"sinks\":{:?},\"calls\":{calls},\"dropped\":{dropped},\"delivered\":{delivered},\"produce_seconds\":{:.6},\"total_seconds\":{:.6},\"calls_per_second\":{call_rate:.0},\"end_to_end_per_second\":{end_to_end_rate:.0},\"timer_overhead_ns\":{overhead_ns:.1},\"latency_ns\":{{{}}}{}{}}}",
+            "{{\"producers\":{},\"messages_per_producer\":{},\"fields\":{},\"message_bytes\":{},\"macro\":{},\"sinks\":{:?},\"calls\":{calls},\"dropped\":{dropped},\"delivered\":{delivered},\"produce_seconds\":{:.6},\"total_seconds\":{:.6},\"calls_per_second\":{call_rate:.0},\"end_to_end_per_second\":{end_to_end_rate:.0},\"timer_overhead_ns\":{overhead_ns:.1},\"latency_ns\":{{{}}}{}{}{}}}",
             args.producers,
             args.messages,
             args.fields,
@@ -449,6 +540,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     fmt(y)
                 ))
                 .unwrap_or_default(),
+            verified
+                .map(|n| format!(",\"verified_records\":{n}"))
+                .unwrap_or_default(),
         );
     } else {
         println!(
@@ -467,6 +561,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("latency ns: {}", line(&lat));
         if let Some(f) = &first_lat {
             println!("first call of burst ns: {}", line(f));
+        }
+        if let Some(n) = verified {
+            println!("read back: {n} records in every file sink, the delivered count, order_id sum matching");
         }
         if let Some((y, rate)) = &yardstick {
             println!("yardstick (bare ring push): {rate:.0} records/s end to end");
