@@ -8,7 +8,8 @@
 //! 3. free rings whose producer is gone and which are now empty;
 //! 4. answer flush and close requests; flush the sinks every `flush_interval`;
 //! 5. when nothing moved, back off: spin, yield, then sleep up to a millisecond. Log calls never
-//!    wake this thread; `flush` and `close` do.
+//!    wake this thread; `flush` and `close` do, and so does a `Block` call that finds its ring
+//!    full.
 
 mod worker;
 
