@@ -1,10 +1,9 @@
 //! A write that fails on the encoder thread: the next call reports it, naming the file; nothing
 //! `write_batch` accepted is lost (the journal holds it); the sink goes on with a new file.
 //!
-//! The failure is a real one: `RLIMIT_FSIZE` (with `SIGXFSZ` ignored) makes the Parquet file's
-//! next `write` fail with `EFBIG` once it passes the limit, while the journal, which writes
-//! through its map into space it already allocated, goes on. The limit is per process, so this
-//! file holds this one test.
+//! The failure is a real one, on the Parquet file alone: the test finds the open file's
+//! descriptor in `/proc/self/fd` and puts `/dev/full` in its place (`dup2`), so the encoder's next
+//! `write` fails with `ENOSPC` while the journal, another descriptor, goes on.
 #![cfg(feature = "parquet")]
 
 #[path = "parquet_common/mod.rs"]
@@ -17,8 +16,6 @@ const PER_BATCH: usize = 1024;
 
 #[test]
 fn an_encoder_write_error_is_reported_next_and_loses_nothing_accepted() {
-    // SAFETY: ignoring a signal changes no memory; without it, passing the limit kills us.
-    unsafe { libc::signal(libc::SIGXFSZ, libc::SIG_IGN) };
     let dir = tempfile::tempdir().unwrap();
     // Uncompressed, small row groups: the file grows steadily with every batch.
     let config = ParquetSinkConfig::new(dir.path().join("app"))
@@ -37,9 +34,8 @@ fn an_encoder_write_error_is_reported_next_and_loses_nothing_accepted() {
     sink.flush().unwrap();
     let open = sink.open_file().expect("a file is open");
     let size = std::fs::metadata(&open).unwrap().len();
-    // Room for about one more row group; the journal (4 MiB allocated, ~1 MiB used) has room
-    // for all the batches below without growing.
-    common::set_file_size_limit(size + 48 * 1024);
+    assert!(size > 0, "the first row groups are in the file");
+    fail_writes_to(&open);
 
     let mut error = None;
     for _ in 0..8 {
@@ -52,8 +48,7 @@ fn an_encoder_write_error_is_reported_next_and_loses_nothing_accepted() {
         }
         next += PER_BATCH as u64;
     }
-    common::set_file_size_limit(libc::RLIM_INFINITY);
-    let error = error.expect("a write past the file size limit failed");
+    let error = error.expect("a write to the full device failed");
     let text = error.to_string();
     eprintln!("reported: {text}");
     assert!(text.contains(open.to_str().unwrap()), "{text}");
@@ -82,4 +77,27 @@ fn an_encoder_write_error_is_reported_next_and_loses_nothing_accepted() {
         .collect();
     assert_eq!(seqs.len(), expected.len());
     assert_eq!(seqs, expected);
+}
+
+/// Makes every later write through this process's descriptor of `path` fail with `ENOSPC`, by
+/// putting `/dev/full` in its place.
+fn fail_writes_to(path: &std::path::Path) {
+    use std::os::fd::AsRawFd;
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let mut replaced = 0;
+    for entry in std::fs::read_dir("/proc/self/fd").unwrap() {
+        let entry = entry.unwrap();
+        if std::fs::read_link(entry.path()).ok().as_deref() != Some(path) {
+            continue;
+        }
+        let fd: i32 = entry.file_name().to_str().unwrap().parse().unwrap();
+        // SAFETY: both are open descriptors of this process; `dup2` closes `fd` and makes it a
+        // copy of `full`'s, which changes no memory.
+        assert_eq!(unsafe { libc::dup2(full.as_raw_fd(), fd) }, fd);
+        replaced += 1;
+    }
+    assert_eq!(replaced, 1, "one descriptor of {} is open", path.display());
 }
