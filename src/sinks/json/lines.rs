@@ -337,15 +337,19 @@ impl LineEncoder {
         out: &mut W,
         record: &RecordView<'_>,
     ) -> io::Result<()> {
-        self.write_parts(
+        let has_fields = !record.fields.is_empty();
+        let message = record.message.as_bytes();
+        self.write_head(
             out,
             record.timestamp_ns,
             record.level,
             record.thread_id,
-            record.message.as_bytes(),
-            !record.fields.is_empty(),
-            record.fields.clone().map(raw_field),
-        )
+            message,
+            has_fields,
+        )?;
+        write_fields_and_end(out, has_fields, |out| {
+            write_members(out, record.fields.clone().map(raw_field))
+        })
     }
 
     /// Writes every record of `batch`, one line each, reading the batch's columns directly.
@@ -368,36 +372,12 @@ impl LineEncoder {
             let region = &field_bytes[fields[0] as usize..fields[1] as usize];
             let has_fields = !region.is_empty();
             self.write_head(out, timestamp_ns, level, thread_id, message, has_fields)?;
-            if has_fields {
-                self.callsite_keys
-                    .write_members(out, callsite, raw_fields(callsite, region))?;
-                out.write_all(b"}}\n")?;
-            } else {
-                out.write_all(b"}\n")?;
-            }
+            let callsite_keys = &mut self.callsite_keys;
+            write_fields_and_end(out, has_fields, |out| {
+                callsite_keys.write_members(out, callsite, raw_fields(callsite, region))
+            })?;
         }
         Ok(())
-    }
-
-    #[inline]
-    #[allow(clippy::too_many_arguments)]
-    fn write_parts<'a, W: JsonOut>(
-        &mut self,
-        out: &mut W,
-        timestamp_ns: i64,
-        level: Level,
-        thread_id: u64,
-        message: &[u8],
-        has_fields: bool,
-        fields: impl Iterator<Item = (&'a [u8], RawValue<'a>)> + Clone,
-    ) -> io::Result<()> {
-        self.write_head(out, timestamp_ns, level, thread_id, message, has_fields)?;
-        if has_fields {
-            write_members(out, fields)?;
-            out.write_all(b"}}\n")
-        } else {
-            out.write_all(b"}\n")
-        }
     }
 
     /// Writes a line up to its fields: up to the brace that opens them when `has_fields`, else
@@ -481,6 +461,22 @@ impl LineEncoder {
             fraction.try_into().expect("the 30-byte timestamp"),
             ns.rem_euclid(1_000_000_000) as u32,
         );
+    }
+}
+
+/// Ends a line whose head [`LineEncoder::write_head`] wrote: the members `write` writes and the
+/// closing braces when it has fields, else the record's closing brace.
+#[inline(always)]
+fn write_fields_and_end<W: JsonOut>(
+    out: &mut W,
+    has_fields: bool,
+    write: impl FnOnce(&mut W) -> io::Result<()>,
+) -> io::Result<()> {
+    if has_fields {
+        write(out)?;
+        out.write_all(b"}}\n")
+    } else {
+        out.write_all(b"}\n")
     }
 }
 
