@@ -757,8 +757,9 @@ impl<'a> From<Value<'a>> for RawValue<'a> {
 // The field decoder. `read_raw_value` is the one reader of tags and payloads and
 // `read_raw_field` the one reader of a key before it; everything that walks a field region or a
 // call-site record's values goes through them: `RawFields` as they are, `FieldIter` and
-// `validate_fields` through `read_field`, which adds the UTF-8 checks, and the drain's
-// `tagged_value_len`. They check lengths, tags and the boolean byte, but not UTF-8.
+// `validate_fields` through `read_field`, which adds the UTF-8 checks, and `check_values`, the
+// drain's check of a call-site record's values. They check lengths, tags and the boolean byte,
+// but not UTF-8.
 
 /// Reads the tagged value (tag and payload) at the start of `bytes`: the value and the bytes
 /// after it.
@@ -835,14 +836,6 @@ fn checked_utf8(value: RawValue<'_>) -> Result<Value<'_>, DecodeError> {
         RawValue::Str(s) => Value::Str(std::str::from_utf8(s).map_err(|_| DecodeError::BadUtf8)?),
         RawValue::Null => Value::Null,
     })
-}
-
-/// The length of the tagged value (tag and payload) at the start of `bytes`, checking the tag
-/// and that the payload is there, but not the UTF-8 of a string (see [`split_record`]).
-#[inline]
-pub fn tagged_value_len(bytes: &[u8]) -> Result<usize, DecodeError> {
-    let (_, rest) = read_raw_value(bytes)?;
-    Ok(bytes.len() - rest.len())
 }
 
 /// Checks that `values` holds exactly `count` well-formed tagged values (a call-site record's
