@@ -269,6 +269,16 @@ impl Batch {
 
     /// The fields of record `i`, in logged order.
     ///
+    /// ```
+    /// use asynclog::{Batch, Field, Level, Value};
+    ///
+    /// let mut batch = Batch::new();
+    /// batch.push(0, Level::Info, 1, "order filled", &[Field::new("order_id", 42u64)])?;
+    /// let fields: Vec<_> = batch.fields(0).collect();
+    /// assert_eq!(fields, [("order_id", Value::U64(42))]);
+    /// # Ok::<(), asynclog::PushError>(())
+    /// ```
+    ///
     /// # Panics
     /// If `i >= len()`.
     #[inline]
