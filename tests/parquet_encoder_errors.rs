@@ -3,8 +3,8 @@
 //!
 //! The failure is a real one, on the Parquet file alone: the test finds the open file's
 //! descriptor in `/proc/self/fd` and puts `/dev/full` in its place (`dup2`), so the encoder's next
-//! `write` fails with `ENOSPC` while the journal, another descriptor, goes on.
-#![cfg(feature = "parquet")]
+//! `write` fails with `ENOSPC` while the journal, another descriptor, goes on. Linux only.
+#![cfg(all(feature = "parquet", target_os = "linux"))]
 
 #[path = "parquet_common/mod.rs"]
 mod common;
