@@ -10,7 +10,7 @@ command -v python3 >/dev/null || { echo "jsonl_python: python3 is required" >&2;
 records=100000
 out="${CARGO_TARGET_DIR:-target}/ci-jsonl-python"
 mkdir -p "$out"
-cargo run --quiet --example write_nasty_jsonl -- "$out/nasty.jsonl" "$records"
+cargo run --quiet --all-features --example write_nasty_jsonl -- "$out/nasty.jsonl" "$records"
 
 python3 - "$out/nasty.jsonl" "$((records + 1))" <<'PY'
 import json, math, re, sys

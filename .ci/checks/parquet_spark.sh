@@ -10,7 +10,7 @@ source .ci/checks/lib/ci_venv.sh
 
 dir="$target/parquet-spark"
 rm -rf "$dir"
-expect="$(cargo run --quiet --example parquet_demo -- "$dir" 50000 | sed -n 's/^EXPECT //p')"
+expect="$(cargo run --quiet --all-features --example parquet_demo -- "$dir" 50000 | sed -n 's/^EXPECT //p')"
 
 "$venv/bin/python" - "$dir" "$expect" <<'PY'
 import json, sys

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Runs the quickstart (the README's main job) and checks what it prints and writes: every record
 # on stdout, the hook lines on stderr, and its Parquet output read back by pyarrow and DuckDB.
-# Uses the dev profile that `cargo test` just built; the README runs it with --release.
+# Uses the dev profile that `cargo test --all-features` just built; the README runs it with --release.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 rm -rf logs
 out="$(mktemp)"; err="$(mktemp)"
-cargo run --quiet --example quickstart >"$out" 2>"$err"
+cargo run --quiet --all-features --example quickstart >"$out" 2>"$err"
 records=$(grep -cE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z (TRACE|DEBUG|INFO|WARN|ERROR|FATAL) ' "$out")
 [ "$records" -eq 10 ] || { echo "quickstart printed $records records, expected 10"; cat "$out"; exit 1; }
 grep -q 'INFO Hello, AsyncLog! version=1.0.0 user_id=12345' "$out"
