@@ -8,9 +8,10 @@
 #    must find every record exactly once (per host: seq 0..250,000, its own `origin`), every
 #    partition's records inside its dt/hour, and the same nanosecond timestamps.
 #    Then one host whose files go up as multipart uploads, read back by DuckDB the same way.
-# 2. An outage: 2 hosts log over 20 s through a TCP forwarder in front of the server; the
-#    forwarder is killed 4 s in (connection refused) and restarted OUTAGE seconds later
-#    (ASYNCLOG_FLEET_OUTAGE_SECS, default 60). Every record arrives, once.
+# 2. An outage, in the background while 1 and 3 run: 2 hosts log over 20 s through a TCP
+#    forwarder in front of the server; the forwarder is killed 4 s in (connection refused) and
+#    restarted OUTAGE seconds later (ASYNCLOG_FLEET_OUTAGE_SECS, default 60). Every record
+#    arrives, once.
 # 3. tests/upload_s3.rs (ignored in `cargo test`): an unknown bucket, and wrong credentials
 #    against a second server that checks them; each error names bucket and endpoint.
 set -euo pipefail
@@ -55,6 +56,38 @@ features=tracing,log,object-store
 cargo build --quiet --example fleet --features "$features"
 fleet="$target/debug/examples/fleet"
 
+# The outage runs in the background from the start: most of it is waiting for the endpoint to
+# come back, and the other phases fit in that wait.
+outage="${ASYNCLOG_FLEET_OUTAGE_SECS:-60}"
+proxy_port="$(free_port)"
+start_proxy() {
+    "$py" .ci/checks/lib/tcp_proxy.py "$proxy_port" "$s3_port" &
+    proxy_pid=$!
+    wait_for_port "$proxy_port"
+}
+run_outage() {
+    fleet_pid=""
+    proxy_pid=""
+    trap 'kill $proxy_pid $fleet_pid 2>/dev/null || true' EXIT
+    start_proxy
+    AWS_ENDPOINT_URL="http://127.0.0.1:$proxy_port" "$fleet" --bucket asynclog-outage \
+        --prefix outage --hosts 2 --records 100000 --seconds 20 --max-bytes 131072 \
+        --dir "$work/outage-spools" --close-wait-secs $((outage + 120)) \
+        >"$work/outage.out" 2>"$work/outage.err" &
+    fleet_pid=$!
+    sleep 4
+    kill "$proxy_pid"
+    sleep "$outage"
+    start_proxy
+    wait "$fleet_pid" || { cat "$work/outage.out" "$work/outage.err" >&2; return 1; }
+    fleet_pid=""
+}
+echo "fleet: (in the background) 2 hosts x 100,000 records over 20 s; the endpoint goes away 4 s in, for ${outage} s"
+"$py" "$readers" create-bucket "$endpoint" asynclog-outage
+run_outage &
+outage_pid=$!
+pids+=("$outage_pid")
+
 echo "fleet: 4 hosts x 250,000 records into s3://asynclog-fleet at $endpoint"
 "$py" "$readers" create-bucket "$endpoint" asynclog-fleet
 "$fleet" --bucket asynclog-fleet --prefix fleet --hosts 4 --records 250000 --dir "$work/spools" \
@@ -72,33 +105,15 @@ echo "fleet: multipart uploads (files of about 12 MiB, parts of 8 MiB)"
 expect="$(sed -n 's/^EXPECT //p' "$work/multipart.out")"
 "$py" "$readers" duckdb "$endpoint" asynclog-multipart multipart "$expect" >/dev/null
 
-outage="${ASYNCLOG_FLEET_OUTAGE_SECS:-60}"
-proxy_port="$(free_port)"
-start_proxy() {
-    "$py" .ci/checks/lib/tcp_proxy.py "$proxy_port" "$s3_port" &
-    proxy_pid=$!
-    pids+=("$proxy_pid")
-    wait_for_port "$proxy_port"
-}
-echo "fleet: 2 hosts x 100,000 records over 20 s; the endpoint goes away 4 s in, for ${outage} s"
-"$py" "$readers" create-bucket "$endpoint" asynclog-outage
-start_proxy
-AWS_ENDPOINT_URL="http://127.0.0.1:$proxy_port" "$fleet" --bucket asynclog-outage --prefix outage \
-    --hosts 2 --records 100000 --seconds 20 --max-bytes 131072 --dir "$work/outage-spools" \
-    --close-wait-secs $((outage + 120)) >"$work/outage.out" 2>"$work/outage.err" &
-fleet_pid=$!
-sleep 4
-kill "$proxy_pid"
-sleep "$outage"
-start_proxy
-wait "$fleet_pid" || { cat "$work/outage.out" "$work/outage.err" >&2; exit 1; }
+echo "fleet: an unknown bucket and wrong credentials (tests/upload_s3.rs)"
+ASYNCLOG_S3_ENDPOINT="$endpoint" ASYNCLOG_S3_AUTH_ENDPOINT="http://127.0.0.1:$auth_port" \
+    cargo test --quiet --features "$features" --test upload_s3 -- --ignored
+echo "fleet: waiting for the outage run"
+wait "$outage_pid" || { echo "fleet: the outage run failed" >&2; exit 1; }
 cat "$work/outage.out"
 grep -q '"failed_attempts":[1-9]' "$work/outage.out" \
     || { echo "fleet: no upload failed during the outage" >&2; exit 1; }
 expect="$(sed -n 's/^EXPECT //p' "$work/outage.out")"
 "$py" "$readers" duckdb "$endpoint" asynclog-outage outage "$expect" >/dev/null
 
-echo "fleet: an unknown bucket and wrong credentials (tests/upload_s3.rs)"
-ASYNCLOG_S3_ENDPOINT="$endpoint" ASYNCLOG_S3_AUTH_ENDPOINT="http://127.0.0.1:$auth_port" \
-    cargo test --quiet --features "$features" --test upload_s3 -- --ignored
 echo "fleet: passed"
