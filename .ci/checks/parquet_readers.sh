@@ -22,7 +22,8 @@ if [ $# -ge 1 ]; then
 else
     dir="$target/parquet-demo"
     rm -rf "$dir"
-    # The dev profile: `cargo test --all-features` has just built it (a release build of parquet takes minutes).
+    # The dev profile: `cargo test --all-features` has just built it (a release build of
+    # parquet takes minutes).
     expect="$(cargo run --quiet --all-features --example parquet_demo -- "$dir" 200000 | sed -n 's/^EXPECT //p')"
 fi
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the quickstart (the README's main job) and checks what it prints and writes: every record
 # on stdout, the hook lines on stderr, and its Parquet output read back by pyarrow and DuckDB.
-# Uses the dev profile that `cargo test --all-features` just built; the README runs it with --release.
+# Uses the dev profile that `cargo test --all-features` just built; the README runs it with
+# --release.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 rm -rf logs
