@@ -16,9 +16,10 @@
 //! `--yardstick` then runs the same pattern (producers, messages, bursts, pauses, rate) once more
 //! without the logger: each producer pushes a 64-byte record stamped with `rdtsc` into a bare
 //! `rtrb` ring of its own (the logger's default ring size), emptied by a consumer thread that
-//! sleeps 50 µs when idle, as the drain does. Its percentiles are printed beside the logger's:
-//! the floor this machine gives a ring push at that moment, and its records per second (first
-//! push until every consumer has popped its last record) beside the end-to-end rate.
+//! sleeps 50 µs when idle, as the drain does. Its percentiles (every push, and the first push of
+//! each burst) are printed beside the logger's: the floor this machine gives a ring push at that
+//! moment, and its records per second (first push until every consumer has popped its last
+//! record) beside the end-to-end rate.
 
 #[path = "../benches/common/yardstick.rs"]
 mod yardstick;
@@ -312,8 +313,9 @@ fn produce(logger: &Logger, args: &Args, overhead: u64, producer: usize) -> Thre
 }
 
 /// The yardstick: `produce`'s pattern with a bare ring push instead of a log call. A full ring
-/// is waited out (spinning), as `Backpressure::Block` does.
-fn produce_bare(args: &Args, overhead: u64, producer: usize) -> Histogram<u64> {
+/// is waited out (spinning), as `Backpressure::Block` does. Returns every call's histogram and
+/// the first call of each burst's.
+fn produce_bare(args: &Args, overhead: u64, producer: usize) -> (Histogram<u64>, Histogram<u64>) {
     use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
     let capacity = Config::default().ring_bytes() / std::mem::size_of::<yardstick::BareRecord>();
     let (mut ring, mut consumer) = rtrb::RingBuffer::<yardstick::BareRecord>::new(capacity);
@@ -338,9 +340,10 @@ fn produce_bare(args: &Args, overhead: u64, producer: usize) -> Histogram<u64> {
         }
     });
     let mut histogram = new_histogram();
+    let mut first_of_burst = new_histogram();
     let mut pacer = Pacer::new(args);
     for seq in 0..args.messages {
-        pacer.wait(seq);
+        let first = pacer.wait(seq);
         let order_id = seq * 1_000 + producer as u64;
         let start = read_tsc();
         let mut record = yardstick::BareRecord::now(order_id);
@@ -349,11 +352,15 @@ fn produce_bare(args: &Args, overhead: u64, producer: usize) -> Histogram<u64> {
             std::hint::spin_loop();
         }
         let end = read_tsc();
-        histogram.saturating_record(end.wrapping_sub(start).saturating_sub(overhead).max(1));
+        let ticks = end.wrapping_sub(start).saturating_sub(overhead).max(1);
+        histogram.saturating_record(ticks);
+        if first {
+            first_of_burst.saturating_record(ticks);
+        }
     }
     stop.store(true, Relaxed);
     std::hint::black_box(drain.join().expect("yardstick consumer"));
-    histogram
+    (histogram, first_of_burst)
 }
 
 fn percentiles(h: &Histogram<u64>, ns_per_tick: f64) -> Vec<(String, f64)> {
@@ -467,6 +474,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let overhead_ns = overhead as f64 * ns_per_tick;
     let yardstick = args.yardstick.then(|| {
         let mut bare = new_histogram();
+        let mut bare_first = new_histogram();
         let started = Instant::now();
         std::thread::scope(|s| {
             let handles: Vec<_> = (0..args.producers)
@@ -476,13 +484,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 })
                 .collect();
             for h in handles {
-                bare.add(h.join().expect("yardstick producer"))
-                    .expect("same histogram bounds");
+                let (all, first) = h.join().expect("yardstick producer");
+                bare.add(all).expect("same histogram bounds");
+                bare_first.add(first).expect("same histogram bounds");
             }
         });
         // Every record was popped: each producer's consumer is joined inside `produce_bare`.
         let rate = calls as f64 / started.elapsed().as_secs_f64();
-        (percentiles(&bare, ns_per_tick), rate)
+        let first = (!bare_first.is_empty()).then(|| percentiles(&bare_first, ns_per_tick));
+        (percentiles(&bare, ns_per_tick), first, rate)
     });
 
     let verified = if args.verify {
@@ -535,9 +545,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .unwrap_or_default(),
             yardstick
                 .as_ref()
-                .map(|(y, rate)| format!(
-                    ",\"yardstick_per_second\":{rate:.0},\"yardstick_latency_ns\":{{{}}}",
-                    fmt(y)
+                .map(|(y, first, rate)| format!(
+                    ",\"yardstick_per_second\":{rate:.0},\"yardstick_latency_ns\":{{{}}}{}",
+                    fmt(y),
+                    first
+                        .as_ref()
+                        .map(|f| format!(",\"yardstick_first_of_burst_ns\":{{{}}}", fmt(f)))
+                        .unwrap_or_default()
                 ))
                 .unwrap_or_default(),
             verified
@@ -565,9 +579,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         if let Some(n) = verified {
             println!("read back: {n} records in every file sink, the delivered count, order_id sum matching");
         }
-        if let Some((y, rate)) = &yardstick {
+        if let Some((y, first, rate)) = &yardstick {
             println!("yardstick (bare ring push): {rate:.0} records/s end to end");
             println!("yardstick (bare ring push) ns: {}", line(y));
+            if let Some(f) = first {
+                println!("yardstick first call of burst ns: {}", line(f));
+            }
         }
     }
     if let Some(path) = &args.plot {
