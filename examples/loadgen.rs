@@ -467,6 +467,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let stats = logger.stats();
     let delivered = stats.delivered;
+    let batches = stats.batches;
     let call_rate = calls as f64 / produce_time.as_secs_f64();
     let end_to_end_rate = delivered as f64 / total_time.as_secs_f64();
     let lat = percentiles(&all, ns_per_tick);
@@ -529,7 +530,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .join(",")
         };
         println!(
-            "{{\"producers\":{},\"messages_per_producer\":{},\"fields\":{},\"message_bytes\":{},\"macro\":{},\"sinks\":{:?},\"calls\":{calls},\"dropped\":{dropped},\"delivered\":{delivered},\"produce_seconds\":{:.6},\"total_seconds\":{:.6},\"calls_per_second\":{call_rate:.0},\"end_to_end_per_second\":{end_to_end_rate:.0},\"timer_overhead_ns\":{overhead_ns:.1},\"latency_ns\":{{{}}}{}{}{}}}",
+            "{{\"producers\":{},\"messages_per_producer\":{},\"fields\":{},\"message_bytes\":{},\"macro\":{},\"sinks\":{:?},\"calls\":{calls},\"dropped\":{dropped},\"delivered\":{delivered},\"batches\":{batches},\"produce_seconds\":{:.6},\"total_seconds\":{:.6},\"calls_per_second\":{call_rate:.0},\"end_to_end_per_second\":{end_to_end_rate:.0},\"timer_overhead_ns\":{overhead_ns:.1},\"latency_ns\":{{{}}}{}{}{}}}",
             args.producers,
             args.messages,
             args.fields,
@@ -563,7 +564,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "producers {} x {} messages, {} fields, {}-byte message, sinks {:?}",
             args.producers, args.messages, args.fields, args.message_bytes, args.sinks
         );
-        println!("calls {calls}  dropped {dropped}  delivered {delivered}");
+        println!("calls {calls}  dropped {dropped}  delivered {delivered} in {batches} batches");
         println!("throughput: {call_rate:.0} calls/s on the producers, {end_to_end_rate:.0} records/s end to end (incl. close)");
         println!("timer overhead subtracted: {overhead_ns:.1} ns per call");
         let line = |p: &[(String, f64)]| {

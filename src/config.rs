@@ -35,8 +35,9 @@ pub const MAX_RING_BYTES: usize = 1 << 31;
 /// What a log call does when its producer's ring is full.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Backpressure {
-    /// Wait (spin briefly, then yield and sleep in short steps) until the drain makes room.
-    /// Nothing is ever lost. The default.
+    /// Wait until the drain makes room: spin briefly, then yield, and sleep in short steps only
+    /// when the ring has gained no room for a while (a slow sink). Nothing is ever lost. The
+    /// default.
     #[default]
     Block,
     /// Return [`LogError::Dropped`](crate::LogError::Dropped) at once, count the record as dropped
