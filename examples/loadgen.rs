@@ -16,10 +16,10 @@
 //! `--yardstick` then runs the same pattern (producers, messages, bursts, pauses, rate) once more
 //! without the logger: each producer pushes a 64-byte record stamped with `rdtsc` into a bare
 //! `rtrb` ring of its own (the logger's default ring size), emptied by a consumer thread that
-//! sleeps 50 µs when idle, as the drain does. Its percentiles (every push, and the first push of
-//! each burst) are printed beside the logger's: the floor this machine gives a ring push at that
-//! moment, and its records per second (first push until every consumer has popped its last
-//! record) beside the end-to-end rate.
+//! sleeps 50 µs whenever it finds the ring empty. Its percentiles (every push, and the first
+//! push of each burst) are printed beside the logger's: the floor this machine gives a ring push
+//! at that moment, and its records per second (first push until every consumer has popped its
+//! last record) beside the end-to-end rate.
 
 #[path = "../benches/common/yardstick.rs"]
 mod yardstick;
