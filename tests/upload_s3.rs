@@ -49,7 +49,12 @@ fn log_while_refused(dir: &Path, upload: UploadConfig) -> UploadStats {
         .with_upload(upload)
         .build()
         .unwrap();
-    let logger = Logger::new(Config::default().with_sink(sink)).unwrap();
+    // Batches of 1,000 records: size rotation ends files only between batches, and a batch of
+    // the default 8,192 can hold most of the first round.
+    let config = Config::default()
+        .with_max_batch_records(1_000)
+        .with_sink(sink);
+    let logger = Logger::new(config).unwrap();
     for seq in 0..10_000u64 {
         asynclog::info!(logger, "order filled", seq = seq);
     }
