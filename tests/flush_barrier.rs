@@ -79,3 +79,31 @@ fn the_flush_interval_flushes_sinks_without_being_asked() {
     // The record reached the sink without any explicit flush.
     assert_eq!(c.len(), 1);
 }
+
+#[test]
+fn records_reach_the_sinks_without_a_flush_once_the_logger_is_quiet() {
+    let c = Collector::default();
+    let mut config = config_with(&c);
+    // No periodic flush in the test's time: only the drain's own hand-over delivers.
+    config.flush_interval = std::time::Duration::from_secs(3600);
+    let logger = Logger::new(config).unwrap();
+    for round in 1..=3usize {
+        for i in 0..10u64 {
+            try_info!(logger, "r", seq = i).unwrap();
+        }
+        // The drain hands its batch over a few microseconds after the rings go quiet (and
+        // sleeps at most 1 ms before it looks): seconds here are only headroom.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while c.len() < round * 10 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "round {round}: {} of {} records delivered without a flush",
+                c.len(),
+                round * 10
+            );
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        assert_eq!(c.flushes.load(std::sync::atomic::Ordering::SeqCst), 0);
+    }
+    assert_eq!(c.len(), 30);
+}

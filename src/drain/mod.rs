@@ -170,7 +170,7 @@ struct Drain {
     /// Every batch; one is `filling`, the others are free or still with workers.
     batches: Vec<Arc<Batch>>,
     filling: Option<usize>,
-    /// When the filling batch was first seen holding records (see [`MAX_BATCH_AGE`]).
+    /// When a pass first left the filling batch holding records (see [`MAX_BATCH_AGE`]).
     filling_since: Option<Instant>,
     workers: Vec<WorkerHandle>,
     commands: Receiver<Command>,
@@ -324,7 +324,10 @@ impl Drain {
     /// about as fast as the drain, which catches up with it, then finds records again a
     /// microsecond later.
     fn dispatch_when_due(&mut self, quiet: bool) {
-        if self.filling.is_none() {
+        if self
+            .filling
+            .is_none_or(|index| self.batches[index].is_empty())
+        {
             self.filling_since = None;
             return;
         }

@@ -19,12 +19,13 @@ use std::time::{Duration, Instant, SystemTime};
 /// How long a blocked log call sleeps between looks at its ring, once spinning and yielding
 /// have not helped.
 const BLOCKED_SLEEP: Duration = Duration::from_micros(50);
-/// How long a blocked log call yields, rather than sleeps, while its ring gains no room: long
-/// enough for the drain it has just woken to be scheduled and start taking records. NB: with
-/// only the spins of `Backoff` before sleeping, the producer slept (50 µs asked, about 150 µs
-/// taken) while the drain emptied the ring, and the drain then went to sleep while the producer
-/// filled it: the two took turns, about 140 µs each (`perf sched timehist`, `loadgen --macro
-/// --sink null`), each core idle a quarter of the time.
+/// How long a blocked log call yields before it sleeps: long enough for the drain it has just
+/// woken to be scheduled and free a quarter of the ring when the drain keeps up, short enough
+/// that behind a slow sink the call soon sleeps and leaves the cores to the drain and the sink.
+/// NB: with only the spins of `Backoff` before sleeping, the producer slept (50 µs asked, about
+/// 150 µs taken) while the drain emptied the ring, and the drain then went to sleep while the
+/// producer filled it: the two took turns, about 140 µs each (`perf sched timehist`, `loadgen
+/// --macro --sink null`), each core idle a quarter of the time.
 const BLOCKED_YIELD_FOR: Duration = Duration::from_micros(200);
 
 /// An explicit producer: its own ring, no thread-local lookup on each call. Get one with
@@ -333,11 +334,10 @@ impl Producer {
                 // sink instead of 20 M (1,000,000 `info!` calls back to back, then `flush`).
                 self.shared.drain_waker.unpark();
                 let backoff = Backoff::new();
-                let mut free = self.ring.slots();
-                // Since when the ring has not gained room (once spinning is over).
-                let mut stalled_since: Option<Instant> = None;
+                // When the back-off's own spins and yields were over.
+                let mut yielding_since: Option<Instant> = None;
                 loop {
-                    if free >= wanted {
+                    if self.ring.slots() >= wanted {
                         return Ok(());
                     }
                     if self.shared.closed.load(Relaxed) {
@@ -345,7 +345,7 @@ impl Producer {
                     }
                     if !backoff.is_completed() {
                         backoff.snooze();
-                    } else if stalled_since.get_or_insert_with(Instant::now).elapsed()
+                    } else if yielding_since.get_or_insert_with(Instant::now).elapsed()
                         < BLOCKED_YIELD_FOR
                     {
                         std::thread::yield_now();
@@ -355,12 +355,6 @@ impl Producer {
                         // did not start; an allocator that logs would then re-enter this call.
                         std::thread::sleep(BLOCKED_SLEEP);
                     }
-                    let now_free = self.ring.slots();
-                    if now_free > free {
-                        // The drain is taking records: room is microseconds away.
-                        stalled_since = None;
-                    }
-                    free = now_free;
                 }
             }
         }
