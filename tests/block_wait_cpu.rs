@@ -5,7 +5,7 @@
 mod sinks;
 
 use asynclog::{Backpressure, Batch, Logger, Sink, SinkError};
-use sinks::{wait_until, Gate};
+use sinks::{wait_for_stall, wait_until, Gate};
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::sync::Arc;
 use std::time::Duration;
@@ -76,16 +76,11 @@ fn producers_blocked_behind_a_stalled_sink_sleep_rather_than_spin() {
         "the sink never received a batch"
     );
     // Every producer waits in a log call once no call has returned for 200 ms.
-    let mut last = returned.load(Relaxed);
-    loop {
-        std::thread::sleep(Duration::from_millis(200));
-        let now = returned.load(Relaxed);
-        if now == last {
-            break;
-        }
-        last = now;
-    }
-    assert!(last < PRODUCERS * PER_PRODUCER / 4, "{last} calls returned");
+    let returned_then = wait_for_stall(&returned, Duration::from_millis(200));
+    assert!(
+        returned_then < PRODUCERS * PER_PRODUCER / 4,
+        "{returned_then} calls returned"
+    );
 
     // A wait yields for at most 200 µs, then sleeps 50 µs at a time: the four producers, the
     // drain and the worker took about 45% of one core here. Spinning or yielding without end,

@@ -6,7 +6,7 @@
 mod sinks;
 
 use asynclog::{Backpressure, Batch, LogError, Logger, Sink, SinkError};
-use sinks::{thread_and_seq, wait_until, Gate};
+use sinks::{thread_and_seq, wait_for_stall, wait_until, Gate};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -97,19 +97,6 @@ fn start_producers(
             })
         })
         .collect()
-}
-
-/// Waits until `returned` has not moved for `quiet`, and returns its value then.
-fn wait_for_stall(returned: &AtomicUsize, quiet: Duration) -> usize {
-    let mut last = returned.load(Relaxed);
-    loop {
-        std::thread::sleep(quiet);
-        let now = returned.load(Relaxed);
-        if now == last {
-            return now;
-        }
-        last = now;
-    }
 }
 
 #[test]

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 use asynclog::{Batch, Config, OwnedValue, RecordView, Sink, SinkError, Value};
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
@@ -133,6 +134,20 @@ pub fn wait_until(timeout: Duration, mut done: impl FnMut() -> bool) -> bool {
             return false;
         }
         std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+/// Waits until `returned` (a count of log calls that returned) has not moved for `quiet`, and
+/// returns its value then.
+pub fn wait_for_stall(returned: &AtomicUsize, quiet: Duration) -> usize {
+    let mut last = returned.load(Relaxed);
+    loop {
+        std::thread::sleep(quiet);
+        let now = returned.load(Relaxed);
+        if now == last {
+            return now;
+        }
+        last = now;
     }
 }
 
