@@ -2,7 +2,7 @@
 //! failing sink holds up only its own worker. Only for a while, though: the drain keeps at most
 //! `MAX_BATCHES` batches in flight, and a batch is free again only once every worker has
 //! written it, so a sink stuck for longer than the others take to fill them stalls the drain,
-//! and then the log calls (backpressure), until it returns (tests/fault_sink_hangs.rs).
+//! and then the log calls (backpressure), until it returns (tests/integration/fault_sink_hangs.rs).
 
 use crate::batch::Batch;
 use crate::error::{Error, SinkError};

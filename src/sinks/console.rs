@@ -121,7 +121,7 @@ const FULL_STREAM_PAUSE: Duration = Duration::from_millis(1);
 /// `write_all`, except that a full non-blocking stream (`WouldBlock`) is waited for, as a
 /// blocking one would be, instead of failing midway: a failed batch is written again whole, so
 /// failing after part of it would write those lines twice
-/// (tests/console_partial_write_retry.rs).
+/// (tests/integration/console_partial_write_retry.rs).
 fn write_all_waiting(out: &mut impl Write, mut buf: &[u8]) -> std::io::Result<()> {
     while !buf.is_empty() {
         match out.write(buf) {

@@ -3,8 +3,8 @@
 //!
 //! - `fuzz/` (nightly, `cargo fuzz`): `fuzz/src/lib.rs` includes it with `#[path]`, and each
 //!   `fuzz/fuzz_targets/<target>.rs` is one line calling `checks::<target>(data)`;
-//! - the main crate's `tests/fuzz_corpus_replay.rs` (stable, `cargo test`, so CI): it replays every
-//!   file under `fuzz/corpus/<target>/` through the same function.
+//! - the main crate's `tests/integration/fuzz_corpus_replay.rs` (stable, `cargo test`, so CI): it
+//!   replays every file under `fuzz/corpus/<target>/` through the same function.
 //!
 //! The checks use only the public API, so they live with the tests rather than in `src/` (no
 //! hidden module and no `arbitrary` dependency for the library's users). A check panics when an

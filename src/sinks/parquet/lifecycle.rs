@@ -348,7 +348,8 @@ impl ParquetSink {
         };
         // Look one batch ahead (by the last batch's growth), so a file ends before the batch
         // that would take it past `max_bytes`, not after: with batches an eighth of
-        // `max_bytes` the overshoot otherwise reached 10.06% (tests/parquet_size_rotation.rs).
+        // `max_bytes` the overshoot otherwise reached 10.06%
+        // (tests/integration/parquet_size_rotation.rs).
         let growth = estimate.saturating_sub(self.last_size_estimate);
         self.last_size_estimate = estimate;
         if estimate.saturating_add(growth) < max_bytes {

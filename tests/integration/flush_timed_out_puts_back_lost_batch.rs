@@ -1,0 +1,191 @@
+//! A flush that times out puts back the lost-batch errors it took, and the next flush with a
+//! caller that covers the lost batch reports it, even one that had already passed the failing
+//! sink when the error was put back:
+//! - a second `flush` issued while the first still waited must not return `Ok` (that claims every
+//!   record it covers was written; only a third flush would then report the loss);
+//! - a `close` from another thread meanwhile must report it, or nobody ever does.
+
+use crate::sinks;
+
+use asynclog::{Batch, Error, Logger, Sink, SinkError};
+use sinks::{config_with, wait_until, Gate};
+use std::io;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::SeqCst};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+const TIMEOUT: Duration = Duration::from_millis(600);
+
+/// Fails every write while `failing` is set.
+#[derive(Default)]
+struct FlakySink {
+    failing: Arc<AtomicBool>,
+    flushes: Arc<AtomicU64>,
+    closed: Arc<AtomicBool>,
+}
+
+impl Sink for FlakySink {
+    fn name(&self) -> &str {
+        "flaky"
+    }
+
+    fn write_batch(&mut self, _batch: &Batch) -> Result<(), SinkError> {
+        if self.failing.load(SeqCst) {
+            return Err(SinkError::io(
+                "writing /var/log/flaky.jsonl",
+                io::Error::other("No space left on device"),
+            ));
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), SinkError> {
+        self.flushes.fetch_add(1, SeqCst);
+        Ok(())
+    }
+
+    fn close(&mut self) -> Result<(), SinkError> {
+        self.closed.store(true, SeqCst);
+        Ok(())
+    }
+}
+
+/// Writes fine; `flush` waits at the gate.
+struct SlowFlushSink {
+    gate: Arc<Gate>,
+}
+
+impl Sink for SlowFlushSink {
+    fn name(&self) -> &str {
+        "slow"
+    }
+
+    fn write_batch(&mut self, _batch: &Batch) -> Result<(), SinkError> {
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), SinkError> {
+        self.gate.pass();
+        Ok(())
+    }
+
+    fn close(&mut self) -> Result<(), SinkError> {
+        Ok(())
+    }
+}
+
+/// The scenario up to the point both tests share: the flaky sink has lost a batch, and a first
+/// flush, on its own thread, has taken that loss at the flaky sink and waits at the slow one.
+struct FirstFlushWaiting {
+    logger: Arc<Logger>,
+    gate: Arc<Gate>,
+    flaky_flushes: Arc<AtomicU64>,
+    flaky_closed: Arc<AtomicBool>,
+    first: JoinHandle<Result<(), Error>>,
+}
+
+fn first_flush_waiting() -> FirstFlushWaiting {
+    let flaky = FlakySink {
+        failing: Arc::new(AtomicBool::new(true)),
+        ..Default::default()
+    };
+    let (failing, flaky_flushes, flaky_closed) = (
+        flaky.failing.clone(),
+        flaky.flushes.clone(),
+        flaky.closed.clone(),
+    );
+    let gate = Gate::new();
+    let slow = SlowFlushSink { gate: gate.clone() };
+    let mut config = config_with(vec![Box::new(flaky), Box::new(slow)]);
+    config.max_retries = 0;
+    config.close_timeout = TIMEOUT;
+    config.flush_interval = Duration::from_secs(3600);
+    let logger = Arc::new(Logger::new(config).unwrap());
+
+    for i in 0..10u64 {
+        asynclog::try_info!(logger, "r", i = i).unwrap();
+    }
+    assert!(wait_until(Duration::from_secs(5), || {
+        logger.stats().sink("flaky").unwrap().failed_batches >= 1
+    }));
+    failing.store(false, SeqCst);
+
+    let first = flush_in_thread(&logger);
+    assert!(wait_until(Duration::from_secs(5), || gate.waiting() == 1
+        && flaky_flushes.load(SeqCst) == 1));
+    FirstFlushWaiting {
+        logger,
+        gate,
+        flaky_flushes,
+        flaky_closed,
+        first,
+    }
+}
+
+fn flush_in_thread(logger: &Arc<Logger>) -> JoinHandle<Result<(), Error>> {
+    let logger = logger.clone();
+    std::thread::spawn(move || logger.flush())
+}
+
+/// The first flush gives up, naming the slow sink (and puts the loss back).
+fn assert_timed_out_on_slow(first: JoinHandle<Result<(), Error>>) {
+    match first.join().unwrap() {
+        Err(Error::FlushTimedOut { sinks, .. }) => assert_eq!(sinks, ["slow"]),
+        other => panic!("expected FlushTimedOut naming `slow`, got {other:?}"),
+    }
+}
+
+fn assert_reports_flaky_loss(result: Result<(), Error>, who: &str) {
+    match result {
+        Err(Error::Sink { sink, source }) => {
+            assert_eq!(sink, "flaky");
+            assert_eq!(
+                source.to_string(),
+                "writing /var/log/flaky.jsonl: No space left on device"
+            );
+        }
+        other => panic!("{who} covers the lost batch, yet returned {other:?}"),
+    }
+}
+
+#[test]
+fn a_flush_issued_before_another_times_out_reports_the_loss_it_put_back() {
+    let s = first_flush_waiting();
+    // A second flush a while later passes the flaky sink (nothing left to take there) and
+    // queues behind the first at the slow sink.
+    std::thread::sleep(TIMEOUT / 2);
+    let second = flush_in_thread(&s.logger);
+    assert!(wait_until(Duration::from_secs(5), || s
+        .flaky_flushes
+        .load(SeqCst)
+        == 2));
+    assert_timed_out_on_slow(s.first);
+    // The slow sink returns well before the second flush's timeout.
+    s.gate.open();
+    assert_reports_flaky_loss(second.join().unwrap(), "the second flush");
+    // Reported once.
+    s.logger
+        .flush()
+        .expect("the loss was reported by the second flush");
+    s.logger.close().expect("nothing left to report");
+}
+
+#[test]
+fn close_reports_a_lost_batch_that_a_timed_out_flush_put_back() {
+    let s = first_flush_waiting();
+    // Another thread closes a while later: close's flush passes the flaky sink (and closes it)
+    // while the first flush still waits.
+    std::thread::sleep(TIMEOUT / 2);
+    let closer = {
+        let logger = s.logger.clone();
+        std::thread::spawn(move || logger.close())
+    };
+    assert!(wait_until(Duration::from_secs(5), || s
+        .flaky_closed
+        .load(SeqCst)));
+    assert_timed_out_on_slow(s.first);
+    // The slow sink returns well before close's own timeout.
+    s.gate.open();
+    assert_reports_flaky_loss(closer.join().unwrap(), "close");
+}

@@ -1,0 +1,203 @@
+//! Each of the five hooks fires the right number of times with the right arguments.
+
+use crate::common;
+use asynclog::{
+    Backpressure, Batch, Error, Field, Hooks, Level, LogError, Logger, Sink, SinkError, Value,
+};
+use common::*;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+#[derive(Debug, Clone, PartialEq)]
+enum Event {
+    Buffered(Level, String, Vec<String>),
+    Dropped(Level, String),
+    Written(String, usize),
+    Failed(String, usize, String, u32),
+    Flushed(usize),
+}
+
+struct AlwaysFails;
+impl Sink for AlwaysFails {
+    fn name(&self) -> &str {
+        "broken"
+    }
+    fn write_batch(&mut self, _: &Batch) -> Result<(), SinkError> {
+        Err(SinkError::Encode("disk on fire".into()))
+    }
+    fn flush(&mut self) -> Result<(), SinkError> {
+        Ok(())
+    }
+    fn close(&mut self) -> Result<(), SinkError> {
+        Ok(())
+    }
+}
+
+fn recording_hooks(events: &Arc<Mutex<Vec<Event>>>) -> Hooks {
+    let (e1, e2, e3, e4, e5) = (
+        events.clone(),
+        events.clone(),
+        events.clone(),
+        events.clone(),
+        events.clone(),
+    );
+    Hooks::default()
+        .on_message_buffered(move |m| {
+            let keys = m.fields.iter().map(|f| f.key.to_owned()).collect();
+            e1.lock()
+                .unwrap()
+                .push(Event::Buffered(m.level, m.message.to_owned(), keys));
+        })
+        .on_message_dropped(move |m| {
+            e2.lock()
+                .unwrap()
+                .push(Event::Dropped(m.level, m.message.to_owned()))
+        })
+        .on_batch_written(move |sink, n, took| {
+            assert!(took < Duration::from_secs(5));
+            e3.lock().unwrap().push(Event::Written(sink.to_owned(), n));
+        })
+        .on_batch_failed(move |sink, n, err, attempts| {
+            e4.lock()
+                .unwrap()
+                .push(Event::Failed(sink.to_owned(), n, err.to_string(), attempts));
+        })
+        .on_flush_completed(move |total, _took| e5.lock().unwrap().push(Event::Flushed(total)))
+}
+
+#[test]
+fn every_hook_fires_with_its_arguments() {
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let collector = Collector::default();
+    let mut config = asynclog::Config::default();
+    config.sinks.push(collector.sink("good"));
+    config.sinks.push(Box::new(AlwaysFails));
+    config.max_retries = 2;
+    config.retry_delay = Duration::from_millis(1);
+    config.hooks = recording_hooks(&events);
+    let logger = Logger::new(config).unwrap();
+
+    logger.info("one", &[Field::new("a", 1)]).unwrap();
+    logger
+        .warn("two", &[Field::new("b", "x"), Field::new("c", true)])
+        .unwrap();
+    // The flush reports the batch the broken sink lost (flush_reports_lost_batches.rs).
+    match logger.flush() {
+        Err(Error::Sink { sink, .. }) => assert_eq!(sink, "broken"),
+        other => panic!("expected the broken sink's lost batch, got {other:?}"),
+    }
+    let snapshot = events.lock().unwrap().clone();
+
+    let count = |pred: &dyn Fn(&Event) -> bool| snapshot.iter().filter(|e| pred(e)).count();
+    assert_eq!(
+        snapshot[0],
+        Event::Buffered(Level::Info, "one".into(), vec!["a".into()])
+    );
+    assert_eq!(
+        snapshot[1],
+        Event::Buffered(Level::Warn, "two".into(), vec!["b".into(), "c".into()])
+    );
+    // Both records were logged before the flush, and one flush pass moves them; they may travel
+    // in one batch or two, but the written counts add up to 2 for the good sink...
+    let written: usize = snapshot
+        .iter()
+        .filter_map(|e| match e {
+            Event::Written(s, n) if s == "good" => Some(*n),
+            _ => None,
+        })
+        .sum();
+    assert_eq!(written, 2);
+    // ...and every batch failed on the broken sink after 1 + max_retries attempts.
+    let failed: Vec<_> = snapshot
+        .iter()
+        .filter(|e| matches!(e, Event::Failed(..)))
+        .collect();
+    assert!(!failed.is_empty());
+    let failed_records: usize = failed
+        .iter()
+        .map(|e| match e {
+            Event::Failed(sink, n, err, attempts) => {
+                assert_eq!(sink, "broken");
+                assert_eq!(err, "disk on fire");
+                assert_eq!(*attempts, 3);
+                *n
+            }
+            _ => unreachable!(),
+        })
+        .sum();
+    assert_eq!(failed_records, 2);
+    assert_eq!(
+        count(&|e| matches!(e, Event::Flushed(2))),
+        1,
+        "{snapshot:?}"
+    );
+    assert_eq!(count(&|e| matches!(e, Event::Dropped(..))), 0);
+    // The flush hook fires after the batch hooks of the records it covers.
+    let flushed_at = snapshot
+        .iter()
+        .position(|e| matches!(e, Event::Flushed(_)))
+        .unwrap();
+    assert!(
+        snapshot[..flushed_at]
+            .iter()
+            .filter(|e| matches!(e, Event::Written(..)))
+            .count()
+            >= 1
+    );
+    logger.close().unwrap();
+}
+
+#[test]
+fn dropped_hook_sees_drop_and_too_large_records() {
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let collector = Collector::default();
+    let mut config = asynclog::Config::default();
+    config
+        .sinks
+        .push(collector.slow_sink("slow", Duration::from_millis(50)));
+    config.backpressure = Backpressure::Drop;
+    config.buffer_size = 1; // 128-byte ring
+    config.hooks = recording_hooks(&events);
+    let logger = Logger::new(config).unwrap();
+
+    let big = "x".repeat(200);
+    assert!(matches!(
+        logger.error(&big, &[]),
+        Err(LogError::TooLarge {
+            size: 220,
+            capacity: 128
+        })
+    ));
+    let mut dropped = 0;
+    for _ in 0..20 {
+        if let Err(LogError::Dropped) = logger.debug("small", &[Field::new("k", Value::Null)]) {
+            dropped += 1;
+        }
+    }
+    assert!(dropped > 0);
+    let snapshot = events.lock().unwrap().clone();
+    assert_eq!(snapshot[0], Event::Dropped(Level::Error, big.clone()));
+    let dropped_events = snapshot
+        .iter()
+        .filter(|e| matches!(e, Event::Dropped(Level::Debug, m) if m == "small"))
+        .count();
+    assert_eq!(dropped_events, dropped);
+    assert_eq!(logger.stats().dropped, dropped as u64 + 1);
+}
+
+#[test]
+fn a_panicking_hook_is_counted_and_logging_goes_on() {
+    let collector = Collector::default();
+    let mut config = config_with(&collector);
+    config.hooks = Hooks::default().on_message_buffered(|m| {
+        if m.message == "boom" {
+            panic!("hook exploded");
+        }
+    });
+    let logger = Logger::new(config).unwrap();
+    logger.info("boom", &[]).unwrap();
+    logger.info("fine", &[]).unwrap();
+    logger.flush().unwrap();
+    assert_eq!(collector.len(), 2);
+    assert_eq!(logger.stats().hook_panics, 1);
+}

@@ -1,0 +1,109 @@
+//! `ParquetSinkConfig` in the file sink's words: default names follow the path, out-of-range
+//! options are refused naming the option and the sink, and `max_files` keeps exactly the newest
+//! finished files.
+#![cfg(feature = "parquet")]
+
+use crate::parquet_common as common;
+
+use asynclog::sinks::parquet::ParquetCompression;
+use asynclog::sinks::{ManualClock, Rotation};
+use asynclog::{Error, ParquetSink, ParquetSinkConfig, Sink};
+use std::time::{Duration, UNIX_EPOCH};
+
+#[test]
+fn default_names_follow_the_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    let first = ParquetSink::new(&a).unwrap();
+    let second = ParquetSinkConfig::new(&b).build().unwrap();
+    assert_eq!(first.name(), format!("parquet:{}", a.display()));
+    assert_eq!(second.name(), format!("parquet:{}", b.display()));
+    assert_ne!(first.name(), second.name());
+    let named = ParquetSinkConfig::new(dir.path().join("c"))
+        .with_name("audit")
+        .build()
+        .unwrap();
+    assert_eq!(named.name(), "audit");
+}
+
+#[test]
+fn out_of_range_options_name_the_option_and_the_sink() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sub").join("app");
+    let refused = |config: ParquetSinkConfig| match config.build() {
+        Err(Error::Config { field, reason }) => {
+            assert!(reason.contains("ParquetSinkConfig"), "{reason}");
+            assert!(reason.contains("parquet:"), "names the sink: {reason}");
+            field
+        }
+        other => panic!("expected a config error, got {other:?}"),
+    };
+    let config = || ParquetSinkConfig::new(&path);
+    assert_eq!(refused(config().with_max_bytes(0)), "max_bytes");
+    assert_eq!(
+        refused(config().with_rotation(Rotation::every(Duration::ZERO))),
+        "rotation"
+    );
+    assert_eq!(refused(config().with_row_group_rows(0)), "row_group_rows");
+    assert_eq!(
+        refused(config().with_compression(ParquetCompression::Zstd(1000))),
+        "compression"
+    );
+    assert_eq!(refused(ParquetSinkConfig::new("/")), "path");
+    let mut named = config().with_max_bytes(0);
+    named.name = Some("audit".into());
+    match named.build() {
+        Err(Error::Config { reason, .. }) => assert!(reason.contains("`audit`"), "{reason}"),
+        other => panic!("expected a config error, got {other:?}"),
+    }
+    assert!(
+        !path.parent().unwrap().exists(),
+        "a refused config creates nothing"
+    );
+}
+
+#[test]
+fn max_files_keeps_exactly_the_newest_finished_files() {
+    let dir = tempfile::tempdir().unwrap();
+    // 2026-11-27 12:00:00 UTC, standing still: names differ by their counter only.
+    let clock = ManualClock::new(UNIX_EPOCH + Duration::from_secs(1_795_780_800));
+    let config = ParquetSinkConfig::new(dir.path().join("kept"))
+        .with_max_bytes(1) // every batch finishes its file
+        .with_max_files(2)
+        .with_clock(clock.clone());
+    let mut sink = config.clone().build().unwrap();
+    for n in 0..5u64 {
+        sink.write_batch(&common::batches::three_field_batch(n * 10, 10))
+            .unwrap();
+    }
+    sink.close().unwrap();
+    assert_eq!(sink.files_finished(), 5);
+    let names = |dir: &std::path::Path| -> Vec<String> {
+        common::files_with_suffix(dir, "")
+            .iter()
+            .map(|p| p.file_name().unwrap().to_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(
+        names(dir.path()),
+        [
+            "kept_20261127_120000_003.parquet",
+            "kept_20261127_120000_004.parquet",
+        ]
+    );
+    let seqs: Vec<u64> = common::read_all(dir.path())
+        .iter()
+        .filter_map(common::seq_of)
+        .collect();
+    assert_eq!(
+        seqs,
+        (30..50).collect::<Vec<u64>>(),
+        "the newest two batches"
+    );
+    drop(sink);
+
+    // A new sink applies retention when it is built: with `max_files = 1` the older file goes.
+    let sink = config.with_max_files(1).build().unwrap();
+    assert_eq!(names(dir.path()), ["kept_20261127_120000_004.parquet"]);
+    drop(sink);
+}

@@ -1,0 +1,200 @@
+//! `tracing` events through `AsyncLogLayer` arrive in a sink with their level, message, target,
+//! location and typed fields: integers, floats, bools and strings typed, `%` and `?` values as
+//! their `Display` and `Debug` text. Call sites with more fields than the compact record takes
+//! write general records with the same content.
+
+#![cfg(feature = "tracing")]
+
+use crate::common;
+
+use asynclog::tracing::AsyncLogLayer;
+use asynclog::{Level, Logger, OwnedValue};
+use common::{config_with, Collector, Seen};
+use std::sync::Arc;
+use tracing_subscriber::layer::SubscriberExt;
+
+#[derive(Debug)]
+struct Order {
+    id: u64,
+}
+
+impl std::fmt::Display for Order {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "order #{}", self.id)
+    }
+}
+
+fn str(s: &str) -> OwnedValue {
+    OwnedValue::Str(s.into())
+}
+
+fn logged(body: impl FnOnce()) -> Vec<Seen> {
+    let collector = Collector::default();
+    let logger = Arc::new(Logger::new(config_with(&collector)).unwrap());
+    let subscriber = tracing_subscriber::registry().with(AsyncLogLayer::new(logger.clone()));
+    tracing::subscriber::with_default(subscriber, body);
+    logger.close().unwrap();
+    collector.records()
+}
+
+#[test]
+fn every_level_maps_one_to_one() {
+    let records = logged(|| {
+        tracing::trace!("t");
+        tracing::debug!("d");
+        tracing::info!("i");
+        tracing::warn!("w");
+        tracing::error!("e");
+    });
+    let seen: Vec<(Level, &str)> = records
+        .iter()
+        .map(|r| (r.level, r.message.as_str()))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (Level::Trace, "t"),
+            (Level::Debug, "d"),
+            (Level::Info, "i"),
+            (Level::Warn, "w"),
+            (Level::Error, "e"),
+        ]
+    );
+}
+
+#[test]
+fn typed_values_message_target_and_location_arrive() {
+    let order = Order { id: 7 };
+    let symbol = String::from("AAPL");
+    let line = line!() + 2;
+    let records = logged(|| {
+        tracing::warn!(
+            target: "fills",
+            qty = 5u64,
+            delta = -3i64,
+            price = 101.25,
+            ok = true,
+            symbol = symbol.as_str(),
+            shown = %order,
+            debugged = ?order,
+            "filled {} lots of {}",
+            5,
+            symbol
+        );
+    });
+    assert_eq!(records.len(), 1);
+    let r = &records[0];
+    assert_eq!(r.level, Level::Warn);
+    assert_eq!(r.message, "filled 5 lots of AAPL");
+    let expected = [
+        ("target", str("fills")),
+        ("module_path", str(module_path!())),
+        ("file", str(file!())),
+        ("line", OwnedValue::U64(line.into())),
+        ("qty", OwnedValue::U64(5)),
+        ("delta", OwnedValue::I64(-3)),
+        ("price", OwnedValue::F64(101.25)),
+        ("ok", OwnedValue::Bool(true)),
+        ("symbol", str("AAPL")),
+        ("shown", str("order #7")),
+        ("debugged", str("Order { id: 7 }")),
+    ];
+    let fields: Vec<(&str, OwnedValue)> = r
+        .fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.clone()))
+        .collect();
+    assert_eq!(fields, expected);
+}
+
+#[test]
+fn the_default_target_is_the_module_path_and_an_event_without_message_has_an_empty_one() {
+    let records = logged(|| {
+        tracing::info!(n = 1u64);
+        let empty: Option<u64> = None;
+        tracing::info!(n = empty, "absent value");
+    });
+    assert_eq!(records[0].message, "");
+    assert_eq!(records[0].field("target"), Some(&str(module_path!())));
+    assert_eq!(records[0].field("n"), Some(&OwnedValue::U64(1)));
+    // `tracing` does not record a `None`: the field is there, `null`.
+    assert_eq!(records[1].field("n"), Some(&OwnedValue::Null));
+}
+
+#[test]
+fn many_fields_take_the_general_record_with_the_same_content() {
+    let records = logged(|| {
+        tracing::info!(
+            f0 = 0u64,
+            f1 = 1u64,
+            f2 = 2u64,
+            f3 = 3u64,
+            f4 = 4u64,
+            f5 = 5u64,
+            f6 = 6u64,
+            f7 = 7u64,
+            f8 = 8u64,
+            f9 = 9u64,
+            f10 = 10u64,
+            f11 = 11u64,
+            f12 = 12u64,
+            f13 = 13u64,
+            f14 = 14u64,
+            f15 = 15u64,
+            f16 = 16u64,
+            f17 = "seventeen",
+            "wide event"
+        );
+    });
+    let r = &records[0];
+    assert_eq!(r.message, "wide event");
+    assert_eq!(r.fields.len(), 4 + 18);
+    for i in 0..17u64 {
+        assert_eq!(r.field(&format!("f{i}")), Some(&OwnedValue::U64(i)));
+    }
+    assert_eq!(r.field("f17"), Some(&str("seventeen")));
+}
+
+#[test]
+fn the_logger_level_filters_events() {
+    let collector = Collector::default();
+    let logger =
+        Arc::new(Logger::new(config_with(&collector).with_min_level(Level::Warn)).unwrap());
+    let subscriber = tracing_subscriber::registry().with(AsyncLogLayer::new(logger.clone()));
+    tracing::subscriber::with_default(subscriber, || {
+        tracing::info!("below");
+        tracing::error!("above");
+    });
+    logger.close().unwrap();
+    let records = collector.records();
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0].message, "above");
+}
+
+#[test]
+fn hooks_see_the_message_and_the_fields_of_a_compact_record() {
+    use std::sync::Mutex;
+    /// A hook's view of a record: its message and field keys.
+    type HookView = (String, Vec<String>);
+    let seen: Arc<Mutex<Vec<HookView>>> = Arc::default();
+    let hook_seen = seen.clone();
+    let mut config = asynclog::Config::default();
+    config.hooks = asynclog::Hooks::default().on_message_buffered(move |m| {
+        let keys = m.fields.iter().map(|f| f.key.to_owned()).collect();
+        hook_seen.lock().unwrap().push((m.message.to_owned(), keys));
+    });
+    let logger = Arc::new(Logger::new(config).unwrap());
+    let subscriber = tracing_subscriber::registry().with(AsyncLogLayer::new(logger.clone()));
+    tracing::subscriber::with_default(subscriber, || tracing::info!(qty = 5u64, "filled {}", 5));
+    logger.close().unwrap();
+    let seen = seen.lock().unwrap();
+    assert_eq!(
+        *seen,
+        [(
+            "filled 5".to_owned(),
+            ["target", "module_path", "file", "line", "qty"]
+                .map(String::from)
+                .to_vec()
+        )]
+    );
+}
