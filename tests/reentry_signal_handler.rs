@@ -45,7 +45,7 @@ extern "C" fn on_sigusr1(_: libc::c_int) {
 #[ignore = "unsupported, documented on `Logger`: a log call is not async-signal-safe. The \
             thread-local fast path has no re-entry guard, so a handler's nested call takes a \
             second `&mut Producer` to the ring the interrupted call is writing (UB; records lost \
-            or corrupt). A guard (flag + compiler fences, tried in session 5) costs 9 \
+            or corrupt). A guard (a flag and compiler fences) measured 9 more \
             instructions per call (callgrind 120.25 -> 129.25), within the bench's noise"]
 fn a_log_call_from_a_signal_handler_is_refused_or_delivered_never_corrupts() {
     let collector = Collector::default();
