@@ -87,6 +87,15 @@ struct Args {
     /// with an error when they do not.
     #[arg(long)]
     verify: bool,
+    /// Pin the drain thread to this CPU (`Config::drain_cpu`).
+    #[arg(long)]
+    drain_cpu: Option<usize>,
+    /// Pin the sink worker threads to this CPU (`Config::sink_worker_cpus`).
+    #[arg(long)]
+    sink_cpu: Option<usize>,
+    /// Pin each Parquet sink's encoder thread to this CPU (`ParquetSinkConfig::encoder_cpu`).
+    #[arg(long)]
+    encoder_cpu: Option<usize>,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -95,7 +104,7 @@ enum Mode {
     Drop,
 }
 
-fn make_sink(spec: &str) -> Result<Box<dyn Sink>, String> {
+fn make_sink(spec: &str, encoder_cpu: Option<usize>) -> Result<Box<dyn Sink>, String> {
     match spec {
         "null" => Ok(Box::new(NullSink)),
         "console" => Ok(Box::new(ConsoleSink::new(false))),
@@ -103,9 +112,13 @@ fn make_sink(spec: &str) -> Result<Box<dyn Sink>, String> {
             .map(|s| Box::new(s) as Box<dyn Sink>)
             .map_err(|e| e.to_string()),
         #[cfg(feature = "parquet")]
-        _ if spec.starts_with("parquet:") => asynclog::ParquetSink::new(&spec["parquet:".len()..])
-            .map(|s| Box::new(s) as Box<dyn Sink>)
-            .map_err(|e| e.to_string()),
+        _ if spec.starts_with("parquet:") => {
+            let mut config = asynclog::ParquetSinkConfig::new(&spec["parquet:".len()..]);
+            config.encoder_cpu = encoder_cpu;
+            asynclog::ParquetSink::with_config(config)
+                .map(|s| Box::new(s) as Box<dyn Sink>)
+                .map_err(|e| e.to_string())
+        }
         other => Err(format!(
             "unknown sink `{other}` (expected null, console, file:PATH or parquet:PATH)"
         )),
@@ -430,8 +443,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Mode::Block => Backpressure::Block,
         Mode::Drop => Backpressure::Drop,
     };
+    config.drain_cpu = args.drain_cpu;
+    config.sink_worker_cpus = args.sink_cpu.into_iter().collect();
     for spec in &args.sinks {
-        config.sinks.push(make_sink(spec)?);
+        config.sinks.push(make_sink(spec, args.encoder_cpu)?);
     }
     let logger = Logger::new(config)?;
     let overhead = timer_overhead();
@@ -523,6 +538,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
 
     if args.json {
+        let cpu = |cpu: Option<usize>| cpu.map_or("null".to_owned(), |c| c.to_string());
         let fmt = |p: &[(String, f64)]| {
             p.iter()
                 .map(|(k, v)| format!("\"{k}\":{v:.1}"))
@@ -530,13 +546,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .join(",")
         };
         println!(
-            "{{\"producers\":{},\"messages_per_producer\":{},\"fields\":{},\"message_bytes\":{},\"macro\":{},\"sinks\":{:?},\"calls\":{calls},\"dropped\":{dropped},\"delivered\":{delivered},\"batches\":{batches},\"produce_seconds\":{:.6},\"total_seconds\":{:.6},\"calls_per_second\":{call_rate:.0},\"end_to_end_per_second\":{end_to_end_rate:.0},\"timer_overhead_ns\":{overhead_ns:.1},\"latency_ns\":{{{}}}{}{}{}}}",
+            "{{\"producers\":{},\"messages_per_producer\":{},\"fields\":{},\"message_bytes\":{},\"macro\":{},\"sinks\":{:?},\"drain_cpu\":{},\"sink_cpu\":{},\"encoder_cpu\":{},\"calls\":{calls},\"dropped\":{dropped},\"delivered\":{delivered},\"batches\":{batches},\"produce_seconds\":{:.6},\"total_seconds\":{:.6},\"calls_per_second\":{call_rate:.0},\"end_to_end_per_second\":{end_to_end_rate:.0},\"timer_overhead_ns\":{overhead_ns:.1},\"latency_ns\":{{{}}}{}{}{}}}",
             args.producers,
             args.messages,
             args.fields,
             args.message_bytes,
             args.use_macro,
             args.sinks,
+            cpu(args.drain_cpu),
+            cpu(args.sink_cpu),
+            cpu(args.encoder_cpu),
             produce_time.as_secs_f64(),
             total_time.as_secs_f64(),
             fmt(&lat),

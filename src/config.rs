@@ -1,6 +1,7 @@
 //! [`Config`], its defaults, and [`Backpressure`].
 
 use crate::error::Error;
+use crate::os;
 use crate::sinks::Sink;
 use crate::telemetry::Hooks;
 use crate::value::Level;
@@ -107,6 +108,16 @@ pub struct Config {
     pub sinks: Vec<Box<dyn Sink>>,
     /// Telemetry callbacks.
     pub hooks: Hooks,
+    /// The CPU the drain thread is pinned to (`sched_setaffinity`, Linux only), or `None`: the
+    /// OS places it (the default). Pinning the drain, the sink workers and a Parquet sink's
+    /// encoder thread (`ParquetSinkConfig::encoder_cpu`) to chosen CPUs keeps the OS from
+    /// putting two busy ones on one core while another waits (BENCHMARKS.md measures it). A CPU
+    /// this process may not run on is a config error.
+    pub drain_cpu: Option<usize>,
+    /// The CPUs the sink worker threads are pinned to: worker `n` (named `asynclog-sink-n`) to
+    /// `sink_worker_cpus[n % len]`. Empty (the default): the OS places them. As for
+    /// [`drain_cpu`](Self::drain_cpu).
+    pub sink_worker_cpus: Vec<usize>,
 }
 
 impl Default for Config {
@@ -123,6 +134,8 @@ impl Default for Config {
             min_level: DEFAULT_MIN_LEVEL,
             sinks: Vec::new(),
             hooks: Hooks::default(),
+            drain_cpu: None,
+            sink_worker_cpus: Vec::new(),
         }
     }
 }
@@ -142,6 +155,8 @@ impl fmt::Debug for Config {
             .field("min_level", &self.min_level)
             .field("sinks", &sink_names)
             .field("hooks", &self.hooks)
+            .field("drain_cpu", &self.drain_cpu)
+            .field("sink_worker_cpus", &self.sink_worker_cpus)
             .finish()
     }
 }
@@ -213,6 +228,18 @@ impl Config {
         self
     }
 
+    /// Sets [`Config::drain_cpu`].
+    pub fn with_drain_cpu(mut self, cpu: usize) -> Config {
+        self.drain_cpu = Some(cpu);
+        self
+    }
+
+    /// Sets [`Config::sink_worker_cpus`].
+    pub fn with_sink_worker_cpus(mut self, cpus: impl IntoIterator<Item = usize>) -> Config {
+        self.sink_worker_cpus = cpus.into_iter().collect();
+        self
+    }
+
     /// Ring capacity in bytes for this configuration.
     pub fn ring_bytes(&self) -> usize {
         self.buffer_size.saturating_mul(RING_BYTES_PER_MESSAGE)
@@ -253,6 +280,20 @@ impl Config {
         }
         if self.max_batch_records > i32::MAX as usize / 64 {
             return bad("max_batch_records", "must be at most 33554431");
+        }
+        for (field, cpu) in self
+            .drain_cpu
+            .map(|cpu| ("drain_cpu", cpu))
+            .into_iter()
+            .chain(
+                self.sink_worker_cpus
+                    .iter()
+                    .map(|&cpu| ("sink_worker_cpus", cpu)),
+            )
+        {
+            if let Some(reason) = os::unpinnable_cpu(cpu) {
+                return Err(Error::Config { field, reason });
+            }
         }
         let mut names = HashSet::new();
         for sink in &self.sinks {

@@ -1,7 +1,8 @@
 //! The crate's operating-system calls, in one place to audit: the thread id and the process-wide
-//! memory barrier the ring side uses, and the file locks, preallocation, memory maps and
-//! no-overwrite rename of the file and Parquet sinks. Every `libc` call of the crate is here,
-//! each `unsafe` block with its argument; the rest of the crate calls these safe functions.
+//! memory barrier the ring side uses, pinning the background threads to CPUs, and the file
+//! locks, preallocation, memory maps and no-overwrite rename of the file and Parquet sinks. Every
+//! `libc` call of the crate is here, each `unsafe` block with its argument; the rest of the crate
+//! calls these safe functions.
 
 use memmap2::{MmapMut, MmapOptions};
 use std::fs::File;
@@ -64,6 +65,102 @@ pub(crate) fn membarrier_expedited() -> bool {
 #[cfg(not(target_os = "linux"))]
 pub(crate) fn membarrier_expedited() -> bool {
     false
+}
+
+/// Why no thread of this process can be pinned to `cpu`, as the end of a config error ("is CPU
+/// 7, ..."), or `None` when one can. Asks the kernel with a short-lived thread: which CPUs a
+/// thread may use depends on the process's cpuset, not on the calling thread's own affinity
+/// (an application may have pinned the thread that creates the logger elsewhere).
+pub(crate) fn unpinnable_cpu(cpu: usize) -> Option<String> {
+    match spawn_thread("asynclog-cpu-probe".into(), Some(cpu), || ()).map(Thread::join) {
+        Ok(_) => None,
+        Err(e) => Some(format!(
+            "is CPU {cpu}, which no thread of this process can be pinned to ({e})"
+        )),
+    }
+}
+
+/// Pins the calling thread to `cpu` (`sched_setaffinity`).
+#[cfg(target_os = "linux")]
+fn pin_current_thread(cpu: usize) -> io::Result<()> {
+    if cpu >= libc::CPU_SETSIZE as usize {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "CPU {cpu} is beyond the {} a CPU set holds",
+                libc::CPU_SETSIZE
+            ),
+        ));
+    }
+    // SAFETY: an all-zero `cpu_set_t` is a valid empty set.
+    let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+    // SAFETY: writes bit `cpu` of `set`, which is below `CPU_SETSIZE` (checked above).
+    unsafe { libc::CPU_SET(cpu, &mut set) };
+    // SAFETY: `set` is a `cpu_set_t` of the size passed; pid 0 is the calling thread.
+    let rc = unsafe { libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+/// Pinning threads is only implemented on Linux.
+#[cfg(not(target_os = "linux"))]
+fn pin_current_thread(_cpu: usize) -> io::Result<()> {
+    Err(io::Error::new(
+        io::ErrorKind::Unsupported,
+        "pinning threads to CPUs is supported on Linux only",
+    ))
+}
+
+/// A thread started by [`spawn_thread`].
+#[derive(Debug)]
+pub(crate) struct Thread<T>(std::thread::JoinHandle<Option<T>>);
+
+impl<T> Thread<T> {
+    /// Waits for the thread to end; what its body returned, or the payload of its panic.
+    pub(crate) fn join(self) -> std::thread::Result<T> {
+        // `None` only comes from a thread whose pinning failed, which `spawn_thread` never
+        // hands out.
+        self.0
+            .join()
+            .map(|ran| ran.expect("a thread that could not be pinned is never handed out"))
+    }
+}
+
+/// Starts a thread named `name` running `body`, first pinned to `cpu` when one is given. The
+/// thread pins itself before `body` runs and reports back; if pinning fails, `body` is dropped
+/// on that thread without running and the error is returned here, so no thread a caller asked
+/// to pin ever runs its body unpinned.
+pub(crate) fn spawn_thread<T: Send + 'static>(
+    name: String,
+    cpu: Option<usize>,
+    body: impl FnOnce() -> T + Send + 'static,
+) -> io::Result<Thread<T>> {
+    let Some(cpu) = cpu else {
+        let thread = std::thread::Builder::new()
+            .name(name)
+            .spawn(move || Some(body()))?;
+        return Ok(Thread(thread));
+    };
+    let (pinned_tx, pinned) = std::sync::mpsc::sync_channel(1);
+    let thread = std::thread::Builder::new().name(name).spawn(move || {
+        let result = pin_current_thread(cpu);
+        let ok = result.is_ok();
+        let _ = pinned_tx.send(result);
+        ok.then(body)
+    })?;
+    match pinned.recv() {
+        Ok(Ok(())) => Ok(Thread(thread)),
+        Ok(Err(error)) => {
+            let _ = thread.join();
+            Err(error)
+        }
+        Err(_) => Err(io::Error::other(
+            "the new thread ended before pinning itself",
+        )),
+    }
 }
 
 /// `flock(LOCK_EX | LOCK_NB)`: released when the file is closed, including by a crash. Fails with
@@ -253,6 +350,37 @@ mod tests {
         assert_eq!(file.metadata().unwrap().len(), 8192);
         preallocate(&file, 8192, 0).unwrap();
         assert_eq!(file.metadata().unwrap().len(), 8192);
+    }
+
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn a_thread_that_cannot_be_pinned_never_runs_its_body() {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        use std::sync::Arc;
+        let ran = Arc::new(AtomicBool::new(false));
+        // Inside a CPU set but not a CPU of this machine, then past what a CPU set holds.
+        for cpu in [1000, 1 << 20] {
+            let flag = ran.clone();
+            let result = spawn_thread("pin-test".into(), Some(cpu), move || {
+                flag.store(true, Ordering::SeqCst)
+            });
+            assert!(result.is_err(), "CPU {cpu}");
+        }
+        assert!(!ran.load(Ordering::SeqCst));
+        assert!(unpinnable_cpu(1000).is_some_and(|why| why.starts_with("is CPU 1000, ")));
+        let allowed = |status: String| {
+            let line = status.lines().find(|l| l.starts_with("Cpus_allowed_list:"));
+            line.unwrap().split_whitespace().nth(1).unwrap().to_owned()
+        };
+        let ours = allowed(std::fs::read_to_string("/proc/thread-self/status").unwrap());
+        // The first CPU of this thread's list ("0-1", "0,2", "3").
+        let cpu: usize = ours.split([',', '-']).next().unwrap().parse().unwrap();
+        assert_eq!(unpinnable_cpu(cpu), None);
+        let thread = spawn_thread("pin-test".into(), Some(cpu), move || {
+            allowed(std::fs::read_to_string("/proc/thread-self/status").unwrap())
+        })
+        .unwrap();
+        assert_eq!(thread.join().unwrap(), cpu.to_string());
     }
 
     #[test]

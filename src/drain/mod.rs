@@ -17,6 +17,7 @@ mod worker;
 
 use crate::batch::{Batch, PushError};
 use crate::error::Error;
+use crate::os;
 use crate::ring::clock::TickConverter;
 use crate::ring::record::{self, RawRecord, RecordHeader, HEADER_LEN};
 use crate::ring::{RingCounters, RingHandle};
@@ -28,7 +29,6 @@ use std::collections::BinaryHeap;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::mpsc::{self, Receiver, Sender, TryRecvError};
 use std::sync::Arc;
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 use worker::{FlushTicket, Job, OwnedSink, RetryPolicy};
 
@@ -70,7 +70,8 @@ pub fn start(
     settings: Settings,
     parker: Parker,
     commands: Receiver<Command>,
-) -> Result<JoinHandle<Result<(), Error>>, Error> {
+    cpus: Cpus,
+) -> Result<os::Thread<Result<(), Error>>, Error> {
     let retry = RetryPolicy {
         max_retries: settings.max_retries,
         delay: settings.retry_delay,
@@ -86,10 +87,12 @@ pub fn start(
         let sink_indices = sinks.iter().map(|s| s.index).collect();
         let (jobs, job_rx) = mpsc::channel();
         let worker_shared = shared.clone();
-        let thread = std::thread::Builder::new()
-            .name(format!("asynclog-sink-{n}"))
-            .spawn(move || worker::run(worker_shared, sinks, job_rx, retry))
-            .map_err(|e| Error::io("starting a sink worker thread", e))?;
+        let cpu =
+            (!cpus.sink_workers.is_empty()).then(|| cpus.sink_workers[n % cpus.sink_workers.len()]);
+        let thread = os::spawn_thread(format!("asynclog-sink-{n}"), cpu, move || {
+            worker::run(worker_shared, sinks, job_rx, retry)
+        })
+        .map_err(|e| Error::io(starting(&format!("sink worker {n}"), cpu), e))?;
         workers.push(WorkerHandle {
             jobs,
             thread,
@@ -115,15 +118,29 @@ pub fn start(
         delivered_since_flush: 0,
         periodic: None,
     };
-    std::thread::Builder::new()
-        .name("asynclog-drain".into())
-        .spawn(move || drain.run())
-        .map_err(|e| Error::io("starting the drain thread", e))
+    os::spawn_thread("asynclog-drain".into(), cpus.drain, move || drain.run())
+        .map_err(|e| Error::io(starting("the drain thread", cpus.drain), e))
+}
+
+/// Where the drain and the sink workers are pinned (`Config::drain_cpu`,
+/// `Config::sink_worker_cpus`).
+#[derive(Debug, Clone, Default)]
+pub struct Cpus {
+    pub drain: Option<usize>,
+    pub sink_workers: Vec<usize>,
+}
+
+/// The context of a failed thread start, naming the CPU it was to be pinned to.
+fn starting(thread: &str, cpu: Option<usize>) -> String {
+    match cpu {
+        Some(cpu) => format!("starting {thread} pinned to CPU {cpu}"),
+        None => format!("starting {thread}"),
+    }
 }
 
 struct WorkerHandle {
     jobs: Sender<Job>,
-    thread: JoinHandle<()>,
+    thread: os::Thread<()>,
     /// The names of the sinks this worker writes, for errors.
     sink_names: Vec<String>,
     /// Their indices in the configuration (their counters' indices).
@@ -745,7 +762,7 @@ mod tests {
     use std::sync::atomic::{AtomicBool, AtomicU8};
 
     /// A drain with no sinks, and the sender of its command channel.
-    fn idle_drain() -> (Arc<Shared>, Sender<Command>, JoinHandle<Result<(), Error>>) {
+    fn idle_drain() -> (Arc<Shared>, Sender<Command>, os::Thread<Result<(), Error>>) {
         let parker = Parker::new();
         let (commands, command_rx) = mpsc::channel();
         let shared = Arc::new(Shared {
@@ -771,7 +788,15 @@ mod tests {
             close_timeout: Duration::from_secs(10),
             closing: false,
         };
-        let drain = start(shared.clone(), Vec::new(), settings, parker, command_rx).unwrap();
+        let drain = start(
+            shared.clone(),
+            Vec::new(),
+            settings,
+            parker,
+            command_rx,
+            Cpus::default(),
+        )
+        .unwrap();
         (shared, commands, drain)
     }
 

@@ -17,6 +17,7 @@ pub use producer::Producer;
 
 use crate::config::Config;
 use crate::error::{Error, LogError};
+use crate::os;
 use crate::ring::callsite::Callsite;
 use crate::ring::{barrier, clock};
 use crate::shared::{on_internal_thread, Command, EngineCounters, Refused, Shared};
@@ -26,7 +27,6 @@ use crossbeam_utils::CachePadded;
 use std::cell::{Cell, RefCell};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
-use std::thread::JoinHandle;
 
 thread_local! {
     /// This thread's producers, one per logger it has logged to. Dropped when the thread exits,
@@ -162,7 +162,7 @@ static NEXT_LOGGER_ID: AtomicU64 = AtomicU64::new(1);
 #[must_use = "dropping the Logger closes it at once"]
 pub struct Logger {
     shared: Arc<Shared>,
-    drain: Mutex<Option<JoinHandle<Result<(), Error>>>>,
+    drain: Mutex<Option<os::Thread<Result<(), Error>>>>,
 }
 
 impl std::fmt::Debug for Logger {
@@ -215,8 +215,18 @@ impl Logger {
             close_timeout: config.close_timeout,
             closing: false,
         };
-        let drain =
-            crate::drain::start(shared.clone(), config.sinks, settings, parker, command_rx)?;
+        let cpus = crate::drain::Cpus {
+            drain: config.drain_cpu,
+            sink_workers: config.sink_worker_cpus,
+        };
+        let drain = crate::drain::start(
+            shared.clone(),
+            config.sinks,
+            settings,
+            parker,
+            command_rx,
+            cpus,
+        )?;
         Ok(Logger {
             shared,
             drain: Mutex::new(Some(drain)),

@@ -71,6 +71,7 @@ mod stress_flush_close_race;
 mod stress_stalled_sink;
 mod stress_thread_local_loggers;
 mod thread_exit;
+mod thread_pinning;
 mod timestamps;
 mod too_large_past_u32;
 mod tracing_layer;

@@ -146,6 +146,12 @@ pub struct ParquetSinkConfig {
     /// the journal (no batch that was accepted is lost). Off, everything runs on the calling
     /// thread. Default [`DEFAULT_ENCODE_THREAD`] (on).
     pub encode_thread: bool,
+    /// The CPU the encoder thread is pinned to (Linux only), or `None`: the OS places it (the
+    /// default). With [`Config::drain_cpu`](crate::Config::drain_cpu) and
+    /// [`Config::sink_worker_cpus`](crate::Config::sink_worker_cpus) it keeps the encoder off the
+    /// core of the sink worker that feeds it. A CPU this process may not run on is a config
+    /// error.
+    pub encoder_cpu: Option<usize>,
     /// Told about every recovery; also see
     /// [`ParquetSink::recoveries`](super::ParquetSink::recoveries). Default none.
     pub on_recovery: Option<RecoveryHook>,
@@ -179,6 +185,7 @@ impl fmt::Debug for ParquetSinkConfig {
             .field("journal", &self.journal)
             .field("journal_limit", &self.journal_limit)
             .field("encode_thread", &self.encode_thread)
+            .field("encoder_cpu", &self.encoder_cpu)
             .field("on_recovery", &self.on_recovery.is_some());
         #[cfg(feature = "object-store")]
         f.field("upload", &self.upload);
@@ -202,6 +209,7 @@ impl ParquetSinkConfig {
             journal: DEFAULT_JOURNAL,
             journal_limit: DEFAULT_JOURNAL_LIMIT,
             encode_thread: DEFAULT_ENCODE_THREAD,
+            encoder_cpu: None,
             on_recovery: None,
             #[cfg(feature = "object-store")]
             upload: None,
@@ -246,6 +254,12 @@ impl ParquetSinkConfig {
         self
     }
 
+    /// Sets [`encoder_cpu`](Self::encoder_cpu).
+    pub fn with_encoder_cpu(mut self, cpu: usize) -> Self {
+        self.encoder_cpu = Some(cpu);
+        self
+    }
+
     /// Sets [`on_recovery`](Self::on_recovery).
     pub fn with_on_recovery(
         mut self,
@@ -284,6 +298,9 @@ impl ParquetSinkConfig {
         }
         if let ParquetCompression::Zstd(level) = self.compression {
             ZstdLevel::try_new(level).map_err(|e| bad("compression", e.to_string()))?;
+        }
+        if let Some(reason) = self.encoder_cpu.and_then(crate::os::unpinnable_cpu) {
+            return Err(bad("encoder_cpu", reason));
         }
         #[cfg(feature = "object-store")]
         if let Some(upload) = &self.upload {

@@ -17,6 +17,7 @@
 //! dropped the arrays, to be reused.
 
 use super::schema::Lent;
+use crate::os;
 use arrow_array::RecordBatch;
 use parquet::arrow::ArrowWriter;
 use parquet::errors::ParquetError;
@@ -27,7 +28,6 @@ use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender, TryRecvError};
 use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
 
 /// Batches queued for the encoder beyond the one it is writing.
 // NB: one batch in flight is enough to overlap building with encoding; more only holds more
@@ -68,7 +68,7 @@ pub(crate) struct EncoderThread {
     back: Receiver<Back>,
     progress: Arc<Mutex<Progress>>,
     failed: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
+    thread: Option<os::Thread<()>>,
     /// Batches queued and not yet known to be written: (sequence, estimated bytes).
     pending: VecDeque<(u64, u64)>,
     next_seq: u64,
@@ -77,7 +77,7 @@ pub(crate) struct EncoderThread {
 }
 
 impl EncoderThread {
-    pub(crate) fn spawn(sink_name: &str) -> std::io::Result<EncoderThread> {
+    pub(crate) fn spawn(sink_name: &str, cpu: Option<usize>) -> std::io::Result<EncoderThread> {
         let (jobs, job_rx) = mpsc::sync_channel::<Job>(QUEUE_BATCHES);
         let (back_tx, back) = mpsc::channel::<Back>();
         let progress = Arc::new(Mutex::new(Progress::default()));
@@ -85,9 +85,9 @@ impl EncoderThread {
         let thread = {
             let progress = progress.clone();
             let failed = failed.clone();
-            std::thread::Builder::new()
-                .name(format!("asynclog-parquet-{sink_name}"))
-                .spawn(move || run(job_rx, back_tx, &progress, &failed))?
+            os::spawn_thread(format!("asynclog-parquet-{sink_name}"), cpu, move || {
+                run(job_rx, back_tx, &progress, &failed)
+            })?
         };
         Ok(EncoderThread {
             jobs: Some(jobs),

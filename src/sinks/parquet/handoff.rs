@@ -55,13 +55,19 @@ impl ParquetSink {
     /// it the open file's writer if needed.
     pub(super) fn queue(&mut self, record_batch: RecordBatch, lent: Lent) -> Result<(), SinkError> {
         if self.encoder.is_none() {
-            match EncoderThread::spawn(&self.name) {
+            match EncoderThread::spawn(&self.name, self.encoder_cpu) {
                 Ok(encoder) => self.encoder = Some(encoder),
                 Err(e) => {
                     drop(record_batch);
                     self.columns.reclaim(lent);
                     return Err(self.drop_last_batch(SinkError::io(
-                        format!("starting the encoder thread of sink `{}`", self.name),
+                        match self.encoder_cpu {
+                            Some(cpu) => format!(
+                                "starting the encoder thread of sink `{}` pinned to CPU {cpu}",
+                                self.name
+                            ),
+                            None => format!("starting the encoder thread of sink `{}`", self.name),
+                        },
                         e,
                     )));
                 }

@@ -69,6 +69,8 @@ pub struct ParquetSink {
     pub(super) props: WriterProperties,
     pub(super) columns: ColumnBuffers,
     pub(super) encode_thread: bool,
+    /// Where the encoder thread is pinned (`ParquetSinkConfig::encoder_cpu`).
+    pub(super) encoder_cpu: Option<usize>,
     /// Started by the first batch when `encode_thread` is on.
     pub(super) encoder: Option<EncoderThread>,
     pub(super) open: Option<OpenFile>,
@@ -145,6 +147,7 @@ impl ParquetSink {
             props: writer_properties(config.compression, config.row_group_rows),
             columns: ColumnBuffers::new(config.timestamp_unit),
             encode_thread: config.encode_thread,
+            encoder_cpu: config.encoder_cpu,
             encoder: None,
             open: None,
             unrenamed: None,
