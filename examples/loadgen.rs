@@ -104,6 +104,8 @@ enum Mode {
     Drop,
 }
 
+// `encoder_cpu` applies to Parquet sinks only.
+#[cfg_attr(not(feature = "parquet"), allow(unused_variables))]
 fn make_sink(spec: &str, encoder_cpu: Option<usize>) -> Result<Box<dyn Sink>, String> {
     match spec {
         "null" => Ok(Box::new(NullSink)),

@@ -5,7 +5,7 @@ use crate::os;
 use crate::sinks::Sink;
 use crate::telemetry::Hooks;
 use crate::value::Level;
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
 use std::fmt;
 use std::time::Duration;
 
@@ -108,11 +108,12 @@ pub struct Config {
     pub sinks: Vec<Box<dyn Sink>>,
     /// Telemetry callbacks.
     pub hooks: Hooks,
-    /// The CPU the drain thread is pinned to (`sched_setaffinity`, Linux only), or `None`: the
-    /// OS places it (the default). Pinning the drain, the sink workers and a Parquet sink's
-    /// encoder thread (`ParquetSinkConfig::encoder_cpu`) to chosen CPUs keeps the OS from
-    /// putting two busy ones on one core while another waits (BENCHMARKS.md measures it). A CPU
-    /// this process may not run on is a config error.
+    /// The CPU the drain thread is pinned to (`sched_setaffinity`), or `None`: the OS places it
+    /// (the default). With `sink_worker_cpus` and a Parquet sink's
+    /// `ParquetSinkConfig::encoder_cpu`, it chooses where the logger's own threads run:
+    /// BENCHMARKS.md measures placements for throughput and for the per-call tail. A CPU no
+    /// thread of this process may use is a config error; so is any CPU on systems other than
+    /// Linux.
     pub drain_cpu: Option<usize>,
     /// The CPUs the sink worker threads are pinned to: worker `n` (named `asynclog-sink-n`) to
     /// `sink_worker_cpus[n % len]`. Empty (the default): the OS places them. As for
@@ -281,16 +282,11 @@ impl Config {
         if self.max_batch_records > i32::MAX as usize / 64 {
             return bad("max_batch_records", "must be at most 33554431");
         }
-        for (field, cpu) in self
-            .drain_cpu
-            .map(|cpu| ("drain_cpu", cpu))
-            .into_iter()
-            .chain(
-                self.sink_worker_cpus
-                    .iter()
-                    .map(|&cpu| ("sink_worker_cpus", cpu)),
-            )
-        {
+        // One probe thread per distinct CPU and option.
+        let worker_cpus: BTreeSet<usize> = self.sink_worker_cpus.iter().copied().collect();
+        let pins = (self.drain_cpu.iter().map(|&cpu| ("drain_cpu", cpu)))
+            .chain(worker_cpus.into_iter().map(|cpu| ("sink_worker_cpus", cpu)));
+        for (field, cpu) in pins {
             if let Some(reason) = os::unpinnable_cpu(cpu) {
                 return Err(Error::Config { field, reason });
             }

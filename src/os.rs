@@ -72,10 +72,14 @@ pub(crate) fn membarrier_expedited() -> bool {
 /// thread may use depends on the process's cpuset, not on the calling thread's own affinity
 /// (an application may have pinned the thread that creates the logger elsewhere).
 pub(crate) fn unpinnable_cpu(cpu: usize) -> Option<String> {
-    match spawn_thread("asynclog-cpu-probe".into(), Some(cpu), || ()).map(Thread::join) {
-        Ok(_) => None,
-        Err(e) => Some(format!(
-            "is CPU {cpu}, which no thread of this process can be pinned to ({e})"
+    match spawn_thread("asynclog-cpu-probe".into(), Some(cpu), (), |()| ()) {
+        Ok(probe) => {
+            let _ = probe.join();
+            None
+        }
+        Err(failed) => Some(format!(
+            "is CPU {cpu}, which no thread of this process can be pinned to ({})",
+            failed.error
         )),
     }
 }
@@ -129,37 +133,66 @@ impl<T> Thread<T> {
     }
 }
 
-/// Starts a thread named `name` running `body`, first pinned to `cpu` when one is given. The
-/// thread pins itself before `body` runs and reports back; if pinning fails, `body` is dropped
-/// on that thread without running and the error is returned here, so no thread a caller asked
-/// to pin ever runs its body unpinned.
-pub(crate) fn spawn_thread<T: Send + 'static>(
+/// The context of an error starting a thread, naming the CPU it was to be pinned to.
+pub(crate) fn starting(thread: &str, cpu: Option<usize>) -> String {
+    match cpu {
+        Some(cpu) => format!("starting {thread} pinned to CPU {cpu}"),
+        None => format!("starting {thread}"),
+    }
+}
+
+/// Why [`spawn_thread`] started nothing.
+pub(crate) struct SpawnFailed<S> {
+    pub(crate) error: io::Error,
+    /// The state the thread was to run with, handed back when the thread started but could not
+    /// be pinned, so the caller can shut down what it holds; `None` when no thread started.
+    pub(crate) state: Option<S>,
+}
+
+/// Starts a thread named `name` running `body(state)`, first pinned to `cpu` when one is given.
+/// The thread pins itself before `body` runs and reports back; if pinning fails it ends without
+/// running `body` and hands `state` back with the error, so no thread a caller asked to pin ever
+/// runs unpinned, and nothing `state` owns is left to a thread the caller cannot see.
+pub(crate) fn spawn_thread<S: Send + 'static, T: Send + 'static>(
     name: String,
     cpu: Option<usize>,
-    body: impl FnOnce() -> T + Send + 'static,
-) -> io::Result<Thread<T>> {
+    state: S,
+    body: impl FnOnce(S) -> T + Send + 'static,
+) -> Result<Thread<T>, SpawnFailed<S>> {
+    let not_started = |error| SpawnFailed { error, state: None };
     let Some(cpu) = cpu else {
         let thread = std::thread::Builder::new()
             .name(name)
-            .spawn(move || Some(body()))?;
+            .spawn(move || Some(body(state)))
+            .map_err(not_started)?;
         return Ok(Thread(thread));
     };
     let (pinned_tx, pinned) = std::sync::mpsc::sync_channel(1);
-    let thread = std::thread::Builder::new().name(name).spawn(move || {
-        let result = pin_current_thread(cpu);
-        let ok = result.is_ok();
-        let _ = pinned_tx.send(result);
-        ok.then(body)
-    })?;
+    let thread = std::thread::Builder::new()
+        .name(name)
+        .spawn(move || match pin_current_thread(cpu) {
+            Ok(()) => {
+                let _ = pinned_tx.send(Ok(()));
+                Some(body(state))
+            }
+            Err(error) => {
+                let _ = pinned_tx.send(Err((error, state)));
+                None
+            }
+        })
+        .map_err(not_started)?;
     match pinned.recv() {
         Ok(Ok(())) => Ok(Thread(thread)),
-        Ok(Err(error)) => {
+        Ok(Err((error, state))) => {
             let _ = thread.join();
-            Err(error)
+            Err(SpawnFailed {
+                error,
+                state: Some(state),
+            })
         }
-        Err(_) => Err(io::Error::other(
+        Err(_) => Err(not_started(io::Error::other(
             "the new thread ended before pinning itself",
-        )),
+        ))),
     }
 }
 
@@ -361,10 +394,14 @@ mod tests {
         // Inside a CPU set but not a CPU of this machine, then past what a CPU set holds.
         for cpu in [1000, 1 << 20] {
             let flag = ran.clone();
-            let result = spawn_thread("pin-test".into(), Some(cpu), move || {
+            let result = spawn_thread("pin-test".into(), Some(cpu), flag, |flag| {
                 flag.store(true, Ordering::SeqCst)
             });
-            assert!(result.is_err(), "CPU {cpu}");
+            let Err(failed) = result else {
+                panic!("CPU {cpu} taken")
+            };
+            // The state comes back when the thread started but could not be pinned.
+            assert!(failed.state.is_some(), "CPU {cpu}");
         }
         assert!(!ran.load(Ordering::SeqCst));
         assert!(unpinnable_cpu(1000).is_some_and(|why| why.starts_with("is CPU 1000, ")));
@@ -373,13 +410,15 @@ mod tests {
             line.unwrap().split_whitespace().nth(1).unwrap().to_owned()
         };
         let ours = allowed(std::fs::read_to_string("/proc/thread-self/status").unwrap());
-        // The first CPU of this thread's list ("0-1", "0,2", "3").
+        // The first CPU of this thread's list ("0-1", "0,2", "3"). On a one-CPU machine the
+        // pinned list equals the inherited one, and only the failures above are shown.
         let cpu: usize = ours.split([',', '-']).next().unwrap().parse().unwrap();
         assert_eq!(unpinnable_cpu(cpu), None);
-        let thread = spawn_thread("pin-test".into(), Some(cpu), move || {
+        let Ok(thread) = spawn_thread("pin-test".into(), Some(cpu), (), move |()| {
             allowed(std::fs::read_to_string("/proc/thread-self/status").unwrap())
-        })
-        .unwrap();
+        }) else {
+            panic!("CPU {cpu} refused")
+        };
         assert_eq!(thread.join().unwrap(), cpu.to_string());
     }
 

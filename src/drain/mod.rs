@@ -89,10 +89,25 @@ pub fn start(
         let worker_shared = shared.clone();
         let cpu =
             (!cpus.sink_workers.is_empty()).then(|| cpus.sink_workers[n % cpus.sink_workers.len()]);
-        let thread = os::spawn_thread(format!("asynclog-sink-{n}"), cpu, move || {
-            worker::run(worker_shared, sinks, job_rx, retry)
-        })
-        .map_err(|e| Error::io(starting(&format!("sink worker {n}"), cpu), e))?;
+        let started = os::spawn_thread(
+            format!("asynclog-sink-{n}"),
+            cpu,
+            (worker_shared, sinks, job_rx),
+            move |(shared, sinks, job_rx)| worker::run(shared, sinks, job_rx, retry),
+        );
+        let thread = match started {
+            Ok(thread) => thread,
+            Err(failed) => {
+                // This worker's sinks come back in `failed.state` and are dropped here; the
+                // workers already started end once their queues close.
+                drop(failed.state);
+                stop_workers(workers);
+                return Err(Error::io(
+                    os::starting(&format!("sink worker {n}"), cpu),
+                    failed.error,
+                ));
+            }
+        };
         workers.push(WorkerHandle {
             jobs,
             thread,
@@ -118,8 +133,22 @@ pub fn start(
         delivered_since_flush: 0,
         periodic: None,
     };
-    os::spawn_thread("asynclog-drain".into(), cpus.drain, move || drain.run())
-        .map_err(|e| Error::io(starting("the drain thread", cpus.drain), e))
+    os::spawn_thread("asynclog-drain".into(), cpus.drain, drain, Drain::run).map_err(|failed| {
+        if let Some(drain) = failed.state {
+            stop_workers(drain.workers);
+        }
+        Error::io(os::starting("the drain thread", cpus.drain), failed.error)
+    })
+}
+
+/// Closes the queues of workers that have received no job and waits for them to end, so that
+/// their sinks are dropped (files finished, locks released) before `Logger::new` reports an
+/// error.
+fn stop_workers(workers: Vec<WorkerHandle>) {
+    for worker in workers {
+        drop(worker.jobs);
+        let _ = worker.thread.join();
+    }
 }
 
 /// Where the drain and the sink workers are pinned (`Config::drain_cpu`,
@@ -128,14 +157,6 @@ pub fn start(
 pub struct Cpus {
     pub drain: Option<usize>,
     pub sink_workers: Vec<usize>,
-}
-
-/// The context of a failed thread start, naming the CPU it was to be pinned to.
-fn starting(thread: &str, cpu: Option<usize>) -> String {
-    match cpu {
-        Some(cpu) => format!("starting {thread} pinned to CPU {cpu}"),
-        None => format!("starting {thread}"),
-    }
 }
 
 struct WorkerHandle {
@@ -763,6 +784,27 @@ mod tests {
 
     /// A drain with no sinks, and the sender of its command channel.
     fn idle_drain() -> (Arc<Shared>, Sender<Command>, os::Thread<Result<(), Error>>) {
+        let (shared, commands, command_rx, parker, settings) = drain_parts();
+        let drain = start(
+            shared.clone(),
+            Vec::new(),
+            settings,
+            parker,
+            command_rx,
+            Cpus::default(),
+        )
+        .unwrap();
+        (shared, commands, drain)
+    }
+
+    /// What `start` takes besides the sinks, and the sender of the command channel.
+    fn drain_parts() -> (
+        Arc<Shared>,
+        Sender<Command>,
+        Receiver<Command>,
+        Parker,
+        Settings,
+    ) {
         let parker = Parker::new();
         let (commands, command_rx) = mpsc::channel();
         let shared = Arc::new(Shared {
@@ -788,16 +830,82 @@ mod tests {
             close_timeout: Duration::from_secs(10),
             closing: false,
         };
-        let drain = start(
-            shared.clone(),
-            Vec::new(),
-            settings,
-            parker,
-            command_rx,
-            Cpus::default(),
-        )
-        .unwrap();
-        (shared, commands, drain)
+        (shared, commands, command_rx, parker, settings)
+    }
+
+    /// Counts its drops, on whichever thread drops it.
+    struct DropCounter(Arc<std::sync::atomic::AtomicUsize>);
+
+    impl Sink for DropCounter {
+        fn name(&self) -> &str {
+            "counter"
+        }
+
+        fn write_batch(&mut self, _batch: &Batch) -> Result<(), crate::error::SinkError> {
+            Ok(())
+        }
+    }
+
+    impl Drop for DropCounter {
+        fn drop(&mut self) {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_thread_that_cannot_be_pinned_leaves_no_sink_behind() {
+        // A CPU this thread may use, for the worker that is pinned fine.
+        let status = std::fs::read_to_string("/proc/thread-self/status").unwrap();
+        let list = status
+            .lines()
+            .find_map(|l| l.strip_prefix("Cpus_allowed_list:"))
+            .unwrap();
+        let usable: usize = list
+            .trim()
+            .split([',', '-'])
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        // Worker 0 starts pinned, worker 1 cannot be pinned; then both workers start and the
+        // drain cannot be pinned.
+        let cases = [
+            (
+                None,
+                vec![usable, 1000],
+                "starting sink worker 1 pinned to CPU 1000",
+            ),
+            (
+                Some(1000),
+                Vec::new(),
+                "starting the drain thread pinned to CPU 1000",
+            ),
+        ];
+        for (drain, sink_workers, context) in cases {
+            let dropped = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+            let sinks: Vec<Box<dyn Sink>> = (0..2)
+                .map(|_| Box::new(DropCounter(dropped.clone())) as Box<dyn Sink>)
+                .collect();
+            let (shared, _commands, command_rx, parker, mut settings) = drain_parts();
+            settings.max_workers = 2;
+            let cpus = Cpus {
+                drain,
+                sink_workers,
+            };
+            match start(shared, sinks, settings, parker, command_rx, cpus) {
+                Err(Error::Io { context: got, .. }) => assert_eq!(got, context),
+                Err(other) => panic!("expected an I/O error, got {other}"),
+                Ok(_) => panic!("started with CPU 1000"),
+            }
+            // Both sinks were dropped, on the workers that had started and here, before
+            // `start` returned.
+            assert_eq!(
+                dropped.load(std::sync::atomic::Ordering::SeqCst),
+                2,
+                "{context}"
+            );
+        }
     }
 
     /// A drain that is not started (tests call its steps), with one ring, and that ring's

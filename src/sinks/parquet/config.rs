@@ -146,11 +146,12 @@ pub struct ParquetSinkConfig {
     /// the journal (no batch that was accepted is lost). Off, everything runs on the calling
     /// thread. Default [`DEFAULT_ENCODE_THREAD`] (on).
     pub encode_thread: bool,
-    /// The CPU the encoder thread is pinned to (Linux only), or `None`: the OS places it (the
-    /// default). With [`Config::drain_cpu`](crate::Config::drain_cpu) and
-    /// [`Config::sink_worker_cpus`](crate::Config::sink_worker_cpus) it keeps the encoder off the
-    /// core of the sink worker that feeds it. A CPU this process may not run on is a config
-    /// error.
+    /// The CPU the encoder thread is pinned to, or `None`: the OS places it (the default). With
+    /// [`Config::drain_cpu`](crate::Config::drain_cpu) and
+    /// [`Config::sink_worker_cpus`](crate::Config::sink_worker_cpus) it can keep the encoder off
+    /// the core of the sink worker that feeds it, which the OS otherwise tends to share between
+    /// the two. A CPU no thread of this process may use is a config error; so is any CPU on
+    /// systems other than Linux.
     pub encoder_cpu: Option<usize>,
     /// Told about every recovery; also see
     /// [`ParquetSink::recoveries`](super::ParquetSink::recoveries). Default none.

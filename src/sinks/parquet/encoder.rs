@@ -85,9 +85,13 @@ impl EncoderThread {
         let thread = {
             let progress = progress.clone();
             let failed = failed.clone();
-            os::spawn_thread(format!("asynclog-parquet-{sink_name}"), cpu, move || {
-                run(job_rx, back_tx, &progress, &failed)
-            })?
+            os::spawn_thread(
+                format!("asynclog-parquet-{sink_name}"),
+                cpu,
+                (job_rx, back_tx),
+                move |(job_rx, back_tx)| run(job_rx, back_tx, &progress, &failed),
+            )
+            .map_err(|failed| failed.error)?
         };
         Ok(EncoderThread {
             jobs: Some(jobs),

@@ -61,13 +61,10 @@ impl ParquetSink {
                     drop(record_batch);
                     self.columns.reclaim(lent);
                     return Err(self.drop_last_batch(SinkError::io(
-                        match self.encoder_cpu {
-                            Some(cpu) => format!(
-                                "starting the encoder thread of sink `{}` pinned to CPU {cpu}",
-                                self.name
-                            ),
-                            None => format!("starting the encoder thread of sink `{}`", self.name),
-                        },
+                        crate::os::starting(
+                            &format!("the encoder thread of sink `{}`", self.name),
+                            self.encoder_cpu,
+                        ),
                         e,
                     )));
                 }
