@@ -25,14 +25,6 @@ impl Sink for StalledSink {
         self.0.pass();
         Ok(())
     }
-
-    fn flush(&mut self) -> Result<(), SinkError> {
-        Ok(())
-    }
-
-    fn close(&mut self) -> Result<(), SinkError> {
-        Ok(())
-    }
 }
 
 /// CPU time this process has used so far (user plus system).

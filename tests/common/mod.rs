@@ -6,6 +6,24 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+/// A value with `Display` and `Debug` of its own, for the `%` and `?` field forms of the
+/// `log` and `tracing` backends.
+#[derive(Debug)]
+pub struct Order {
+    pub id: u64,
+}
+
+impl std::fmt::Display for Order {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "order #{}", self.id)
+    }
+}
+
+/// A string field value as the readers return it.
+pub fn owned_str(s: &str) -> OwnedValue {
+    OwnedValue::Str(s.into())
+}
+
 /// A record as a sink saw it, owned.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Seen {

@@ -40,14 +40,6 @@ impl<T: Send + 'static> Sink for CollectSink<T> {
         seen.extend(batch.iter().map(|r| (self.map)(&r)));
         Ok(())
     }
-
-    fn flush(&mut self) -> Result<(), SinkError> {
-        Ok(())
-    }
-
-    fn close(&mut self) -> Result<(), SinkError> {
-        Ok(())
-    }
 }
 
 /// A record as plain owned data.

@@ -21,9 +21,6 @@ impl Sink for OwnsLogger {
     fn write_batch(&mut self, _: &Batch) -> Result<(), SinkError> {
         Ok(())
     }
-    fn flush(&mut self) -> Result<(), SinkError> {
-        Ok(())
-    }
     fn close(&mut self) -> Result<(), SinkError> {
         drop(self.inner.take());
         Ok(())

@@ -24,14 +24,6 @@ impl Sink for StuckSink {
         self.gate.pass();
         Ok(())
     }
-
-    fn flush(&mut self) -> Result<(), SinkError> {
-        Ok(())
-    }
-
-    fn close(&mut self) -> Result<(), SinkError> {
-        Ok(())
-    }
 }
 
 #[test]

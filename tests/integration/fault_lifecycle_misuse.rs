@@ -108,14 +108,6 @@ impl Sink for SelfClosingSink {
         self.seen.record("write_batch", &self.logger);
         Ok(())
     }
-
-    fn flush(&mut self) -> Result<(), SinkError> {
-        Ok(())
-    }
-
-    fn close(&mut self) -> Result<(), SinkError> {
-        Ok(())
-    }
 }
 
 #[test]

@@ -47,14 +47,6 @@ impl Sink for HangingSink {
             .extend(batch.iter().map(|r| index(&r)));
         Ok(())
     }
-
-    fn flush(&mut self) -> Result<(), SinkError> {
-        Ok(())
-    }
-
-    fn close(&mut self) -> Result<(), SinkError> {
-        Ok(())
-    }
 }
 
 struct Setup {

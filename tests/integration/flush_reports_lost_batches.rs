@@ -34,14 +34,6 @@ impl Sink for FlakySink {
         seen.extend(batch.iter().map(|r| index(&r)));
         Ok(())
     }
-
-    fn flush(&mut self) -> Result<(), SinkError> {
-        Ok(())
-    }
-
-    fn close(&mut self) -> Result<(), SinkError> {
-        Ok(())
-    }
 }
 
 fn assert_lost(error: &Error) {

@@ -69,10 +69,6 @@ impl Sink for SlowFlushSink {
         self.gate.pass();
         Ok(())
     }
-
-    fn close(&mut self) -> Result<(), SinkError> {
-        Ok(())
-    }
 }
 
 /// The scenario up to the point both tests share: the flaky sink has lost a batch, and a first

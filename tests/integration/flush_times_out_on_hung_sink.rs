@@ -40,10 +40,6 @@ impl Sink for TestSink {
         self.flushes.fetch_add(1, SeqCst);
         Ok(())
     }
-
-    fn close(&mut self) -> Result<(), SinkError> {
-        Ok(())
-    }
 }
 
 struct Setup {

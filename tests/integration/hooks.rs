@@ -25,12 +25,6 @@ impl Sink for AlwaysFails {
     fn write_batch(&mut self, _: &Batch) -> Result<(), SinkError> {
         Err(SinkError::Encode("disk on fire".into()))
     }
-    fn flush(&mut self) -> Result<(), SinkError> {
-        Ok(())
-    }
-    fn close(&mut self) -> Result<(), SinkError> {
-        Ok(())
-    }
 }
 
 fn recording_hooks(events: &Arc<Mutex<Vec<Event>>>) -> Hooks {

@@ -8,23 +8,8 @@
 use crate::common;
 
 use asynclog::{Level, Logger, OwnedValue};
-use common::{config_with, Collector};
+use common::{config_with, owned_str, Collector, Order};
 use std::sync::Arc;
-
-#[derive(Debug)]
-struct Order {
-    id: u64,
-}
-
-impl std::fmt::Display for Order {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "order #{}", self.id)
-    }
-}
-
-fn str(s: &str) -> OwnedValue {
-    OwnedValue::Str(s.into())
-}
 
 #[test]
 fn log_records_arrive_with_level_message_target_and_typed_fields() {
@@ -66,7 +51,7 @@ fn log_records_arrive_with_level_message_target_and_typed_fields() {
             (Level::Warn, "filled 5 lots of AAPL"),
         ]
     );
-    assert_eq!(records[0].field("target"), Some(&str(module_path!())));
+    assert_eq!(records[0].field("target"), Some(&owned_str(module_path!())));
     let fields: Vec<(&str, OwnedValue)> = records[5]
         .fields
         .iter()
@@ -75,17 +60,17 @@ fn log_records_arrive_with_level_message_target_and_typed_fields() {
     assert_eq!(
         fields,
         [
-            ("target", str("fills")),
-            ("module_path", str(module_path!())),
-            ("file", str(file!())),
+            ("target", owned_str("fills")),
+            ("module_path", owned_str(module_path!())),
+            ("file", owned_str(file!())),
             ("line", OwnedValue::U64(line.into())),
             ("qty", OwnedValue::U64(5)),
             ("delta", OwnedValue::I64(-3)),
             ("price", OwnedValue::F64(101.25)),
             ("ok", OwnedValue::Bool(true)),
-            ("symbol", str("AAPL")),
-            ("shown", str("order #7")),
-            ("debugged", str("Order { id: 7 }")),
+            ("symbol", owned_str("AAPL")),
+            ("shown", owned_str("order #7")),
+            ("debugged", owned_str("Order { id: 7 }")),
         ]
     );
 }

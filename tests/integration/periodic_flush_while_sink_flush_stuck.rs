@@ -29,9 +29,6 @@ impl Sink for StuckFlush {
         }
         Ok(())
     }
-    fn close(&mut self) -> Result<(), SinkError> {
-        Ok(())
-    }
 }
 
 #[test]

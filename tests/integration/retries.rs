@@ -34,12 +34,6 @@ impl Sink for Flaky {
         self.out.records.lock().unwrap().extend(to_seen(batch));
         Ok(())
     }
-    fn flush(&mut self) -> Result<(), SinkError> {
-        Ok(())
-    }
-    fn close(&mut self) -> Result<(), SinkError> {
-        Ok(())
-    }
 }
 
 struct Broken;
@@ -52,12 +46,6 @@ impl Sink for Broken {
             "writing /nowhere",
             std::io::Error::from_raw_os_error(28),
         ))
-    }
-    fn flush(&mut self) -> Result<(), SinkError> {
-        Ok(())
-    }
-    fn close(&mut self) -> Result<(), SinkError> {
-        Ok(())
     }
 }
 

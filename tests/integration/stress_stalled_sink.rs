@@ -31,14 +31,6 @@ impl Sink for StalledSink {
         seen.extend(batch.iter().map(|r| thread_and_seq(&r)));
         Ok(())
     }
-
-    fn flush(&mut self) -> Result<(), SinkError> {
-        Ok(())
-    }
-
-    fn close(&mut self) -> Result<(), SinkError> {
-        Ok(())
-    }
 }
 
 struct Setup {

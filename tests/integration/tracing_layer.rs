@@ -9,24 +9,9 @@ use crate::common;
 
 use asynclog::tracing::AsyncLogLayer;
 use asynclog::{Level, Logger, OwnedValue};
-use common::{config_with, Collector, Seen};
+use common::{config_with, owned_str, Collector, Order, Seen};
 use std::sync::Arc;
 use tracing_subscriber::layer::SubscriberExt;
-
-#[derive(Debug)]
-struct Order {
-    id: u64,
-}
-
-impl std::fmt::Display for Order {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "order #{}", self.id)
-    }
-}
-
-fn str(s: &str) -> OwnedValue {
-    OwnedValue::Str(s.into())
-}
 
 fn logged(body: impl FnOnce()) -> Vec<Seen> {
     let collector = Collector::default();
@@ -87,17 +72,17 @@ fn typed_values_message_target_and_location_arrive() {
     assert_eq!(r.level, Level::Warn);
     assert_eq!(r.message, "filled 5 lots of AAPL");
     let expected = [
-        ("target", str("fills")),
-        ("module_path", str(module_path!())),
-        ("file", str(file!())),
+        ("target", owned_str("fills")),
+        ("module_path", owned_str(module_path!())),
+        ("file", owned_str(file!())),
         ("line", OwnedValue::U64(line.into())),
         ("qty", OwnedValue::U64(5)),
         ("delta", OwnedValue::I64(-3)),
         ("price", OwnedValue::F64(101.25)),
         ("ok", OwnedValue::Bool(true)),
-        ("symbol", str("AAPL")),
-        ("shown", str("order #7")),
-        ("debugged", str("Order { id: 7 }")),
+        ("symbol", owned_str("AAPL")),
+        ("shown", owned_str("order #7")),
+        ("debugged", owned_str("Order { id: 7 }")),
     ];
     let fields: Vec<(&str, OwnedValue)> = r
         .fields
@@ -115,7 +100,7 @@ fn the_default_target_is_the_module_path_and_an_event_without_message_has_an_emp
         tracing::info!(n = empty, "absent value");
     });
     assert_eq!(records[0].message, "");
-    assert_eq!(records[0].field("target"), Some(&str(module_path!())));
+    assert_eq!(records[0].field("target"), Some(&owned_str(module_path!())));
     assert_eq!(records[0].field("n"), Some(&OwnedValue::U64(1)));
     // `tracing` does not record a `None`: the field is there, `null`.
     assert_eq!(records[1].field("n"), Some(&OwnedValue::Null));
@@ -152,7 +137,7 @@ fn many_fields_take_the_general_record_with_the_same_content() {
     for i in 0..17u64 {
         assert_eq!(r.field(&format!("f{i}")), Some(&OwnedValue::U64(i)));
     }
-    assert_eq!(r.field("f17"), Some(&str("seventeen")));
+    assert_eq!(r.field("f17"), Some(&owned_str("seventeen")));
 }
 
 #[test]

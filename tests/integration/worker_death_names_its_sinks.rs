@@ -20,12 +20,6 @@ impl Sink for BadName {
     fn write_batch(&mut self, _: &Batch) -> Result<(), SinkError> {
         Ok(())
     }
-    fn flush(&mut self) -> Result<(), SinkError> {
-        Ok(())
-    }
-    fn close(&mut self) -> Result<(), SinkError> {
-        Ok(())
-    }
 }
 
 #[test]
