@@ -455,3 +455,59 @@ fn files_in_the_spool_of_a_killed_process_go_up_once() {
     logger.close().unwrap();
     assert_eq!(bucket.seqs().len(), 20_000);
 }
+
+/// `close_wait` bounds how long `close` waits for the store, an upload already in flight when
+/// `close` begins included: a `PUT` the store has not answered must not hold `close` (and so
+/// the logger's `close_timeout`) until the store's own timeout. The file stays in the spool for
+/// the next sink.
+#[test]
+fn close_waits_no_longer_than_close_wait_for_an_upload_in_flight() {
+    use asynclog::sinks::parquet::upload::object_store::memory::InMemory;
+    use asynclog::sinks::parquet::upload::object_store::throttle::{
+        ThrottleConfig, ThrottledStore,
+    };
+    use asynclog::sinks::Rotation;
+    use asynclog::Sink;
+
+    let dir = tempfile::tempdir().unwrap();
+    let spool = dir.path().join("spool");
+    let store = ThrottledStore::new(
+        InMemory::new(),
+        ThrottleConfig {
+            wait_put_per_call: Duration::from_secs(20),
+            ..ThrottleConfig::default()
+        },
+    );
+    let left: Arc<Mutex<Vec<u64>>> = Arc::default();
+    let seen = left.clone();
+    let upload = UploadConfig::new(Arc::new(store), "slow-memory")
+        .with_host("h1")
+        .with_close_wait(Duration::from_millis(200))
+        .with_on_event(move |_, event| {
+            if let UploadEvent::LeftInSpool { files, .. } = event {
+                seen.lock().unwrap().push(*files);
+            }
+        });
+    let clock = common::ManualClock::new(1_795_780_800);
+    let mut sink = ParquetSinkConfig::new(spool.join("app"))
+        .with_rotation(Rotation::every(Duration::from_secs(60)))
+        .with_clock(clock.clock())
+        .with_upload(upload)
+        .build()
+        .unwrap();
+    sink.write_batch(&common::batches::varied_batch(0, 100))
+        .unwrap();
+    clock.advance(61);
+    sink.flush().unwrap(); // finishes the file; the upload thread starts its PUT
+    std::thread::sleep(Duration::from_millis(500));
+
+    let started = Instant::now();
+    sink.close().unwrap();
+    let took = started.elapsed();
+    assert!(
+        took < Duration::from_secs(5),
+        "close took {took:?} with close_wait 200 ms"
+    );
+    assert_eq!(*left.lock().unwrap(), vec![1]);
+    assert_eq!(spool_files(&spool, ".parquet").len(), 1);
+}

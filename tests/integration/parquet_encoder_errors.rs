@@ -78,9 +78,43 @@ fn an_encoder_write_error_is_reported_next_and_loses_nothing_accepted() {
     assert_eq!(seqs, expected);
 }
 
+/// With the journal off a failed write loses the open file (as documented), and the error says
+/// so; it must still be the I/O error it is, so that `io_kind()` (and so a caller or an
+/// `on_batch_failed` hook) sees the full disk. The same note is added when the journal is on
+/// but the rebuild fails too, which a full disk makes likely.
+#[test]
+fn a_write_error_that_loses_the_open_file_keeps_its_io_kind() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut sink = ParquetSink::with_config(
+        ParquetSinkConfig::new(dir.path().join("app"))
+            .with_journal(false)
+            .with_encode_thread(false),
+    )
+    .unwrap();
+    sink.write_batch(&common::batches::varied_batch(0, PER_BATCH))
+        .unwrap();
+    let open = sink.open_file().expect("a file is open");
+    // Without a journal the `.inprogress` file is open twice: the writer's and the lock's.
+    fail_writes_to_descriptors(&open, 2);
+    let error = sink.flush().expect_err("the row group cannot be written");
+    let text = error.to_string();
+    assert!(text.contains(open.to_str().unwrap()), "{text}");
+    assert!(text.contains("journal is off"), "{text}");
+    assert_eq!(
+        error.io_kind(),
+        Some(std::io::ErrorKind::StorageFull),
+        "{error:?}"
+    );
+}
+
 /// Makes every later write through this process's descriptor of `path` fail with `ENOSPC`, by
 /// putting `/dev/full` in its place.
 fn fail_writes_to(path: &std::path::Path) {
+    fail_writes_to_descriptors(path, 1);
+}
+
+/// As [`fail_writes_to`], for each of the `expected` descriptors of `path`.
+fn fail_writes_to_descriptors(path: &std::path::Path, expected: usize) {
     use std::os::fd::AsRawFd;
     let full = std::fs::OpenOptions::new()
         .write(true)
@@ -98,5 +132,5 @@ fn fail_writes_to(path: &std::path::Path) {
         assert_eq!(unsafe { libc::dup2(full.as_raw_fd(), fd) }, fd);
         replaced += 1;
     }
-    assert_eq!(replaced, 1, "one descriptor of {} is open", path.display());
+    assert_eq!(replaced, expected, "descriptors of {} open", path.display());
 }

@@ -148,3 +148,59 @@ fn a_failing_rename_is_reported_retried_and_loses_nothing() {
         .collect();
     assert_eq!(seqs, expected);
 }
+
+/// A rotation that finishes the file after its batch is written (here by `journal_limit`) and
+/// then fails to rename it keeps the rename for a retry and the error for the next flush or
+/// close. `close` reports that error, and must still retry the rename: the directory is back by
+/// then, so nothing may be left as `.inprogress` with its journal.
+#[test]
+fn close_retries_a_rename_left_over_from_a_rotation_after_a_write() {
+    a_rename_left_over_from_a_rotation_is_retried_by(|mut sink| {
+        let error = sink.close().expect_err("the failed rename is reported");
+        assert!(error.to_string().contains("renaming"), "{error}");
+    });
+}
+
+/// The same when the sink is dropped without `close`: the drop finishes the open file, and must
+/// retry the pending rename as well.
+#[test]
+fn drop_retries_a_rename_left_over_from_a_rotation_after_a_write() {
+    a_rename_left_over_from_a_rotation_is_retried_by(drop);
+}
+
+fn a_rename_left_over_from_a_rotation_is_retried_by(end: impl FnOnce(ParquetSink)) {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    let moved = dir.path().join("logs-moved");
+    let mut sink = ParquetSink::with_config(
+        ParquetSinkConfig::new(logs.join("app"))
+            .with_encode_thread(false)
+            .with_journal_limit(16 * 1024),
+    )
+    .unwrap();
+    // Opens the file; its journal stays under the limit.
+    sink.write_batch(&common::batches::varied_batch(0, 1))
+        .unwrap();
+
+    // As in the test above: the directory goes away under the open file, so its rename fails.
+    std::fs::rename(&logs, &moved).unwrap();
+    std::fs::write(&logs, b"in the way").unwrap();
+    // Written and journaled; the journal passes its limit, so the file is finished, and its
+    // rename fails: deferred to the next flush or close, the batch itself is accepted.
+    sink.write_batch(&common::batches::varied_batch(1, 1000))
+        .unwrap();
+    std::fs::remove_file(&logs).unwrap();
+    std::fs::rename(&moved, &logs).unwrap();
+
+    end(sink);
+    assert!(
+        common::files_with_suffix(&logs, ".inprogress").is_empty(),
+        "the finished file was left unrenamed"
+    );
+    assert!(common::files_with_suffix(&logs, ".journal").is_empty());
+    let seqs: Vec<Option<u64>> = common::read_all(&logs).iter().map(common::seq_of).collect();
+    let expected: Vec<Option<u64>> = (0..1001u64)
+        .map(|s| (!s.is_multiple_of(7)).then_some(s))
+        .collect();
+    assert_eq!(seqs, expected);
+}

@@ -21,6 +21,19 @@ fn is_taken(error: &SinkError) -> bool {
     error.io_kind() == Some(io::ErrorKind::AlreadyExists)
 }
 
+/// `cause` with `note` added to its message, keeping its kind: an I/O error stays one, so its
+/// `io_kind()` (a full disk, say) still shows.
+fn with_note(cause: SinkError, note: String) -> SinkError {
+    match cause {
+        SinkError::Io { context, source } => SinkError::Io {
+            context: format!("{context} ({note})"),
+            source,
+        },
+        SinkError::Encode(message) => SinkError::Encode(format!("{message}; {note}")),
+        other => SinkError::Other(format!("{other}; {note}").into()),
+    }
+}
+
 impl ParquetSink {
     pub(super) fn open_new_file(&mut self) -> Result<(), SinkError> {
         let dir = self.namer.dir().to_path_buf();
@@ -268,13 +281,11 @@ impl ParquetSink {
         cause: SinkError,
     ) -> SinkError {
         let Some(journal) = journal else {
-            return SinkError::Other(
-                format!(
-                    "{cause}; the journal is off, so {} is left unfinished",
-                    name.in_progress().display()
-                )
-                .into(),
+            let note = format!(
+                "the journal is off, so {} is left unfinished",
+                name.in_progress().display()
             );
+            return with_note(cause, note);
         };
         let lock = journal.abandon();
         let path = lock.path().to_path_buf();
@@ -283,13 +294,13 @@ impl ParquetSink {
         let outcome = recovery.outcome.clone();
         self.report(recovery);
         match outcome {
-            RecoveryOutcome::Failed(reason) => SinkError::Other(
+            RecoveryOutcome::Failed(reason) => with_note(
+                cause,
                 format!(
-                    "{cause}; rebuilding from journal {} also failed ({reason}): it is left for \
-                     the next sink built on this path",
+                    "rebuilding from journal {} also failed ({reason}): it is left for the next \
+                     sink built on this path",
                     path.display()
-                )
-                .into(),
+                ),
             ),
             _ => cause,
         }

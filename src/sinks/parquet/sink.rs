@@ -301,7 +301,10 @@ impl Sink for ParquetSink {
     }
 
     fn close(&mut self) -> Result<(), SinkError> {
-        let settled = self.settle();
+        // A deferred error is reported first, but must not keep close from retrying a pending
+        // rename (`settle` would return it before `settle_for_write`): nothing runs after close.
+        let earlier = self.deferred.take().map_or(Ok(()), Err);
+        let settled = earlier.and(self.settle_for_write());
         let finished = self.finish_open();
         let spare = self.delete_spare_journal();
         // Finishing the file may have deferred a retention error: nothing flushes after close.
@@ -324,7 +327,9 @@ impl Sink for ParquetSink {
 impl Drop for ParquetSink {
     fn drop(&mut self) {
         // `close` normally ran; if the sink is dropped without it, still finish the open file.
-        // Errors have nowhere to go here; the journal stays behind if finishing fails.
+        // Errors have nowhere to go here; the journal stays behind if finishing fails. A rename
+        // that failed earlier is retried first, as `close` does.
+        let _ = self.settle_for_write();
         let _ = self.finish_open();
         let _ = self.delete_spare_journal();
         // The uploader's own drop then sends what it can within `close_wait`.

@@ -19,6 +19,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 /// How often an idle upload thread looks at the spool for files it was not told of (recovered
 /// files, another process's on the same spool).
 const IDLE_LOOK: Duration = Duration::from_secs(1);
+/// How often an upload in flight looks whether the sink began to close (see `Worker::send`).
+const CLOSE_LOOK: Duration = Duration::from_millis(50);
 
 /// The sink's handle on its upload thread.
 pub(crate) struct Uploader {
@@ -342,15 +344,24 @@ impl Worker {
         let location = object_store::path::Path::from(key.as_str());
         let threshold = self.config.multipart_threshold;
         let attempt = put(store.as_ref(), &location, local, bytes, threshold);
+        let control = self.control.clone();
         let result = self.runtime.block_on(async {
-            match close_by {
-                Some(by) => {
-                    let left = by.saturating_duration_since(Instant::now());
-                    tokio::time::timeout(left, attempt)
-                        .await
-                        .unwrap_or_else(|_| Err("the sink closed before the store answered".into()))
+            let mut attempt = std::pin::pin!(attempt);
+            let mut close_by = close_by;
+            loop {
+                // A close that begins while the store is still answering bounds the attempt
+                // too, so `close` waits at most `close_wait` (not the store's own timeout).
+                close_by = close_by.or_else(|| control.lock().close_by);
+                let step = close_by.map_or(CLOSE_LOOK, |by| {
+                    by.saturating_duration_since(Instant::now()).min(CLOSE_LOOK)
+                });
+                match tokio::time::timeout(step, attempt.as_mut()).await {
+                    Ok(result) => return result,
+                    Err(_) if close_by.is_some_and(|by| Instant::now() >= by) => {
+                        return Err("the sink closed before the store answered".into())
+                    }
+                    Err(_) => {}
                 }
-                None => attempt.await,
             }
         });
         if let Err(error) = result {
