@@ -31,7 +31,12 @@ pub struct ConsoleSink {
     stderr: bool,
     json: bool,
     name: String,
+    /// The lines of the last batch written (or being written).
     line_buf: Vec<u8>,
+    /// Where the next batch is formatted, before it replaces `line_buf`.
+    next_buf: Vec<u8>,
+    /// When the last write failed part way: how many bytes of `line_buf` reached the stream.
+    written: Option<usize>,
 }
 
 impl ConsoleSink {
@@ -48,6 +53,8 @@ impl ConsoleSink {
             }
             .to_owned(),
             line_buf: Vec::new(),
+            next_buf: Vec::new(),
+            written: None,
         }
     }
 
@@ -106,12 +113,24 @@ impl ConsoleSink {
         }
     }
 
-    fn write_buf(&self, buf: &[u8]) -> std::io::Result<()> {
+    /// Writes `buf`; on failure, how many of its bytes reached the stream, and the error.
+    fn write_buf(&self, buf: &[u8]) -> Result<(), (usize, std::io::Error)> {
         if self.stderr {
             write_all_waiting(&mut std::io::stderr().lock(), buf)
         } else {
             write_all_waiting(&mut std::io::stdout().lock(), buf)
         }
+    }
+
+    /// Records how far a failed write got (see `write_batch`) and names the stream in its error.
+    fn finish_write(
+        &mut self,
+        result: Result<(), (usize, std::io::Error)>,
+    ) -> Result<(), SinkError> {
+        result.map_err(|(written, e)| {
+            self.written = Some(written);
+            SinkError::io(format!("writing to {}", self.stream_name()), e)
+        })
     }
 }
 
@@ -119,17 +138,18 @@ impl ConsoleSink {
 const FULL_STREAM_PAUSE: Duration = Duration::from_millis(1);
 
 /// `write_all`, except that a full non-blocking stream (`WouldBlock`) is waited for, as a
-/// blocking one would be, instead of failing midway: a failed batch is written again whole, so
-/// failing after part of it would write those lines twice
-/// (tests/integration/console_partial_write_retry.rs).
-fn write_all_waiting(out: &mut impl Write, mut buf: &[u8]) -> std::io::Result<()> {
-    while !buf.is_empty() {
-        match out.write(buf) {
-            Ok(0) => return Err(ErrorKind::WriteZero.into()),
-            Ok(n) => buf = &buf[n..],
+/// blocking one would be, instead of failing midway
+/// (tests/console_partial_write_retry.rs); any other error comes back with how many
+/// bytes were written before it, so that the retry goes on from there (see `write_batch`).
+fn write_all_waiting(out: &mut impl Write, buf: &[u8]) -> Result<(), (usize, std::io::Error)> {
+    let mut written = 0;
+    while written < buf.len() {
+        match out.write(&buf[written..]) {
+            Ok(0) => return Err((written, ErrorKind::WriteZero.into())),
+            Ok(n) => written += n,
             Err(e) if e.kind() == ErrorKind::Interrupted => {}
             Err(e) if e.kind() == ErrorKind::WouldBlock => std::thread::sleep(FULL_STREAM_PAUSE),
-            Err(e) => return Err(e),
+            Err(e) => return Err((written, e)),
         }
     }
     Ok(())
@@ -150,21 +170,46 @@ impl Sink for ConsoleSink {
         &self.name
     }
 
+    /// A write that fails part way (a full disk under a redirected stdout, say) leaves lines
+    /// in the stream that a retry of the whole batch would write again, so the sink remembers
+    /// how far it got: the worker's retry (the same batch, so the same lines) goes on from there
+    /// (tests/console_partial_write_error.rs). If the next batch is another one (the worker gave
+    /// the failed one up), the torn line is ended first, so every line stays one record.
     fn write_batch(&mut self, batch: &Batch) -> Result<(), SinkError> {
-        let mut buf = std::mem::take(&mut self.line_buf);
-        buf.clear();
+        let mut next = std::mem::take(&mut self.next_buf);
+        next.clear();
         if self.json {
             for record in batch.iter() {
-                write_record_line(&mut buf, &record);
+                write_record_line(&mut next, &record);
             }
         } else {
             for record in batch.iter() {
-                write_human_line(&mut buf, &record);
+                write_human_line(&mut next, &record);
             }
         }
-        let result = self.write_buf(&buf);
-        self.line_buf = buf;
-        result.map_err(|e| SinkError::io(format!("writing to {}", self.stream_name()), e))
+        if let Some(written) = self.written.take() {
+            let retry = next == self.line_buf;
+            let torn = written > 0 && self.line_buf[written - 1] != b'\n';
+            let end = if retry {
+                self.line_buf.len()
+            } else if torn {
+                (self.line_buf[written..].iter().position(|&b| b == b'\n'))
+                    .map_or(written, |at| written + at + 1)
+            } else {
+                written
+            };
+            let result = self
+                .write_buf(&self.line_buf[written..end])
+                .map_err(|(n, e)| (written + n, e));
+            if retry || result.is_err() {
+                self.next_buf = next;
+                return self.finish_write(result);
+            }
+        }
+        std::mem::swap(&mut self.line_buf, &mut next);
+        self.next_buf = next;
+        let result = self.write_buf(&self.line_buf);
+        self.finish_write(result)
     }
 
     fn flush(&mut self) -> Result<(), SinkError> {

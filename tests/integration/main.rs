@@ -1,8 +1,9 @@
 //! The integration tests that can share a process, built as one test binary: one link instead
 //! of one per file. A test needs a file of its own in `tests/` when it changes or measures
 //! something process-wide: a counting global allocator, the global logger, a re-executed child
-//! process, signal dispositions or resource limits, the call-site table filled to its limit, or
-//! the process's CPU time.
+//! process, signal dispositions or resource limits, the standard output or error streams (the
+//! harness prints each finished test there), the call-site table filled to its limit, or the
+//! process's CPU time.
 //!
 //! Run one module with `cargo test --test integration close::`.
 
@@ -26,7 +27,6 @@ mod callsite_macros;
 mod close;
 mod close_timeout_unbounded;
 mod config_errors;
-mod console_partial_write_retry;
 mod drop_accounting;
 mod drop_on_worker_thread_closes;
 mod fault_awkward_records;
