@@ -1,6 +1,6 @@
 //! Telemetry: the five hooks of the reference and a snapshot of counters.
 
-use crate::error::SinkError;
+use crate::error::{Error, SinkError};
 use crate::value::MessageRef;
 use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -275,6 +275,9 @@ pub(crate) struct SinkCounters {
     /// The last write error of batches lost (failed after every retry) since a flush last
     /// reported them; taken by the next flush that has a caller (see `FlushTicket`).
     pub lost: Mutex<Option<SinkError>>,
+    /// The first error of this sink's flush in a periodic flush (which has no caller) since a
+    /// flush with a caller last looked; taken by the next one, like `lost`.
+    pub unreported_flush: Mutex<Option<Error>>,
 }
 
 impl SinkCounters {

@@ -36,7 +36,8 @@ pub enum Job {
 /// first such sink, with its last write error. A periodic flush (no caller) leaves them for the
 /// next flush with a caller, so each lost batch is reported by exactly one flush that returns to
 /// its caller (one that gives up waiting puts back what it took, for the first flush issued
-/// after it to report when it completes: see `Shared::give_up_flush`).
+/// after it to report when it completes: see `Shared::give_up_flush`). A sink's flush that fails
+/// in a periodic flush is kept for the next flush with a caller the same way (see `fail`).
 pub struct FlushTicket {
     remaining: AtomicUsize,
     first_error: Mutex<Option<Error>>,
@@ -82,21 +83,42 @@ impl FlushTicket {
         self.remaining.load(Acquire) == 0
     }
 
-    /// Hands sink `index`'s lost-batch error, if it has one, to this flush's caller, if there is
-    /// one still waiting.
+    /// Hands sink `index`'s lost-batch error, and the error of its flush in a periodic flush
+    /// since, if it has them, to this flush's caller, if there is one still waiting.
     fn take_lost(&self, index: usize) {
         let Some(request) = &self.request else { return };
         let mut state = request.call.state.lock().unwrap_or_else(|e| e.into_inner());
         if state.gave_up {
             return;
         }
-        let lost = &self.shared.counters.sinks[index].lost;
-        if let Some(error) = lost.lock().unwrap_or_else(|e| e.into_inner()).take() {
+        let counters = &self.shared.counters.sinks[index];
+        if let Some(error) = counters
+            .lost
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+        {
             state.lost.push((index, error));
+        }
+        let unreported = &counters.unreported_flush;
+        if let Some(error) = unreported.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            self.fail(index, error);
         }
     }
 
-    fn fail(&self, error: Error) {
+    /// Sink `index`'s flush failed: the first such error is this flush's answer (after lost
+    /// batches). A periodic flush has nobody to answer, so it keeps the error for the next flush
+    /// that has a caller (see `take_lost`): a `FileSink` reports there, for instance, the records
+    /// that went with a removed file.
+    fn fail(&self, index: usize, error: Error) {
+        if self.request.is_none() {
+            let unreported = &self.shared.counters.sinks[index].unreported_flush;
+            unreported
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get_or_insert(error);
+            return;
+        }
         let mut first = self.first_error.lock().unwrap_or_else(|e| e.into_inner());
         first.get_or_insert(error);
     }
@@ -186,7 +208,7 @@ pub fn run(
                 for sink in &mut sinks {
                     ticket.take_lost(sink.index);
                     if let Err(error) = flush_sink(&shared, sink) {
-                        ticket.fail(error);
+                        ticket.fail(sink.index, error);
                     }
                     job_done(&shared, sink);
                 }

@@ -140,8 +140,9 @@ impl GlobalGuard {
 
 impl Drop for GlobalGuard {
     fn drop(&mut self) {
-        // Errors were already reported through hooks and stats; a destructor cannot return them.
-        let _ = self.logger.close();
+        // As dropping a `Logger`: on an asynclog thread (the guard held by a sink or hook of
+        // another logger), where `close` may not wait, the close is started without waiting.
+        self.logger.close_on_drop();
         *GUARD_ALIVE.lock().unwrap_or_else(|e| e.into_inner()) = false;
     }
 }

@@ -434,7 +434,8 @@ impl Logger {
     /// the timeout; [`Error::Sink`] naming the first sink that lost a batch since the last flush
     /// that reported one, with that sink's last write error (other sinks' losses show only in
     /// the stats and hooks), else naming the first sink whose flush failed (the others still
-    /// flushed); [`Error::CalledFromWorker`] from a hook or sink.
+    /// flushed), in this flush or in a periodic one since the last flush with a caller (which
+    /// has nobody else to tell); [`Error::CalledFromWorker`] from a hook or sink.
     ///
     /// [`SinkStats::failed_batches`]: crate::SinkStats::failed_batches
     pub fn flush(&self) -> Result<(), Error> {
@@ -454,8 +455,9 @@ impl Logger {
     /// # Errors
     /// [`Error::CloseTimedOut`] naming the sinks still busy at the timeout; [`Error::Sink`]
     /// naming the first sink that lost a batch not yet reported by a flush (see
-    /// [`flush`](Logger::flush)), else whose final flush or close failed; [`Error::CalledFromWorker`]
-    /// from a hook or sink; [`Error::ThreadDied`] if the drain thread panicked.
+    /// [`flush`](Logger::flush)), else whose final flush (or a periodic one not yet reported)
+    /// or close failed; [`Error::CalledFromWorker`] from a hook or sink; [`Error::ThreadDied`]
+    /// if the drain thread panicked.
     pub fn close(&self) -> Result<(), Error> {
         if on_internal_thread() {
             return Err(Error::CalledFromWorker("close"));
@@ -585,13 +587,13 @@ impl Logger {
     }
 }
 
-impl Drop for Logger {
-    fn drop(&mut self) {
+impl Logger {
+    /// What dropping the last handle does: `close`, except on an asynclog thread (a sink or
+    /// hook, typically of another logger, let go of this one), where `close` may not wait, since
+    /// this thread may be one the close waits for. There the drain closes on its own, delivering
+    /// every record, and its thread is detached.
+    fn close_on_drop(&self) {
         if on_internal_thread() {
-            // Dropped on an asynclog thread (a sink or hook, typically of another logger, let
-            // go of this one): `close` may not wait here, since this thread may be one the close
-            // waits for. The drain closes on its own, delivering every record; its thread is
-            // detached.
             let mut drain = self.drain.lock().unwrap_or_else(|e| e.into_inner());
             if drain.take().is_some() {
                 self.start_close();
@@ -600,5 +602,11 @@ impl Drop for Logger {
         }
         // Errors were already reported through hooks and stats; a destructor cannot return them.
         let _ = self.close();
+    }
+}
+
+impl Drop for Logger {
+    fn drop(&mut self) {
+        self.close_on_drop();
     }
 }

@@ -297,3 +297,36 @@ fn removal_just_before_close_is_reported_by_close() {
     );
     assert_eq!(s.file_stats().failed_flushes, 1);
 }
+
+/// With periodic flushes on (the default is every 5 s), the sink usually finds the removal at a
+/// periodic flush, which has no caller: the report (which records went with the file) is kept
+/// for the next flush that has one, as a lost batch is, instead of reaching only the stats.
+#[test]
+fn removal_found_by_a_periodic_flush_is_reported_by_the_next_flush() {
+    let scratch = Scratch::new("dir-removed-periodic");
+    let dir = scratch.join("logs");
+    let path = dir.join("app.log");
+    let mut config = asynclog::Config::default().with_flush_interval(Duration::from_millis(5));
+    config
+        .sinks
+        .push(Box::new(FileSinkConfig::new(&path).build().unwrap()));
+    let logger = Logger::new(config).unwrap();
+    for seq in 0..10u64 {
+        asynclog::try_info!(logger, "record", seq = seq).unwrap();
+    }
+    logger.flush().unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    // A periodic flush finds the file gone.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while logger.stats().sinks[0].failed_flushes == 0 {
+        assert!(std::time::Instant::now() < deadline, "no periodic flush");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let error = logger
+        .flush()
+        .expect_err("the next flush reports the removal");
+    assert_removed_error(&error, &path, 10);
+    // Once.
+    logger.flush().unwrap();
+    logger.close().unwrap();
+}

@@ -60,7 +60,8 @@
 //! every `flush` — explicit, periodic (`Config::flush_interval`) and the final one of `close` —
 //! and when rotation finds the file gone. Then the flush (or `close`) fails with an
 //! [`SinkError::Io`] of kind `NotFound` naming the path and counting the records this sink had
-//! written into the removed file, which are gone with it; the sink lets the file go, and its
+//! written into the removed file, which are gone with it (a periodic flush, which has no caller,
+//! leaves the error to the next `flush` or `close`); the sink lets the file go, and its
 //! next batch recreates the directory and a new file at the same path (rotation starts the new
 //! file at once). If the directory cannot be recreated, batches fail with an error naming it,
 //! and are retried and reported to `on_batch_failed` like any failed write. A file moved
