@@ -90,7 +90,7 @@ mod value;
 pub mod __private {
     pub use crate::batch::RawFields;
     pub use crate::frontend::{global, global_fatal};
-    pub use crate::ring::callsite::{positional_keys, Callsite};
+    pub use crate::ring::callsite::{positional_fields, positional_keys, Callsite};
     pub use crate::ring::clock::read_tsc;
     pub use crate::sinks::format::{rfc3339_nanos, write_human_line};
 

@@ -94,10 +94,15 @@ fn global_macros_before_during_and_after_the_guard() {
     info!("second logger");
     // Positional arguments, keyed by index, with the global logger too.
     info!("filled {} lots of {}", 5u64, &symbol);
+    // `fatal!` takes them too.
+    fatal!("gave up after {} tries", 3u64);
     guard.close().unwrap();
     let records = second.records();
     assert_eq!(records[0].message, "second logger");
     assert_eq!(records[1].message, "filled {} lots of {}");
     assert_eq!(records[1].field("0"), Some(&OwnedValue::U64(5)));
     assert_eq!(records[1].field("1"), Some(&OwnedValue::Str("AAPL".into())));
+    assert_eq!(records[2].level, Level::Fatal);
+    assert_eq!(records[2].message, "gave up after {} tries");
+    assert_eq!(records[2].field("0"), Some(&OwnedValue::U64(3)));
 }

@@ -266,8 +266,21 @@ macro_rules! try_fatal {
     ($message:literal $(, $key:ident = $value:expr)* $(,)?) => {
         $crate::__private::global_fatal($message, &[$($crate::Field::new(::core::stringify!($key), $value)),*])
     };
+    // Positional arguments, keyed "0", "1", ... as for the other macros.
+    ($message:literal, $($arg:expr),+ $(,)?) => {
+        $crate::__private::global_fatal(
+            $message,
+            &$crate::__private::positional_fields([$(::core::convert::Into::<$crate::Value<'_>>::into($arg)),+]),
+        )
+    };
     ($logger:expr, $message:expr $(, $key:ident = $value:expr)* $(,)?) => {
         $logger.fatal($message, &[$($crate::Field::new(::core::stringify!($key), $value)),*])
+    };
+    ($logger:expr, $message:literal, $($arg:expr),+ $(,)?) => {
+        $logger.fatal(
+            $message,
+            &$crate::__private::positional_fields([$(::core::convert::Into::<$crate::Value<'_>>::into($arg)),+]),
+        )
     };
 }
 

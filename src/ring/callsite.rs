@@ -65,6 +65,16 @@ pub const fn positional_keys(n: usize) -> &'static [&'static str] {
     POSITIONAL_KEYS.split_at(n).0
 }
 
+/// The fields of a call passing `values` as positional arguments, keyed `"0"`, `"1"`, ... (a
+/// compile-time error past [`MAX_POSITIONAL`]): `fatal!`'s, which has no call site.
+pub fn positional_fields<'a, const N: usize>(values: [Value<'a>; N]) -> [Field<'a>; N] {
+    let keys: &'static [&'static str] = const { positional_keys(N) };
+    std::array::from_fn(|i| Field {
+        key: keys[i],
+        value: values[i],
+    })
+}
+
 /// The key of positional argument `index`, if it can have one.
 pub(crate) fn positional_key(index: usize) -> Option<&'static str> {
     POSITIONAL_KEYS.get(index).copied()

@@ -113,3 +113,28 @@ fn positional_arguments_render_exactly_as_format_does() {
     assert_eq!(records[0].field("2"), Some(&OwnedValue::F64(101.0)));
     assert_eq!(records[2].field("0"), Some(&OwnedValue::Bool(true)));
 }
+
+#[test]
+fn fatal_takes_positional_arguments_like_the_other_macros() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("app.log");
+    let (logger, lines) = logger_with_lines_and_file(&path);
+
+    asynclog::fatal!(logger, "gave up after {} tries on {}", 3u64, "AAPL");
+    asynclog::try_fatal!(logger, "still {}", "down",).unwrap();
+    logger.close().unwrap();
+
+    let text = String::from_utf8(lines.lock().unwrap().clone()).unwrap();
+    let text: Vec<&str> = text.lines().map(|l| l.split_once(' ').unwrap().1).collect();
+    assert_eq!(
+        text,
+        [
+            "FATAL gave up after 3 tries on AAPL 0=3 1=AAPL",
+            "FATAL still down 0=down",
+        ]
+    );
+    let records = asynclog::read_jsonl(&path).unwrap().records;
+    assert_eq!(records[0].message, "gave up after {} tries on {}");
+    assert_eq!(records[0].field("0"), Some(&OwnedValue::I64(3)));
+    assert_eq!(records[0].field("1"), Some(&OwnedValue::Str("AAPL".into())));
+}
