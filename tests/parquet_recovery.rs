@@ -195,6 +195,33 @@ fn without_a_journal_the_unfinished_file_is_reported_and_left_alone() {
     assert!(common::parquet_files(dir.path()).is_empty());
 }
 
+/// Journal off, killed after the footer was written and before the rename: the `.inprogress`
+/// file is a complete Parquet file, which the next sink renames into the set rather than
+/// reporting it unreadable.
+#[test]
+fn without_a_journal_a_finished_but_unrenamed_file_is_renamed() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut sink = ParquetSink::with_config(config(dir.path(), false)).unwrap();
+    sink.write_batch(&common::batches::varied_batch(0, 100))
+        .unwrap();
+    sink.close().unwrap();
+    let finished = common::parquet_files(dir.path());
+    assert_eq!(finished.len(), 1);
+    let finished = &finished[0];
+    let in_progress = finished.with_extension("parquet.inprogress");
+    std::fs::rename(finished, &in_progress).unwrap();
+
+    let sink = ParquetSink::with_config(config(dir.path(), false)).unwrap();
+    assert_eq!(sink.recoveries().len(), 1, "{:?}", sink.recoveries());
+    let recovery = &sink.recoveries()[0];
+    assert_eq!(recovery.outcome, RecoveryOutcome::AlreadyFinished);
+    assert_eq!(recovery.journal, in_progress);
+    assert_eq!(recovery.file.as_deref(), Some(finished.as_path()));
+    assert!(!in_progress.exists());
+    let rows = common::read_all(dir.path());
+    assert_eq!(rows.len(), 100);
+}
+
 /// An unlocked `.inprogress` file without a journal that holds nothing (its writer died before
 /// its first flush, or a live sink created it an instant ago and has yet to lock it) is removed
 /// without a report: no data goes with it, and such a sink takes another name.

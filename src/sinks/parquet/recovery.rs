@@ -58,13 +58,14 @@ pub enum RecoveryOutcome {
     /// The journal's complete batches were written to a new Parquet file; journal and
     /// `.inprogress` file removed.
     Rebuilt,
-    /// The Parquet file had been finished before the crash (the journal was not yet deleted);
-    /// journal and `.inprogress` file removed.
+    /// The Parquet file had been finished before the crash: the journal, not yet deleted, and
+    /// the `.inprogress` file were removed; or, journal off, the `.inprogress` file, complete
+    /// but not yet renamed, was renamed to `file`.
     AlreadyFinished,
     /// The journal held no complete batch; journal and `.inprogress` file removed.
     Empty,
     /// An `.inprogress` file without a journal (journal off) whose writer is gone (no sink holds
-    /// its lock): it cannot be read and is left in place. One that is empty (its writer died
+    /// its lock) and whose footer was never written: it cannot be read and is left in place. One that is empty (its writer died
     /// before anything reached the disk) is removed without a report.
     NoJournal,
     /// JournalRecovery failed; the files are left in place. The reason names the path.
@@ -243,6 +244,28 @@ pub(super) fn recover_orphan(name: &FileName, lock: InProgressLock) -> Option<Jo
         return Some(JournalRecovery {
             journal: temp,
             file: Some(finished),
+            rows: 0,
+            outcome,
+            damage: None,
+        });
+    }
+    // Killed after the footer was written and before the rename: only the name is missing.
+    if files::is_complete_parquet(&temp) {
+        let (file, outcome) = match crate::os::rename_no_replace(&temp, &finished) {
+            Ok(()) => (Some(finished), RecoveryOutcome::AlreadyFinished),
+            Err(e) => (
+                None,
+                RecoveryOutcome::Failed(format!(
+                    "renaming {} to {}: {e}",
+                    temp.display(),
+                    finished.display()
+                )),
+            ),
+        };
+        drop(lock);
+        return Some(JournalRecovery {
+            journal: temp,
+            file,
             rows: 0,
             outcome,
             damage: None,
