@@ -5,28 +5,10 @@
 
 mod common;
 
-use asynclog::{Batch, GlobalGuard, Logger, Sink, SinkError};
-use common::{config_with, Collector};
+use asynclog::Logger;
+use common::{config_with, Collector, DropsOnClose};
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
-
-/// A sink of another logger that owns the global logger's guard and drops it when closed.
-struct OwnsGuard {
-    guard: Option<GlobalGuard>,
-}
-
-impl Sink for OwnsGuard {
-    fn name(&self) -> &str {
-        "owns-guard"
-    }
-    fn write_batch(&mut self, _: &Batch) -> Result<(), SinkError> {
-        Ok(())
-    }
-    fn close(&mut self) -> Result<(), SinkError> {
-        drop(self.guard.take());
-        Ok(())
-    }
-}
 
 #[test]
 fn a_guard_dropped_on_another_loggers_worker_closes_the_global_logger() {
@@ -42,7 +24,7 @@ fn a_guard_dropped_on_another_loggers_worker_closes_the_global_logger() {
     let mut outer_config = asynclog::Config::default();
     outer_config
         .sinks
-        .push(Box::new(OwnsGuard { guard: Some(guard) }));
+        .push(Box::new(DropsOnClose { held: Some(guard) }));
     let outer = Logger::new(outer_config).unwrap();
     outer.close().unwrap();
 

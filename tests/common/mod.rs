@@ -151,3 +151,22 @@ pub fn assert_per_producer_order(records: &[Seen]) -> std::collections::BTreeMap
     }
     next
 }
+
+/// A sink that owns a `T` (a `Logger`, a `GlobalGuard`) and drops it when it is closed, on its
+/// worker thread, as a sink that reports through a second logger would.
+pub struct DropsOnClose<T> {
+    pub held: Option<T>,
+}
+
+impl<T: Send> Sink for DropsOnClose<T> {
+    fn name(&self) -> &str {
+        "drops-on-close"
+    }
+    fn write_batch(&mut self, _: &Batch) -> Result<(), SinkError> {
+        Ok(())
+    }
+    fn close(&mut self) -> Result<(), SinkError> {
+        drop(self.held.take());
+        Ok(())
+    }
+}

@@ -3,29 +3,10 @@
 //! its records delivered, without the dropping thread waiting for them.
 
 use crate::common;
-use asynclog::{Batch, Logger, Sink, SinkError};
+use asynclog::Logger;
 use common::*;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
-
-/// A sink of the outer logger that owns the inner logger and drops it when it is closed, as a
-/// sink that reports through a second logger would.
-struct OwnsLogger {
-    inner: Option<Logger>,
-}
-
-impl Sink for OwnsLogger {
-    fn name(&self) -> &str {
-        "owns-logger"
-    }
-    fn write_batch(&mut self, _: &Batch) -> Result<(), SinkError> {
-        Ok(())
-    }
-    fn close(&mut self) -> Result<(), SinkError> {
-        drop(self.inner.take());
-        Ok(())
-    }
-}
 
 #[test]
 fn a_logger_dropped_on_another_loggers_worker_is_closed() {
@@ -43,7 +24,7 @@ fn a_logger_dropped_on_another_loggers_worker_is_closed() {
     let mut outer_config = asynclog::Config::default();
     outer_config
         .sinks
-        .push(Box::new(OwnsLogger { inner: Some(inner) }));
+        .push(Box::new(DropsOnClose { held: Some(inner) }));
     let outer = Logger::new(outer_config).unwrap();
     outer.info("outer", &[]).unwrap();
     outer.close().unwrap();
