@@ -33,6 +33,14 @@ fn logger_with_lines_and_file(path: &std::path::Path) -> (Logger, Arc<Mutex<Vec<
     (Logger::new(config).unwrap(), lines)
 }
 
+/// The human lines written so far, each without its leading timestamp.
+fn without_timestamps(lines: &Mutex<Vec<u8>>) -> Vec<String> {
+    let text = String::from_utf8(lines.lock().unwrap().clone()).unwrap();
+    (text.lines())
+        .map(|line| line.split_once(' ').unwrap().1.to_owned())
+        .collect()
+}
+
 #[test]
 fn the_console_renders_templates_and_json_keeps_them() {
     let dir = tempfile::tempdir().unwrap();
@@ -50,8 +58,7 @@ fn the_console_renders_templates_and_json_keeps_them() {
     asynclog::warn!(logger, "no template {here}", qty = 1u64);
     logger.close().unwrap();
 
-    let text = String::from_utf8(lines.lock().unwrap().clone()).unwrap();
-    let text: Vec<&str> = text.lines().map(|l| l.split_once(' ').unwrap().1).collect();
+    let text = without_timestamps(&lines);
     assert_eq!(
         text,
         [
@@ -124,8 +131,7 @@ fn fatal_takes_positional_arguments_like_the_other_macros() {
     asynclog::try_fatal!(logger, "still {}", "down",).unwrap();
     logger.close().unwrap();
 
-    let text = String::from_utf8(lines.lock().unwrap().clone()).unwrap();
-    let text: Vec<&str> = text.lines().map(|l| l.split_once(' ').unwrap().1).collect();
+    let text = without_timestamps(&lines);
     assert_eq!(
         text,
         [
