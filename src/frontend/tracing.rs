@@ -25,7 +25,7 @@
 //! | `tracing` | asynclog |
 //! | --- | --- |
 //! | level `TRACE`, `DEBUG`, `INFO`, `WARN`, `ERROR` | [`Level::Trace`] ... [`Level::Error`], one to one |
-//! | the message (the `message` field: the format string and its arguments) | the record's message (empty if the event has none) |
+//! | the message (the `message` field: the format string and its arguments) | the record's message (empty if the event has none; a number or bool given as `message = 5` as its text) |
 //! | `Metadata::target`, `module_path`, `file`, `line` | fields `target`, `module_path`, `file` (strings) and `line` (u64), first, in that order; `null` when `tracing` does not know them |
 //! | `i64`, `u64`, `f64`, `bool` values (and `i128`/`u128` that fit 64 bits) | typed fields `I64`, `U64`, `F64`, `Bool` |
 //! | `&str` values | `Str` fields |
@@ -325,18 +325,34 @@ impl<'b> Visitor<'_, 'b> {
             *slot = value;
         }
     }
+
+    /// Whether `field` is the event's `message`, whose value must be a string (the record's
+    /// message): a number or bool given as `message = 5` is recorded as its text.
+    #[inline]
+    fn is_message(&self, field: &EventField) -> bool {
+        self.layout.message_index == Some(field.index())
+    }
 }
 
 impl Visit for Visitor<'_, '_> {
     fn record_f64(&mut self, field: &EventField, value: f64) {
+        if self.is_message(field) {
+            return self.record_debug(field, &value);
+        }
         self.set(field, Value::F64(value));
     }
 
     fn record_i64(&mut self, field: &EventField, value: i64) {
+        if self.is_message(field) {
+            return self.record_debug(field, &value);
+        }
         self.set(field, Value::I64(value));
     }
 
     fn record_u64(&mut self, field: &EventField, value: u64) {
+        if self.is_message(field) {
+            return self.record_debug(field, &value);
+        }
         self.set(field, Value::U64(value));
     }
 
@@ -355,6 +371,9 @@ impl Visit for Visitor<'_, '_> {
     }
 
     fn record_bool(&mut self, field: &EventField, value: bool) {
+        if self.is_message(field) {
+            return self.record_debug(field, &value);
+        }
         self.set(field, Value::Bool(value));
     }
 

@@ -183,3 +183,51 @@ fn hooks_see_the_message_and_the_fields_of_a_compact_record() {
         )]
     );
 }
+
+#[test]
+fn a_message_field_that_is_not_a_string_arrives_as_its_text() {
+    // `tracing` lets `message` be any value; the record keeps it as its message text, as
+    // `tracing-subscriber`'s formatters show it (its `Debug`), in compact and general records.
+    let records = logged(|| {
+        tracing::info!(message = 5u64);
+        tracing::warn!(message = true, n = 1u64);
+        tracing::error!(message = -2.5);
+        tracing::info!(message = -7i64);
+        tracing::info!(
+            message = 9u64,
+            f0 = 0u64,
+            f1 = 1u64,
+            f2 = 2u64,
+            f3 = 3u64,
+            f4 = 4u64,
+            f5 = 5u64,
+            f6 = 6u64,
+            f7 = 7u64,
+            f8 = 8u64,
+            f9 = 9u64,
+            f10 = 10u64,
+            f11 = 11u64,
+            f12 = 12u64,
+            f13 = 13u64,
+            f14 = 14u64,
+            f15 = 15u64,
+            f16 = 16u64
+        );
+    });
+    let seen: Vec<(Level, &str)> = records
+        .iter()
+        .map(|r| (r.level, r.message.as_str()))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (Level::Info, "5"),
+            (Level::Warn, "true"),
+            (Level::Error, "-2.5"),
+            (Level::Info, "-7"),
+            (Level::Info, "9"),
+        ]
+    );
+    assert_eq!(records[1].field("n"), Some(&OwnedValue::U64(1)));
+    assert_eq!(records[4].field("f16"), Some(&OwnedValue::U64(16)));
+}
