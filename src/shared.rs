@@ -134,6 +134,29 @@ pub fn on_internal_thread() -> bool {
     INTERNAL_THREAD.try_with(Cell::get).unwrap_or(false)
 }
 
+thread_local! {
+    /// True while a calling-thread hook (`on_message_buffered`, `on_message_dropped`) runs on
+    /// this thread, or the global logger's panic hook logs the panic: the records logged then
+    /// call no calling-thread hook. A hook that logs would otherwise call itself again for its
+    /// own record, without end; and a panic in a hook inside a panic hook aborts the process.
+    static CALLER_HOOKS_OFF: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs `f` with this thread's calling-thread hooks off (see `CALLER_HOOKS_OFF`).
+pub fn without_caller_hooks<R>(f: impl FnOnce() -> R) -> R {
+    let was = CALLER_HOOKS_OFF
+        .try_with(|c| c.replace(true))
+        .unwrap_or(false);
+    let result = f();
+    let _ = CALLER_HOOKS_OFF.try_with(|c| c.set(was));
+    result
+}
+
+/// Whether [`without_caller_hooks`] is running on this thread.
+fn caller_hooks_off() -> bool {
+    CALLER_HOOKS_OFF.try_with(Cell::get).unwrap_or(false)
+}
+
 impl Shared {
     #[inline(always)]
     pub fn enabled(&self, level: Level) -> bool {
@@ -242,13 +265,13 @@ impl Shared {
             }
             Err(_) => return,
         };
-        if let Some(hook) = hook {
+        if let Some(hook) = hook.as_ref().filter(|_| !caller_hooks_off()) {
             let message = MessageRef {
                 level,
                 message,
                 fields,
             };
-            call_hook(&self.counters.hook_panics, || hook(&message));
+            without_caller_hooks(|| call_hook(&self.counters.hook_panics, || hook(&message)));
         }
     }
 

@@ -22,6 +22,10 @@ pub type FlushCompletedHook = Box<dyn Fn(usize, Duration) + Send + Sync>;
 /// A hook that panics is caught and counted in [`Stats::hook_panics`]; it never takes a logging
 /// thread, the drain or a worker down with it.
 ///
+/// A record logged from inside an `on_message_buffered` or `on_message_dropped` hook (on that
+/// thread, to any logger) calls no `on_message_*` hook: a hook that logs does not see its own
+/// records, and so does not call itself without end.
+///
 /// ```
 /// use std::sync::atomic::{AtomicUsize, Ordering};
 /// use std::sync::Arc;

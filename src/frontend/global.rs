@@ -9,7 +9,7 @@
 use super::Logger;
 use crate::config::Config;
 use crate::error::{Error, LogError};
-use crate::shared::on_internal_thread;
+use crate::shared::{on_internal_thread, without_caller_hooks};
 use crate::value::{Field, Level};
 use std::ptr;
 use std::sync::atomic::{AtomicPtr, Ordering};
@@ -53,11 +53,12 @@ static PANIC_HOOK: Once = Once::new();
 ///   counted in [`Stats::refused`](crate::Stats::refused) (see [`global`]), and its `try_` form
 ///   returns [`LogError::Closed`]. `init` may then install a new logger.
 /// - **On a panic** (in any thread), the hook logs an `ERROR` record `"panic"` with the panic's
-///   `payload` (when it is a string), `file` and `line`, flushes the global logger (waiting at most
-///   [`Config::close_timeout`]), then calls the hook that was installed before (by default, the
-///   one that prints the panic). It is installed by the first `init` and stays installed; it does
-///   nothing while no logger is installed, nor for a panic on asynclog's own threads (a panicking
-///   sink is reported through the logger's hooks and stats).
+///   `payload` (when it is a string), `file` and `line` (without calling the `on_message_buffered`
+///   and `on_message_dropped` hooks: a panic in a hook there would abort the process), flushes the
+///   global logger (waiting at most [`Config::close_timeout`]), then calls the hook that was
+///   installed before (by default, the one that prints the panic). It is installed by the first
+///   `init` and stays installed; it does nothing while no logger is installed, nor for a panic on
+///   asynclog's own threads (a panicking sink is reported through the logger's hooks and stats).
 /// - **On SIGTERM and other signals**: a log call, `flush` and `close` are not
 ///   async-signal-safe, so do not call them from a signal handler. Let your own signal handling
 ///   (a handler that only sets a flag or writes to a pipe, or your runtime's signal stream) wake a
@@ -169,15 +170,19 @@ fn install_panic_hook() {
                 .or_else(|| payload.downcast_ref::<String>().map(String::as_str));
             let location = info.location();
             // Refused (and counted) when the logger is closed; nothing to do about it here.
-            let _ = logger.log(
-                Level::Error,
-                "panic",
-                &[
-                    Field::new("payload", text),
-                    Field::new("file", location.map(|l| l.file())),
-                    Field::new("line", location.map(|l| l.line())),
-                ],
-            );
+            // Without the calling-thread hooks: a hook that panics here (as it may have just
+            // done, making this panic) would abort the process.
+            let _ = without_caller_hooks(|| {
+                logger.log(
+                    Level::Error,
+                    "panic",
+                    &[
+                        Field::new("payload", text),
+                        Field::new("file", location.map(|l| l.file())),
+                        Field::new("line", location.map(|l| l.line())),
+                    ],
+                )
+            });
             // Fails at once after close; waits at most `close_timeout`.
             let _ = logger.flush();
         }

@@ -195,3 +195,33 @@ fn a_panicking_hook_is_counted_and_logging_goes_on() {
     assert_eq!(collector.len(), 2);
     assert_eq!(logger.stats().hook_panics, 1);
 }
+
+#[test]
+fn a_hook_that_logs_to_its_own_logger_does_not_call_itself_again() {
+    use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+    use std::sync::{OnceLock, Weak};
+    let collector = Collector::default();
+    let cell: Arc<OnceLock<Weak<Logger>>> = Arc::default();
+    let calls = Arc::new(AtomicUsize::new(0));
+    let (hook_cell, hook_calls) = (cell.clone(), calls.clone());
+    let mut config = config_with(&collector);
+    config.hooks = Hooks::default().on_message_buffered(move |m| {
+        // Bounded, so that the recursion this test looks for cannot overflow the stack.
+        if hook_calls.fetch_add(1, SeqCst) < 100 {
+            if let Some(logger) = hook_cell.get().and_then(Weak::upgrade) {
+                asynclog::info!(logger, "seen by the hook", seen = m.message);
+            }
+        }
+    });
+    let logger = Arc::new(Logger::new(config).unwrap());
+    cell.set(Arc::downgrade(&logger)).unwrap();
+    asynclog::info!(logger, "outer");
+    logger.close().unwrap();
+    let messages: Vec<String> = collector.records().into_iter().map(|r| r.message).collect();
+    assert_eq!(messages, ["outer", "seen by the hook"]);
+    assert_eq!(
+        calls.load(SeqCst),
+        1,
+        "the hook's own record does not call it"
+    );
+}
