@@ -1,5 +1,5 @@
-//! The reference's complete example in Rust: default configuration, console and Parquet sinks
-//! used at once, every level with structured fields, a pre-built message, hooks that print what
+//! The complete example: default configuration, console and Parquet sinks used at once, every
+//! level from debug to fatal with structured fields, a pre-built message, hooks that print what
 //! they see, flush and close. Parquet files land in `logs/`; the example prints a DuckDB query.
 //!
 //! Run: `cargo run --release --example quickstart`

@@ -1,4 +1,4 @@
-//! Telemetry: the five hooks of the reference and a snapshot of counters.
+//! Telemetry: the five hooks and a snapshot of counters.
 
 use crate::error::{Error, SinkError};
 use crate::value::MessageRef;

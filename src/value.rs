@@ -220,7 +220,7 @@ macro_rules! owned_from {
 }
 owned_from!(i8, i16, i32, i64, isize, u8, u16, u32, u64, usize, f32, f64, bool, &str);
 
-/// A pre-built, owned record (the reference's `LogMessage`), logged with
+/// A pre-built, owned record, logged with
 /// [`Logger::log_message`](crate::Logger::log_message). Its timestamp is used as given.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LogMessage {

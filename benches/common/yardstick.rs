@@ -1,4 +1,4 @@
-//! The yardstick for the hot path: a 64-byte struct stamped with an `rdtsc`, pushed into
+//! The yardstick for the hot path: a 64-byte struct stamped with an `rdtsc`, pushed into
 //! a bare `rtrb` ring, no logger. Shared by `benches/hot_path.rs` (timed beside the log call)
 //! and `examples/callcost.rs` (instructions counted beside it), so both measure the same thing.
 

@@ -40,8 +40,7 @@ pub struct ConsoleSink {
 }
 
 impl ConsoleSink {
-    /// `ConsoleSink::new(false)` writes to stdout, `ConsoleSink::new(true)` to stderr (the
-    /// reference's `NewConsoleSink(bool)`).
+    /// `ConsoleSink::new(false)` writes to stdout, `ConsoleSink::new(true)` to stderr.
     pub fn new(stderr: bool) -> ConsoleSink {
         ConsoleSink {
             stderr,

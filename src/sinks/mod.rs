@@ -18,7 +18,7 @@ pub use rotation::{Clock, ManualClock, Rotation, SystemClock, MIN_ROTATION_PERIO
 use crate::batch::Batch;
 use crate::error::SinkError;
 
-/// A destination for records: the reference's interface (write a batch, flush, close, name).
+/// A destination for records: write a batch, flush, close, name.
 ///
 /// Each sink is owned by one worker thread, so methods take `&mut self` and need no locking.
 ///

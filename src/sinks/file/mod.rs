@@ -262,7 +262,7 @@ struct Active {
     records: u64,
 }
 
-/// Writes records as JSON lines into a memory-mapped file (the reference's `NewFileSink`).
+/// Writes records as JSON lines into a memory-mapped file.
 /// See the [module docs](self) for how, and [`FileSinkConfig`] for rotation, retention and
 /// sync options. [`FileSink::new`] takes the defaults; [`FileSinkConfig::build`] (or
 /// [`FileSink::with_config`]) the options.

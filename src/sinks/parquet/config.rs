@@ -30,9 +30,9 @@ pub const DEFAULT_JOURNAL: bool = true;
 pub const DEFAULT_ENCODE_THREAD: bool = true;
 /// Default [`ParquetSinkConfig::row_group_rows`].
 pub const DEFAULT_ROW_GROUP_ROWS: usize = 64 * 1024;
-/// Default [`ParquetSinkConfig::compression`]: snappy, one of the two the issue allowed (zstd or
-/// snappy). In `benches/parquet_sink.rs` (8192-record batches, message + 3 fields, journal and
-/// encoder thread on) it wrote 15.8 bytes per record, 9% of the JSON-lines file's, at 1.38x,
+/// Default [`ParquetSinkConfig::compression`]: snappy. In `benches/parquet_sink.rs` (8192-record
+/// batches, message + 3 fields, journal and encoder thread on) it wrote 15.8 bytes per record,
+/// 9% of the JSON-lines file's, at 1.38x,
 /// 1.08x and 1.10x the JSON-lines sink's records/s in three runs on a quiet machine, where
 /// zstd(1) wrote 10.1 bytes at 0.89x, 0.83x and 0.87x: the encoder thread is the slower half of
 /// the sink, and zstd costs it more CPU per record. LZ4 (`LZ4_RAW`) is about as fast and as

@@ -1,7 +1,8 @@
 //! The Parquet sink: columnar log files that DuckDB, pyarrow, polars, DataFusion or Spark query
 //! directly.
 //!
-//! - **Schema**: one, in [`schema`] (timestamp, level, message, thread_id, fields_json).
+//! - **Schema**: one, in [`schema`] (timestamp, timestamp_extra_ns with the default
+//!   [`TimestampUnit`], level, message, thread_id, fields_json).
 //! - **From Arrow buffers**: each batch's columns become Arrow arrays in bulk, in buffers the sink
 //!   keeps between batches, written with the parquet crate's `ArrowWriter`.
 //! - **Encoder thread**: Parquet encoding and compression run on a thread of the sink's own
