@@ -216,6 +216,7 @@ fn log_compact<const N: usize>(
             text,
             layout: site.layout,
         });
+        message_as_text(&mut values, text);
         // A statement: a refused record is counted by the logger.
         let _ = logger.log_callsite_with_message(level, &site.callsite, values);
     });
@@ -235,6 +236,7 @@ fn log_general(logger: &Logger, level: Level, event: &Event<'_>) {
             text,
             layout,
         });
+        message_as_text(&mut values, text);
         // A statement: a refused record is counted by the logger.
         let _ = log_fields(
             logger,
@@ -307,6 +309,30 @@ impl Layout {
     }
 }
 
+/// A number or bool given as the message (`message = 5`, which the visitor stores in the
+/// message's slot, 0, as it is) becomes its text, as `tracing-subscriber` prints it: the
+/// record's message is a string. One look per event; the conversion is out of line.
+#[inline]
+fn message_as_text<'b>(values: &mut [Value<'b>], text: &mut TextArena<'b>) {
+    #[cold]
+    #[inline(never)]
+    fn convert<'b>(message: &mut Value<'b>, text: &mut TextArena<'b>) {
+        let converted = match *message {
+            Value::I64(v) => text.debug(&v),
+            Value::U64(v) => text.debug(&v),
+            Value::F64(v) => text.debug(&v),
+            Value::Bool(v) => text.debug(&v),
+            Value::Str(_) | Value::Null => return,
+        };
+        *message = Value::Str(converted);
+    }
+    if let Some(message) = values.first_mut() {
+        if !matches!(message, Value::Str(_) | Value::Null) {
+            convert(message, text);
+        }
+    }
+}
+
 /// Fills the value array from an event's fields.
 struct Visitor<'a, 'b> {
     values: &'a mut [Value<'b>],
@@ -325,34 +351,18 @@ impl<'b> Visitor<'_, 'b> {
             *slot = value;
         }
     }
-
-    /// Whether `field` is the event's `message`, whose value must be a string (the record's
-    /// message): a number or bool given as `message = 5` is recorded as its text.
-    #[inline]
-    fn is_message(&self, field: &EventField) -> bool {
-        self.layout.message_index == Some(field.index())
-    }
 }
 
 impl Visit for Visitor<'_, '_> {
     fn record_f64(&mut self, field: &EventField, value: f64) {
-        if self.is_message(field) {
-            return self.record_debug(field, &value);
-        }
         self.set(field, Value::F64(value));
     }
 
     fn record_i64(&mut self, field: &EventField, value: i64) {
-        if self.is_message(field) {
-            return self.record_debug(field, &value);
-        }
         self.set(field, Value::I64(value));
     }
 
     fn record_u64(&mut self, field: &EventField, value: u64) {
-        if self.is_message(field) {
-            return self.record_debug(field, &value);
-        }
         self.set(field, Value::U64(value));
     }
 
@@ -371,9 +381,6 @@ impl Visit for Visitor<'_, '_> {
     }
 
     fn record_bool(&mut self, field: &EventField, value: bool) {
-        if self.is_message(field) {
-            return self.record_debug(field, &value);
-        }
         self.set(field, Value::Bool(value));
     }
 
