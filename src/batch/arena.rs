@@ -18,6 +18,10 @@ pub(crate) struct Columns<'a> {
     /// The call-site id of each record whose field region holds values only, 0 for a record
     /// whose region holds its keys too.
     pub callsites: BumpVec<'a, u32>,
+    /// In order, the index of each record with call-site id 0 whose message is finished text,
+    /// not a template (the few records from `tracing` and `log` that have no call site; the
+    /// call site says it for the others). Kept sparse so the common records cost nothing here.
+    pub text_messages: BumpVec<'a, u32>,
     /// The bytes the keys of the values-only regions would take in a keyed region (the sum of
     /// their call sites' `keys_len`), for the serializers' size bounds.
     pub callsite_key_bytes: usize,
@@ -28,6 +32,7 @@ impl<'a> Columns<'a> {
         records: usize,
         message_bytes: usize,
         field_bytes: usize,
+        text_messages: usize,
         arena: &'a Bump,
     ) -> Self {
         let mut message_offsets = BumpVec::with_capacity_in(records + 1, arena);
@@ -43,6 +48,7 @@ impl<'a> Columns<'a> {
             field_offsets,
             field_bytes: BumpVec::with_capacity_in(field_bytes, arena),
             callsites: BumpVec::with_capacity_in(records, arena),
+            text_messages: BumpVec::with_capacity_in(text_messages, arena),
             callsite_key_bytes: 0,
         }
     }
@@ -95,6 +101,7 @@ impl ArenaColumns {
                 records,
                 bytes / 2,
                 bytes / 2,
+                0,
                 bump,
             )),
             arena,
@@ -118,6 +125,7 @@ impl ArenaColumns {
         let records = old.timestamps.capacity();
         let message_bytes = old.message_bytes.capacity();
         let field_bytes = old.field_bytes.capacity();
+        let text_messages = old.text_messages.capacity();
         drop(old);
         // SAFETY: the only borrows of the arena were the columns, dropped just above; `&mut self`
         // rules out any other access while we reset.
@@ -129,6 +137,7 @@ impl ArenaColumns {
             records,
             message_bytes,
             field_bytes,
+            text_messages,
             bump,
         ));
     }

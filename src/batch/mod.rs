@@ -31,6 +31,11 @@ pub struct RecordView<'a> {
     pub thread_id: u64,
     /// The message.
     pub message: &'a str,
+    /// True when the message is finished text (an event from `tracing` or a record from `log`,
+    /// formatted by its front end) rather than a template: the console's human-readable line
+    /// writes it as it is, `{braces}` included, where it renders a template's `{key}`
+    /// placeholders with the fields' values.
+    pub message_is_text: bool,
     /// The fields, in logged order.
     pub fields: FieldIter<'a>,
 }
@@ -142,6 +147,7 @@ impl Batch {
 
     /// Appends a record whose message and field region come straight from a ring (the drain's
     /// path; see [`record::split_record`] for why they are not validated here).
+    /// `message_is_text`: see [`RecordView::message_is_text`].
     pub(crate) fn push_encoded(
         &mut self,
         timestamp_ns: i64,
@@ -149,9 +155,14 @@ impl Batch {
         thread_id: u64,
         message: &[u8],
         field_bytes: &[u8],
+        message_is_text: bool,
     ) -> Result<(), PushError> {
         self.reserve_bytes(message.len(), field_bytes.len())?;
         let cols = self.columns.get_mut();
+        if message_is_text {
+            // Batches hold far fewer than 2^32 records: their byte columns stop at `i32::MAX`.
+            cols.text_messages.push(cols.timestamps.len() as u32);
+        }
         cols.push_header(timestamp_ns, level, thread_id, message, 0);
         cols.field_bytes.extend_from_slice_copy(field_bytes);
         cols.field_offsets.push(cols.field_bytes.len() as i32);
@@ -315,6 +326,19 @@ impl Batch {
         std::str::from_utf8(&cols.message_bytes[start..end]).unwrap_or("\u{fffd}")
     }
 
+    /// Whether the message of record `i` is finished text rather than a template (see
+    /// [`RecordView::message_is_text`]).
+    ///
+    /// # Panics
+    /// If `i >= len()`.
+    pub fn message_is_text(&self, i: usize) -> bool {
+        let cols = self.cols();
+        match cols.callsites[i] {
+            0 => cols.text_messages.binary_search(&(i as u32)).is_ok(),
+            id => callsite::lookup(id).is_some_and(Callsite::message_in_record),
+        }
+    }
+
     /// The encoded field region of record `i`. A record logged through a macro call site holds
     /// only its values here (the keys are the call site's); [`fields`](Self::fields) reads
     /// either kind.
@@ -337,6 +361,7 @@ impl Batch {
             level: cols.levels[i],
             thread_id: cols.thread_ids[i],
             message: self.message(i),
+            message_is_text: self.message_is_text(i),
             fields: self.fields(i),
         }
     }
@@ -415,5 +440,30 @@ mod tests {
                 "the arena grew after it settled"
             );
         }
+    }
+
+    #[test]
+    fn text_messages_are_marked_per_record_and_cleared_with_the_batch() {
+        let mut batch = Batch::new();
+        for i in 0..6u8 {
+            let text = i % 3 == 1;
+            let message: &[u8] = if text { b"to {id}" } else { b"template {id}" };
+            batch
+                .push_encoded(i64::from(i), Level::Info, 1, message, &[], text)
+                .unwrap();
+        }
+        batch.push(6, Level::Info, 1, "api {id}", &[]).unwrap();
+        let marked: Vec<bool> = batch.iter().map(|r| r.message_is_text).collect();
+        assert_eq!(marked, [false, true, false, false, true, false, false]);
+        assert_eq!(batch.record(4).message, "to {id}");
+
+        batch.clear();
+        batch
+            .push_encoded(0, Level::Info, 1, b"after clear", &[], false)
+            .unwrap();
+        batch
+            .push_encoded(1, Level::Info, 1, b"after clear", &[], false)
+            .unwrap();
+        assert!(!batch.message_is_text(0) && !batch.message_is_text(1));
     }
 }

@@ -299,6 +299,7 @@ fn push_record(
             thread_id,
             rec.message,
             rec.fields,
+            rec.header.flags & record::FLAG_TEXT_MESSAGE != 0,
         ),
         Some(id) => batch.push_callsite(
             timestamp_ns,

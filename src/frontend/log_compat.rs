@@ -186,7 +186,7 @@ impl log::Log for AsyncLogLogger {
             let _ = record.key_values().visit(&mut visitor);
             let len = LOCATION_FIELDS + visitor.len;
             // A statement: a refused record is counted by the logger.
-            let _ = logger.log(level, message, &fields[..len]);
+            let _ = logger.log_text(level, message, &fields[..len]);
         });
     }
 

@@ -277,7 +277,28 @@ impl Logger {
         if !self.enabled(level) {
             return Ok(());
         }
-        let refused = self.with_local_producer(|p| p.write_now(level, message, fields));
+        let refused = self.with_local_producer(|p| p.write_now(level, message, fields, false));
+        self.shared.finish_log(refused, level, message, fields)
+    }
+
+    /// [`log`](Self::log) for a message that is already formatted text (the `tracing` and `log`
+    /// front ends'): the console writes it as it is, `{braces}` included, rather than as a
+    /// template.
+    #[cfg(any(feature = "tracing", feature = "log"))]
+    #[inline]
+    pub(crate) fn log_text(
+        &self,
+        level: Level,
+        message: &str,
+        fields: &[Field<'_>],
+    ) -> Result<(), LogError> {
+        if !self.enabled(level) {
+            return Ok(());
+        }
+        let refused = self.with_local_producer(
+            #[inline(always)]
+            |p| p.write_now(level, message, fields, true),
+        );
         self.shared.finish_log(refused, level, message, fields)
     }
 
@@ -355,7 +376,7 @@ impl Logger {
         });
         let fields = fields.get(1..).unwrap_or_default();
         if write {
-            return self.log(level, message, fields);
+            return self.log_text(level, message, fields);
         }
         self.shared.finish_log(refused, level, message, fields)
     }

@@ -5,7 +5,8 @@ use crate::error::{Error, LogError};
 use crate::ring::callsite::Callsite;
 use crate::ring::clock::{read_tsc, system_time_to_ns, wall_now_ns};
 use crate::ring::record::{
-    CallsiteRecord, EncodeError, EncodeRecord, GeneralRecord, Header, FLAG_WALL_CLOCK,
+    CallsiteRecord, EncodeError, EncodeRecord, GeneralRecord, Header, FLAG_TEXT_MESSAGE,
+    FLAG_WALL_CLOCK,
 };
 use crate::ring::{barrier, current_thread_id, RingCounters, RingHandle};
 use crate::shared::{Refused, Shared};
@@ -119,7 +120,7 @@ impl Producer {
         if !self.enabled(level) {
             return Ok(());
         }
-        let refused = self.write_now(level, message, fields);
+        let refused = self.write_now(level, message, fields, false);
         self.shared.finish_log(refused, level, message, fields)
     }
 
@@ -196,15 +197,20 @@ impl Producer {
         }
     }
 
-    /// Stamps the record now and writes it.
+    /// Stamps the record now and writes it; `message_is_text` marks a message that is finished
+    /// text, not a template ([`FLAG_TEXT_MESSAGE`]).
     #[inline(always)]
     pub(crate) fn write_now(
         &mut self,
         level: Level,
         message: &str,
         fields: &[Field<'_>],
+        message_is_text: bool,
     ) -> Result<(), Refused> {
-        let header = self.header_now(level);
+        let mut header = self.header_now(level);
+        if message_is_text {
+            header.flags |= FLAG_TEXT_MESSAGE;
+        }
         self.write(header, message, fields)
     }
 

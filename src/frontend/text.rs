@@ -75,6 +75,7 @@ impl<'b> TextArena<'b> {
     }
 
     /// `args` formatted. A literal without arguments is one copy.
+    #[inline]
     pub(crate) fn format(&mut self, args: fmt::Arguments<'_>) -> &'b str {
         let mut writer = Cursor {
             buffer: &mut *self.rest,

@@ -273,7 +273,7 @@ fn log_fields(
             fields[slot - 1] = Field::new(field.name(), values[slot]);
         }
     }
-    logger.log(level, message, &fields[..values.len() - 1])
+    logger.log_text(level, message, &fields[..values.len() - 1])
 }
 
 /// Where an event's values go in the record's value array.

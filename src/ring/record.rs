@@ -9,7 +9,8 @@
 //!      0     4  total length of the record in bytes, header included
 //!      4     1  level (`Level as u8`)
 //!      5     1  flags: bit 0 set = timestamp is wall-clock ns since the Unix epoch,
-//!               clear = raw clock ticks (see `ring::clock`)
+//!               clear = raw clock ticks (see `ring::clock`); bit 2 set = the message is
+//!               finished text, not a template ([`FLAG_TEXT_MESSAGE`])
 //!      6     2  number of fields
 //!      8     8  timestamp
 //!     16     4  message length in bytes
@@ -64,6 +65,9 @@ const LAST_WORD_AT: usize = 16;
 pub const FLAG_WALL_CLOCK: u8 = 1;
 /// Flag bit: a call-site record (see the module docs).
 pub const FLAG_CALLSITE: u8 = 2;
+/// Flag bit: the message is finished text (formatted by `tracing` or `log`), so a
+/// human-readable sink writes it as it is instead of rendering `{key}` placeholders in it.
+pub const FLAG_TEXT_MESSAGE: u8 = 4;
 /// The longest key a field may have.
 pub const MAX_KEY_LEN: usize = u16::MAX as usize;
 /// The most fields one record may carry.
@@ -659,7 +663,7 @@ pub fn split_record(bytes: &[u8]) -> Result<RawRecord<'_>, DecodeError> {
     }
     let level = fixed.level().ok_or(DecodeError::BadLevel)?;
     let flags = fixed.flags();
-    if flags & !(FLAG_WALL_CLOCK | FLAG_CALLSITE) != 0 {
+    if flags & !(FLAG_WALL_CLOCK | FLAG_CALLSITE | FLAG_TEXT_MESSAGE) != 0 {
         return Err(DecodeError::BadFlags);
     }
     let field_count = fixed.field_count();

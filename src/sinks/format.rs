@@ -229,13 +229,18 @@ pub fn parse_rfc3339_nanos(text: &[u8]) -> Option<i64> {
 /// Rust-style escapes so a line stays one line.
 ///
 /// A message that is a template (see `write_message`) is rendered with its fields' values, as
-/// `format!` would; the fields follow as usual.
+/// `format!` would; the fields follow as usual. A message that is already text
+/// ([`RecordView::message_is_text`]: from `tracing` or `log`) is written as it is.
 pub fn write_human_line(out: &mut Vec<u8>, record: &RecordView<'_>) {
     write_rfc3339_nanos(out, record.timestamp_ns);
     out.push(b' ');
     out.extend_from_slice(record.level.as_str().as_bytes());
     out.push(b' ');
-    write_message(out, record.message, &record.fields);
+    if record.message_is_text {
+        write_text(out, record.message, false);
+    } else {
+        write_message(out, record.message, &record.fields);
+    }
     for (key, value) in record.fields.clone() {
         out.push(b' ');
         write_text(out, key, true);
@@ -556,6 +561,30 @@ mod tests {
             String::from_utf8(out).unwrap(),
             "2026-11-27T12:00:00.123456789Z INFO order filled order_id=42 price=101.25 symbol=AAPL note=\"two words\"\n\
              1970-01-01T00:00:00.000000000Z WARN \"line\\nbreak\"\n"
+        );
+    }
+
+    #[test]
+    fn a_text_message_is_written_as_it_is_and_a_template_is_rendered() {
+        let mut batch = Batch::new();
+        let region = {
+            let mut region = Vec::new();
+            crate::ring::record::encode_fields(&[Field::new("id", 7u64)], &mut region).unwrap();
+            region
+        };
+        for text in [true, false] {
+            batch
+                .push_encoded(0, Level::Info, 3, b"to logs/{id}.log", &region, text)
+                .unwrap();
+        }
+        let mut out = Vec::new();
+        for record in batch.iter() {
+            write_human_line(&mut out, &record);
+        }
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "1970-01-01T00:00:00.000000000Z INFO to logs/{id}.log id=7\n\
+             1970-01-01T00:00:00.000000000Z INFO to logs/7.log id=7\n"
         );
     }
 }

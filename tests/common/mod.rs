@@ -31,6 +31,8 @@ pub struct Seen {
     pub level: Level,
     pub thread_id: u64,
     pub message: String,
+    /// `RecordView::message_is_text`: the message is formatted text, not a template.
+    pub message_is_text: bool,
     pub fields: Vec<(String, OwnedValue)>,
 }
 
@@ -97,6 +99,7 @@ pub fn to_seen(batch: &Batch) -> Vec<Seen> {
             level: r.level,
             thread_id: r.thread_id,
             message: r.message.to_owned(),
+            message_is_text: r.message_is_text,
             fields: r.fields.map(|(k, v)| (k.to_owned(), v.into())).collect(),
         })
         .collect()

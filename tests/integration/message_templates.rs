@@ -144,3 +144,37 @@ fn fatal_takes_positional_arguments_like_the_other_macros() {
     assert_eq!(records[0].field("0"), Some(&OwnedValue::I64(3)));
     assert_eq!(records[0].field("1"), Some(&OwnedValue::Str("AAPL".into())));
 }
+
+#[cfg(feature = "tracing")]
+#[test]
+fn the_console_writes_a_tracing_message_as_it_is() {
+    use tracing_subscriber::layer::SubscriberExt;
+
+    let dir = tempfile::tempdir().unwrap();
+    let (logger, lines) = logger_with_lines_and_file(&dir.path().join("app.log"));
+    let logger = std::sync::Arc::new(logger);
+    let subscriber =
+        tracing_subscriber::registry().with(asynclog::tracing::AsyncLogLayer::new(logger.clone()));
+    tracing::subscriber::with_default(subscriber, || {
+        tracing::info!(id = 7u64, "writing to {}", "logs/{id}.log");
+    });
+    // The same text through the logger's own API is a template.
+    logger
+        .log(
+            asynclog::Level::Info,
+            "writing to logs/{id}.log",
+            &[asynclog::Field::new("id", 7u64)],
+        )
+        .unwrap();
+    logger.close().unwrap();
+
+    let text = without_timestamps(&lines);
+    assert_eq!(text.len(), 2);
+    assert!(
+        text[0].starts_with("INFO writing to logs/{id}.log target="),
+        "{}",
+        text[0]
+    );
+    assert!(text[0].ends_with(" id=7"), "{}", text[0]);
+    assert_eq!(text[1], "INFO writing to logs/7.log id=7");
+}

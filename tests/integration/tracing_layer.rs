@@ -133,6 +133,7 @@ fn many_fields_take_the_general_record_with_the_same_content() {
     });
     let r = &records[0];
     assert_eq!(r.message, "wide event");
+    assert!(r.message_is_text, "a general record's message is text");
     assert_eq!(r.fields.len(), 4 + 18);
     for i in 0..17u64 {
         assert_eq!(r.field(&format!("f{i}")), Some(&OwnedValue::U64(i)));
@@ -230,4 +231,39 @@ fn a_message_field_that_is_not_a_string_arrives_as_its_text() {
     );
     assert_eq!(records[1].field("n"), Some(&OwnedValue::U64(1)));
     assert_eq!(records[4].field("f16"), Some(&OwnedValue::U64(16)));
+}
+
+#[test]
+fn event_messages_are_text_not_templates() {
+    // `tracing` formats the message before the layer sees it: braces in the text are text, in
+    // compact and in general records alike.
+    let records = logged(|| {
+        tracing::info!(id = 7u64, "writing to {}", "logs/{id}.log");
+        tracing::info!(
+            f0 = 0u64,
+            f1 = 1u64,
+            f2 = 2u64,
+            f3 = 3u64,
+            f4 = 4u64,
+            f5 = 5u64,
+            f6 = 6u64,
+            f7 = 7u64,
+            f8 = 8u64,
+            f9 = 9u64,
+            f10 = 10u64,
+            f11 = 11u64,
+            f12 = 12u64,
+            f13 = 13u64,
+            f14 = 14u64,
+            f15 = 15u64,
+            id = 7u64,
+            "writing to {}",
+            "logs/{id}.log"
+        );
+    });
+    assert_eq!(records.len(), 2);
+    for r in &records {
+        assert_eq!(r.message, "writing to logs/{id}.log");
+        assert!(r.message_is_text);
+    }
 }
