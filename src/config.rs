@@ -82,7 +82,10 @@ pub struct Config {
     /// How many times a failed sink write is retried before `on_batch_failed`. Default
     /// [`DEFAULT_MAX_RETRIES`].
     pub max_retries: u32,
-    /// Pause between retries, on that sink's worker only. Default [`DEFAULT_RETRY_DELAY`].
+    /// Pause between retries, on that sink's worker only. Shorter than
+    /// [`close_timeout`](Self::close_timeout) (unless `max_retries` is 0): `flush` and `close`
+    /// would otherwise give up on a sink that failed once, with the batch it was to retry.
+    /// Default [`DEFAULT_RETRY_DELAY`].
     pub retry_delay: Duration,
     /// How often sinks are asked to flush (make file bytes visible, end a Parquet row group) when
     /// nobody calls `flush()`. Records reach a sink within about 1.5 ms regardless (the drain's
@@ -275,6 +278,16 @@ impl Config {
         }
         if self.close_timeout.is_zero() {
             return bad("close_timeout", "must be longer than zero");
+        }
+        if self.max_retries > 0 && self.retry_delay >= self.close_timeout {
+            return Err(Error::Config {
+                field: "retry_delay",
+                reason: format!(
+                    "is {:?}, not shorter than close_timeout ({:?}): flush and close would give \
+                     up on a sink waiting to retry a failed write, and lose its batch",
+                    self.retry_delay, self.close_timeout
+                ),
+            });
         }
         if self.max_batch_records == 0 {
             return bad("max_batch_records", "must be at least 1");

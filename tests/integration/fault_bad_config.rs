@@ -97,3 +97,30 @@ fn more_workers_than_sinks_and_no_sinks_at_all_are_fine() {
     logger.close().unwrap();
     assert_eq!(logger.stats().delivered, 1);
 }
+
+#[test]
+fn a_retry_delay_close_could_not_wait_out_is_refused() {
+    // A sink that fails once would sleep this long before its retry, so `flush` and `close`
+    // (bounded by `close_timeout`) would give up on it with the batch it holds.
+    for (delay, timeout) in [
+        (Duration::MAX, Duration::from_secs(10)),
+        (Duration::from_secs(10), Duration::from_secs(10)),
+        (Duration::MAX, Duration::MAX),
+    ] {
+        let (field, message) = refused(with(|c| {
+            c.retry_delay = delay;
+            c.close_timeout = timeout;
+        }));
+        assert_eq!(field, "retry_delay");
+        assert!(message.contains("close_timeout"), "{message}");
+    }
+    // Without retries the delay is never waited.
+    let mut config = Config::default();
+    config.max_retries = 0;
+    config.retry_delay = Duration::MAX;
+    Logger::new(config).unwrap().close().unwrap();
+    // Just under the timeout is fine.
+    let mut config = Config::default();
+    config.retry_delay = config.close_timeout - Duration::from_nanos(1);
+    Logger::new(config).unwrap().close().unwrap();
+}
