@@ -108,3 +108,24 @@ fn a_closed_sink_refuses_writes_by_name() {
     );
     assert_eq!(std::fs::metadata(&path).unwrap().len(), 0);
 }
+
+#[test]
+fn a_chunk_no_file_could_grow_by_is_refused() {
+    // Accepted, such a chunk made every write fail ("extending log file ... File too large"),
+    // naming the path but not the option.
+    use asynclog::sinks::file::MAX_CHUNK_SIZE;
+    let dir = Scratch::new("big-chunk");
+    let path = dir.join("app.log");
+    for chunk in [MAX_CHUNK_SIZE + 1, 1 << 50, usize::MAX] {
+        let mut config = FileSinkConfig::new(&path);
+        config.chunk_size = chunk;
+        assert_eq!(refused_field(config), "chunk_size", "chunk {chunk}");
+    }
+    assert!(!path.exists(), "a refused config creates no file");
+    // The largest is accepted (nothing is preallocated before the first write).
+    let mut sink = FileSinkConfig::new(&path)
+        .with_chunk_size(MAX_CHUNK_SIZE)
+        .build()
+        .unwrap();
+    sink.close().unwrap();
+}

@@ -89,6 +89,10 @@ use std::sync::Arc;
 pub const DEFAULT_CHUNK_SIZE: usize = 16 << 20;
 /// The smallest [`FileSinkConfig::chunk_size`]: one page.
 pub const MIN_CHUNK_SIZE: usize = 4096;
+/// The largest [`FileSinkConfig::chunk_size`]: 1 GiB. Every file is preallocated a chunk at a
+/// time, so a larger chunk only reserves more disk, and one past what the file system can
+/// allocate would fail every write.
+pub const MAX_CHUNK_SIZE: usize = 1 << 30;
 /// Default [`FileSinkConfig::sync`]: never sync explicitly (a process crash loses nothing;
 /// a power loss may lose what the kernel has not written back yet).
 pub const DEFAULT_SYNC: SyncPolicy = SyncPolicy::Never;
@@ -166,7 +170,8 @@ pub struct FileSinkConfig {
     /// The sink's name in hooks, stats and errors. Default (`None`): `file:<path>`.
     pub name: Option<String>,
     /// How much the file is extended (and preallocated) at a time, in bytes; a batch larger
-    /// than this extends it by as many chunks as it needs. At least [`MIN_CHUNK_SIZE`].
+    /// than this extends it by as many chunks as it needs. At least [`MIN_CHUNK_SIZE`], at most
+    /// [`MAX_CHUNK_SIZE`].
     /// Default [`DEFAULT_CHUNK_SIZE`].
     pub chunk_size: usize,
     /// When bytes are synced to the device. Default [`DEFAULT_SYNC`].
@@ -229,6 +234,12 @@ impl FileSinkConfig {
             return bad(
                 "chunk_size",
                 format!("is {}, below the minimum {MIN_CHUNK_SIZE}", self.chunk_size),
+            );
+        }
+        if self.chunk_size > MAX_CHUNK_SIZE {
+            return bad(
+                "chunk_size",
+                format!("is {}, above the maximum {MAX_CHUNK_SIZE}", self.chunk_size),
             );
         }
         if let Err(reason) = rotation::validate(self.rotation, self.max_bytes) {
