@@ -107,3 +107,26 @@ fn max_files_keeps_exactly_the_newest_finished_files() {
     assert_eq!(names(dir.path()), ["kept_20261127_120000_004.parquet"]);
     drop(sink);
 }
+
+#[test]
+fn max_files_zero_is_refused_as_it_would_delete_every_file() {
+    // Every file of a Parquet sink is finished, the last one by `close`, and retention then
+    // deleted it: accepted, `max_files = 0` left nothing of what was logged.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("app");
+    match ParquetSinkConfig::new(&path).with_max_files(0).build() {
+        Err(Error::Config { field, reason }) => {
+            assert_eq!(field, "max_files");
+            assert!(reason.contains("parquet:"), "names the sink: {reason}");
+        }
+        other => panic!("expected a config error, got {other:?}"),
+    }
+    let mut sink = ParquetSinkConfig::new(&path)
+        .with_max_files(1)
+        .build()
+        .unwrap();
+    sink.write_batch(&common::batches::three_field_batch(0, 10))
+        .unwrap();
+    sink.close().unwrap();
+    assert_eq!(common::read_all(dir.path()).len(), 10);
+}

@@ -117,7 +117,9 @@ pub struct ParquetSinkConfig {
     /// files of this path are deleted until at most this many remain; the active file does not
     /// count.
     /// Every finished `{path}_….parquet` counts, whichever sink wrote it (another sink on the
-    /// same path, a recovery). Default [`DEFAULT_MAX_FILES`] (`None`: keep them all).
+    /// same path, a recovery). At least 1: every file of this sink is finished (the last one by
+    /// `close`), so 0 would delete all of them. Default [`DEFAULT_MAX_FILES`] (`None`: keep
+    /// them all).
     pub max_files: Option<usize>,
     /// Where the sink reads the time, for time rotation and for the time in file names. Default
     /// [`SystemClock`]; tests inject a [`ManualClock`](crate::sinks::ManualClock).
@@ -294,6 +296,14 @@ impl ParquetSinkConfig {
         let namer = Namer::new(&self.path).map_err(|reason| bad("path", reason))?;
         rotation::validate(self.rotation, self.max_bytes)
             .map_err(|(field, reason)| bad(field, reason))?;
+        if self.max_files == Some(0) {
+            return Err(bad(
+                "max_files",
+                "must be at least 1: every file is finished, the last one by close, and 0 \
+                 would delete them all (`None` keeps every file)"
+                    .into(),
+            ));
+        }
         if self.row_group_rows == 0 {
             return Err(bad("row_group_rows", "must be at least 1".into()));
         }

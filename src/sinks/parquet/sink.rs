@@ -121,10 +121,10 @@ impl ParquetSink {
     ///
     /// # Errors
     /// [`Error::Config`] naming the field and the sink for an option out of range (a `path`
-    /// without a file-name prefix, a zero `max_bytes` or `row_group_rows`, a rotation period
-    /// under [`MIN_ROTATION_PERIOD`](crate::sinks::MIN_ROTATION_PERIOD), a zstd level out of
-    /// range); [`Error::Io`] naming the directory or file if it cannot be created, listed or
-    /// (retention) deleted.
+    /// without a file-name prefix, a zero `max_bytes`, `max_files` or `row_group_rows`, a
+    /// rotation period under [`MIN_ROTATION_PERIOD`](crate::sinks::MIN_ROTATION_PERIOD), a zstd
+    /// level out of range); [`Error::Io`] naming the directory or file if it cannot be created,
+    /// listed or (retention) deleted.
     pub fn with_config(config: ParquetSinkConfig) -> Result<ParquetSink, Error> {
         let namer = config.validate()?;
         fs::create_dir_all(namer.dir()).map_err(|e| {
