@@ -130,3 +130,90 @@ fn max_files_zero_is_refused_as_it_would_delete_every_file() {
     sink.close().unwrap();
     assert_eq!(common::read_all(dir.path()).len(), 10);
 }
+
+/// Upload waits longer than an `Instant` can hold (`Duration::MAX`: "no limit") are taken as
+/// waits without end; they used to panic with "overflow when adding duration to instant".
+#[cfg(feature = "object-store")]
+mod upload_waits {
+    use super::common;
+    use asynclog::sinks::parquet::upload::object_store::local::LocalFileSystem;
+    use asynclog::sinks::parquet::upload::object_store::memory::InMemory;
+    use asynclog::sinks::parquet::upload::{UploadConfig, UploadEvent};
+    use asynclog::{ParquetSinkConfig, Sink};
+    use std::sync::{Arc, Mutex};
+    use std::time::{Duration, Instant};
+
+    /// `upload` telling the returned list of every event's kind.
+    fn with_events(upload: UploadConfig) -> (UploadConfig, Arc<Mutex<Vec<&'static str>>>) {
+        let seen: Arc<Mutex<Vec<&'static str>>> = Arc::default();
+        let hook_seen = seen.clone();
+        let upload = upload.with_on_event(move |_, event| {
+            let kind = match event {
+                UploadEvent::Uploaded { .. } => "uploaded",
+                UploadEvent::Failed { .. } => "failed",
+                UploadEvent::LeftInSpool { .. } => "left",
+                _ => "other",
+            };
+            hook_seen.lock().unwrap().push(kind);
+        });
+        (upload, seen)
+    }
+
+    #[test]
+    fn an_unbounded_close_wait_waits_for_the_upload() {
+        let dir = tempfile::tempdir().unwrap();
+        let spool = dir.path().join("spool");
+        let (upload, seen) = with_events(
+            UploadConfig::new(Arc::new(InMemory::new()), "memory")
+                .with_host("h1")
+                .with_close_wait(Duration::MAX),
+        );
+        let mut sink = ParquetSinkConfig::new(spool.join("app"))
+            .with_upload(upload)
+            .build()
+            .unwrap();
+        sink.write_batch(&common::batches::three_field_batch(0, 10))
+            .unwrap();
+        sink.close().unwrap(); // finishes the file, then waits for its upload
+        assert_eq!(*seen.lock().unwrap(), ["uploaded"]);
+        assert_eq!(sink.upload_stats().unwrap().uploaded_files, 1);
+        assert!(common::parquet_files(&spool).is_empty());
+    }
+
+    #[test]
+    fn an_unbounded_back_off_keeps_the_file_for_the_next_sink() {
+        let dir = tempfile::tempdir().unwrap();
+        let spool = dir.path().join("spool");
+        // A bucket directory replaced by a plain file: every `PUT` fails.
+        let bucket = dir.path().join("bucket");
+        std::fs::create_dir(&bucket).unwrap();
+        let store = LocalFileSystem::new_with_prefix(&bucket).unwrap();
+        std::fs::remove_dir(&bucket).unwrap();
+        std::fs::write(&bucket, b"not a directory").unwrap();
+        let (upload, seen) = with_events(
+            UploadConfig::new(Arc::new(store), "file-bucket")
+                .with_host("h1")
+                .with_retry(Duration::MAX, Duration::MAX)
+                .with_close_wait(Duration::from_millis(100)),
+        );
+        let mut sink = ParquetSinkConfig::new(spool.join("app"))
+            .with_max_bytes(1) // every batch finishes its file
+            .with_upload(upload)
+            .build()
+            .unwrap();
+        sink.write_batch(&common::batches::three_field_batch(0, 10))
+            .unwrap();
+        let started = Instant::now();
+        while sink.upload_stats().unwrap().failed_attempts == 0 {
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "no failed attempt reported: {:?}",
+                sink.upload_stats()
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        sink.close().unwrap();
+        assert_eq!(*seen.lock().unwrap(), ["failed", "left"]);
+        assert_eq!(common::read_all(&spool).len(), 10, "kept in the spool");
+    }
+}

@@ -200,7 +200,8 @@ pub struct UploadConfig {
     /// The longest back-off. Default [`DEFAULT_RETRY_MAX`].
     pub retry_max: Duration,
     /// How long the sink's `close` waits for the spool to empty before leaving the rest for the
-    /// next process. Keep it under the logger's `close_timeout`. Default [`DEFAULT_CLOSE_WAIT`].
+    /// next process (`Duration::MAX`: until it is empty). Keep it under the logger's
+    /// `close_timeout`. Default [`DEFAULT_CLOSE_WAIT`].
     pub close_wait: Duration,
     /// Files larger than this go up as multipart uploads (8 MiB parts). Default
     /// [`DEFAULT_MULTIPART_THRESHOLD`].

@@ -21,6 +21,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 const IDLE_LOOK: Duration = Duration::from_secs(1);
 /// How often an upload in flight looks whether the sink began to close (see `Worker::send`).
 const CLOSE_LOOK: Duration = Duration::from_millis(50);
+/// The longest wait the upload thread schedules. A longer `close_wait` or back-off (up to
+/// `Duration::MAX`, "no limit") waits this long: an `Instant` that far ahead may not exist.
+const FOREVER: Duration = Duration::from_secs(100 * 365 * 86_400);
 
 /// The sink's handle on its upload thread.
 pub(crate) struct Uploader {
@@ -157,7 +160,7 @@ impl Uploader {
         };
         {
             let mut state = self.control.lock();
-            state.close_by = Some(Instant::now() + self.close_wait);
+            state.close_by = Some(Instant::now() + self.close_wait.min(FOREVER));
             state.poked = true;
         }
         self.control.wake.notify_one();
@@ -414,7 +417,7 @@ impl Worker {
     fn failed(&mut self, file: &Waiting, key: &str, message: String) {
         self.failures = self.failures.saturating_add(1);
         let retry_in = self.backoff();
-        self.retry_at = Some(Instant::now() + retry_in);
+        self.retry_at = Some(Instant::now() + retry_in.min(FOREVER));
         self.gauges.failed_attempts.fetch_add(1, Relaxed);
         self.set_error(message.clone());
         self.event(&UploadEvent::Failed {
