@@ -50,6 +50,11 @@ fn out_of_range_options_name_the_option_and_the_sink() {
         "compression"
     );
     assert_eq!(refused(ParquetSinkConfig::new("/")), "path");
+    // A directory, existing or written as one, is not a file-name prefix: the files would go
+    // beside it.
+    assert_eq!(refused(ParquetSinkConfig::new(dir.path())), "path");
+    let slash = format!("{}/", path.display());
+    assert_eq!(refused(ParquetSinkConfig::new(&slash)), "path");
     let mut named = config().with_max_bytes(0);
     named.name = Some("audit".into());
     match named.build() {

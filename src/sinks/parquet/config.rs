@@ -99,7 +99,8 @@ pub enum ParquetCompression {
 #[non_exhaustive]
 pub struct ParquetSinkConfig {
     /// Directory and name prefix: files are `{path}_{YYYYMMDD_HHMMSS}_{NNN}.parquet`. Missing
-    /// directories are created. Default [`DEFAULT_PATH`] (for [`Default`]; [`new`](Self::new)
+    /// directories are created; a path that is a directory (`logs/`) is refused, as the files
+    /// would go beside it. Default [`DEFAULT_PATH`] (for [`Default`]; [`new`](Self::new)
     /// takes it).
     pub path: PathBuf,
     /// Time rotation: the active file is finished when its period ends (periods are aligned to

@@ -72,6 +72,22 @@ pub(crate) struct Namer {
 impl Namer {
     /// A namer for `path` (`dir/prefix`). Does not touch the disk.
     pub fn new(file_path: &Path) -> Result<Namer, String> {
+        // `Path::file_name` reads `logs/` as the name `logs`, which would put the files beside
+        // the directory the user meant (`./logs_….parquet`).
+        let ends_in_separator = file_path
+            .as_os_str()
+            .as_encoded_bytes()
+            .last()
+            .is_some_and(|&b| std::path::is_separator(char::from(b)));
+        if ends_in_separator || file_path.is_dir() {
+            return Err(format!(
+                "`{}` is a directory; the path is a file-name prefix inside one, such as `{}` \
+                 (files `{}_<time>.parquet`)",
+                file_path.display(),
+                file_path.join("app").display(),
+                file_path.join("app").display()
+            ));
+        }
         let prefix = file_path
             .file_name()
             .and_then(|n| n.to_str())
