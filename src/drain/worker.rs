@@ -40,7 +40,8 @@ pub enum Job {
 /// in a periodic flush is kept for the next flush with a caller the same way (see `fail`).
 pub struct FlushTicket {
     remaining: AtomicUsize,
-    first_error: Mutex<Option<Error>>,
+    /// The first sink flush error, with the sink's index.
+    first_error: Mutex<Option<(usize, Error)>>,
     request: Option<FlushRequest>,
     started: Instant,
     records: usize,
@@ -112,15 +113,21 @@ impl FlushTicket {
     /// that went with a removed file.
     fn fail(&self, index: usize, error: Error) {
         if self.request.is_none() {
-            let unreported = &self.shared.counters.sinks[index].unreported_flush;
-            unreported
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .get_or_insert(error);
+            self.keep_for_next_caller(index, error);
             return;
         }
         let mut first = self.first_error.lock().unwrap_or_else(|e| e.into_inner());
-        first.get_or_insert(error);
+        first.get_or_insert((index, error));
+    }
+
+    /// Keeps sink `index`'s flush error for the next flush with a caller (the first one kept
+    /// wins).
+    fn keep_for_next_caller(&self, index: usize, error: Error) {
+        let unreported = &self.shared.counters.sinks[index].unreported_flush;
+        unreported
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get_or_insert(error);
     }
 
     fn done_one(&self) {
@@ -141,6 +148,16 @@ impl FlushTicket {
         if let Some(request) = &self.request {
             let mut state = request.call.state.lock().unwrap_or_else(|e| e.into_inner());
             if state.gave_up {
+                // Nobody reads this flush's answer: its flush error waits for the next caller,
+                // as a periodic flush's does (its lost batches were put back on giving up).
+                let first = self
+                    .first_error
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .take();
+                if let Some((index, error)) = first {
+                    self.keep_for_next_caller(index, error);
+                }
                 return;
             }
             // Errors put back by earlier flushes that gave up cover batches this flush covers
@@ -167,7 +184,7 @@ impl FlushTicket {
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
                     .take()
-                    .map_or(Ok(()), Err),
+                    .map_or(Ok(()), |(_, error)| Err(error)),
             };
             // Sent under the lock: see `FlushCall`.
             let _ = request.reply.send(result);

@@ -4,6 +4,8 @@
 //! - a second `flush` issued while the first still waited must not return `Ok` (that claims every
 //!   record it covers was written; only a third flush would then report the loss);
 //! - a `close` from another thread meanwhile must report it, or nobody ever does.
+//!
+//! The same holds for a sink's flush error that a periodic flush kept for the next caller.
 
 use crate::sinks;
 
@@ -184,4 +186,72 @@ fn close_reports_a_lost_batch_that_a_timed_out_flush_put_back() {
     // The slow sink returns well before close's own timeout.
     s.gate.open();
     assert_reports_flaky_loss(closer.join().unwrap(), "close");
+}
+
+/// Its first `flush` fails; the rest succeed.
+#[derive(Default)]
+struct FirstFlushFails {
+    flushes: Arc<AtomicU64>,
+}
+
+impl Sink for FirstFlushFails {
+    fn name(&self) -> &str {
+        "first-flush-fails"
+    }
+
+    fn write_batch(&mut self, _batch: &Batch) -> Result<(), SinkError> {
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), SinkError> {
+        if self.flushes.fetch_add(1, SeqCst) == 0 {
+            return Err(SinkError::io(
+                "syncing /var/log/app.jsonl",
+                io::Error::other("Input/output error"),
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[test]
+fn a_periodic_flush_error_taken_by_a_flush_that_times_out_is_reported_by_the_next() {
+    let failing = FirstFlushFails::default();
+    let flushes = failing.flushes.clone();
+    let gate = Gate::new();
+    let slow = SlowFlushSink { gate: gate.clone() };
+    let mut config = config_with(vec![Box::new(failing), Box::new(slow)]);
+    config.close_timeout = TIMEOUT;
+    config.flush_interval = Duration::from_millis(20);
+    let logger = Arc::new(Logger::new(config).unwrap());
+    asynclog::try_info!(logger, "r").unwrap();
+    // A periodic flush fails at the first sink (nobody to tell: kept for the next caller) and
+    // waits at the slow one.
+    assert!(wait_until(Duration::from_secs(5), || {
+        logger
+            .stats()
+            .sink("first-flush-fails")
+            .unwrap()
+            .failed_flushes
+            == 1
+            && gate.waiting() == 1
+    }));
+    // A flush with a caller takes the kept error at the first sink, then gives up at the slow one.
+    let first = flush_in_thread(&logger);
+    assert!(wait_until(Duration::from_secs(5), || flushes.load(SeqCst) >= 2));
+    assert_timed_out_on_slow(first);
+    gate.open();
+    match logger.flush() {
+        Err(Error::Sink { sink, source }) => {
+            assert_eq!(sink, "first-flush-fails");
+            assert_eq!(
+                source.to_string(),
+                "syncing /var/log/app.jsonl: Input/output error"
+            );
+        }
+        other => panic!("the flush error nobody was told of is lost: {other:?}"),
+    }
+    // Once.
+    logger.flush().unwrap();
+    logger.close().unwrap();
 }
