@@ -285,7 +285,7 @@ impl Logger {
     /// front ends'): the console writes it as it is, `{braces}` included, rather than as a
     /// template.
     #[cfg(any(feature = "tracing", feature = "log"))]
-    #[inline]
+    #[inline(always)]
     pub(crate) fn log_text(
         &self,
         level: Level,

@@ -31,6 +31,7 @@
 //! | `&str` values | `Str` fields |
 //! | `%x` (`Display`), `?x` (`Debug`), errors, byte slices, larger integers | `Str` fields, formatted on the calling thread |
 //! | a declared field not recorded (`field::Empty`) | a `Null` field |
+//! | a `log` record bridged by `tracing-log` (`LogTracer`, which `tracing_subscriber`'s `init()` installs) | its own target, module path, file and line as the location fields (not `tracing-log`'s target `log`), and no `log.*` fields |
 //!
 //! Spans are not recorded: the layer logs events only, without their span context. A field
 //! named like one of the location keys appears twice (the JSON sinks write repeated keys as an
@@ -268,19 +269,38 @@ fn log_fields(
         fields[i] = Field::new(key, values[1 + i]);
     }
     for field in metadata.fields().iter() {
-        // Slot 0, the message, is not a field.
-        if let Some(slot @ 1..) = layout.slot(field.index()) {
-            fields[slot - 1] = Field::new(field.name(), values[slot]);
+        // The event's own fields: after the message (slot 0) and the location.
+        match layout.slot(field.index()) {
+            Some(slot) if slot > LOCATION_FIELDS => {
+                fields[slot - 1] = Field::new(field.name(), values[slot]);
+            }
+            _ => {}
         }
     }
     logger.log_text(level, message, &fields[..values.len() - 1])
 }
+
+/// The fields of every event that `tracing-log` makes from a `log` record (its `LogTracer`,
+/// which `tracing_subscriber`'s `init()` installs), in this order. The record's location is in
+/// the four `log.*` fields; the event's metadata is `tracing-log`'s own (target `log`, no
+/// module, file or line).
+const BRIDGED_LOG_FIELDS: [&str; 1 + LOCATION_FIELDS] = [
+    "message",
+    "log.target",
+    "log.module_path",
+    "log.file",
+    "log.line",
+];
 
 /// Where an event's values go in the record's value array.
 #[derive(Debug, Clone, Copy)]
 struct Layout {
     /// The index of the `message` field in the call site's field set, if it has one.
     message_index: Option<usize>,
+    /// Where the fields other than `message` start: after the location values, or, for an event
+    /// bridged from `log` ([`BRIDGED_LOG_FIELDS`]), on them (its `log.*` fields are its
+    /// location).
+    fields_from: usize,
     /// Values in a record: message, location, and the fields other than `message`.
     values_len: usize,
 }
@@ -288,24 +308,38 @@ struct Layout {
 impl Layout {
     fn of(metadata: &Metadata<'_>) -> Layout {
         let fields = metadata.fields();
+        if fields.iter().map(|f| f.name()).eq(BRIDGED_LOG_FIELDS) {
+            return Layout {
+                message_index: Some(0),
+                fields_from: 0,
+                values_len: 1 + LOCATION_FIELDS,
+            };
+        }
         let message_index = fields.field("message").map(|f| f.index());
         let own = fields.len().min(MAX_EVENT_FIELDS) - usize::from(message_index.is_some());
         Layout {
             message_index,
+            fields_from: LOCATION_FIELDS,
             values_len: 1 + LOCATION_FIELDS + own,
         }
     }
 
     /// The value slot of the field at `index` in the field set: 0 for the message, the others
-    /// after the location values in field-set order.
+    /// after the location values (see `fields_from`) in field-set order.
     #[inline]
     fn slot(&self, index: usize) -> Option<usize> {
         let slot = match self.message_index {
             Some(message) if index == message => return Some(0),
             Some(message) if index > message => index,
             _ => index + 1,
-        } + LOCATION_FIELDS;
+        } + self.fields_from;
         (slot < self.values_len).then_some(slot)
+    }
+
+    /// Whether the field at `index` is one of the event's own fields (not the message, not a
+    /// location value).
+    fn is_own_field(&self, index: usize) -> bool {
+        self.slot(index).is_some_and(|slot| slot > LOCATION_FIELDS)
     }
 }
 
@@ -456,7 +490,7 @@ impl EventSite {
                 metadata
                     .fields()
                     .iter()
-                    .filter(|f| Some(f.index()) != layout.message_index)
+                    .filter(|f| layout.is_own_field(f.index()))
                     .map(|f| f.name()),
             )
             .collect();
