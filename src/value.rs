@@ -79,7 +79,8 @@ pub enum Value<'a> {
     I64(i64),
     /// An unsigned integer (every unsigned Rust integer up to 64 bits).
     U64(u64),
-    /// A float; NaN and the infinities are kept as they are.
+    /// A float; NaN and the infinities are kept as they are. An `f32` is widened exactly, so
+    /// sinks write the `f64` it is: `0.1f32` as `0.10000000149011612`.
     F64(f64),
     /// A boolean.
     Bool(bool),
