@@ -11,7 +11,7 @@ use asynclog::{
     debug, error, fatal, info, log, trace, try_fatal, try_info, try_log, warn, Error, Level,
     LogError, OwnedValue,
 };
-use common::{config_with, Collector};
+use common::{config_with, levels_and_messages, Collector};
 
 #[test]
 fn global_macros_before_during_and_after_the_guard() {
@@ -48,10 +48,7 @@ fn global_macros_before_during_and_after_the_guard() {
     try_log!(Level::Info, "tl", n = 7u64).unwrap();
     fatal!("f", n = 8u64); // logs, then flushes: everything above has arrived
     let records = collector.records();
-    let seen: Vec<(Level, &str)> = records
-        .iter()
-        .map(|r| (r.level, r.message.as_str()))
-        .collect();
+    let seen = levels_and_messages(&records);
     assert_eq!(
         seen,
         [

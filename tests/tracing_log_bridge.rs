@@ -9,7 +9,7 @@ mod common;
 
 use asynclog::tracing::AsyncLogLayer;
 use asynclog::{Level, Logger, OwnedValue};
-use common::{config_with, owned_str, Collector};
+use common::{config_with, levels_and_messages, owned_str, Collector};
 use std::sync::Arc;
 use tracing_subscriber::layer::SubscriberExt;
 
@@ -28,10 +28,7 @@ fn bridged_log_records_keep_their_target_and_location() {
     logger.close().unwrap();
 
     let records = collector.records();
-    let seen: Vec<(Level, &str)> = records
-        .iter()
-        .map(|r| (r.level, r.message.as_str()))
-        .collect();
+    let seen = levels_and_messages(&records);
     assert_eq!(
         seen,
         [

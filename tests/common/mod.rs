@@ -36,6 +36,14 @@ pub struct Seen {
     pub fields: Vec<(String, OwnedValue)>,
 }
 
+/// Each record's level and message, in order.
+pub fn levels_and_messages(records: &[Seen]) -> Vec<(Level, &str)> {
+    records
+        .iter()
+        .map(|r| (r.level, r.message.as_str()))
+        .collect()
+}
+
 impl Seen {
     pub fn field(&self, key: &str) -> Option<&OwnedValue> {
         self.fields.iter().find(|(k, _)| k == key).map(|(_, v)| v)

@@ -8,7 +8,7 @@
 use crate::common;
 
 use asynclog::{Level, Logger, OwnedValue};
-use common::{config_with, owned_str, Collector, Order};
+use common::{config_with, levels_and_messages, owned_str, Collector, Order};
 use std::sync::Arc;
 
 #[test]
@@ -38,10 +38,7 @@ fn log_records_arrive_with_level_message_target_and_typed_fields() {
     let records = collector.records();
     // `log` formats the message before the logger sees it: the console writes it as it is.
     assert!(records.iter().all(|r| r.message_is_text));
-    let seen: Vec<(Level, &str)> = records
-        .iter()
-        .map(|r| (r.level, r.message.as_str()))
-        .collect();
+    let seen = levels_and_messages(&records);
     assert_eq!(
         seen,
         [
