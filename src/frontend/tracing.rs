@@ -20,6 +20,14 @@
 //! layer keeps the `Logger` alive, so close it explicitly ([`Logger::close`] works through any
 //! clone) before the program ends, since a global `tracing` subscriber is never dropped.
 //!
+//! # Which events
+//!
+//! Every event at or above the logger's level ([`Logger::set_min_level`]). To pick events by
+//! target or level for this layer alone, wrap it in a per-layer filter, as for any layer:
+//! `AsyncLogLayer::global().with_filter(Targets::new().with_target("fills", LevelFilter::DEBUG))`
+//! (`tracing_subscriber::filter::Targets`, or `EnvFilter` with its feature). The layer itself
+//! turns no event away in `Layer::enabled`: that would hide it from the other layers too.
+//!
 //! # What a record holds
 //!
 //! | `tracing` | asynclog |

@@ -237,3 +237,31 @@ fn event_messages_are_text_not_templates() {
     assert_eq!(records[0].message, "writing to logs/{id}.log");
     assert!(records[0].message_is_text);
 }
+
+#[test]
+fn a_per_layer_filter_picks_the_events_by_target_and_level() {
+    use tracing_subscriber::filter::{LevelFilter, Targets};
+    use tracing_subscriber::Layer;
+
+    let collector = Collector::default();
+    let logger = Arc::new(Logger::new(config_with(&collector)).unwrap());
+    let layer = AsyncLogLayer::new(logger.clone()).with_filter(
+        Targets::new()
+            .with_target("fills", LevelFilter::DEBUG)
+            .with_default(LevelFilter::WARN),
+    );
+    tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+        tracing::debug!(target: "fills", "kept: fills at debug");
+        tracing::trace!(target: "fills", "dropped: fills at trace");
+        tracing::info!(target: "other", "dropped: other at info");
+        tracing::warn!(target: "other", "kept: other at warn");
+    });
+    logger.close().unwrap();
+    assert_eq!(
+        levels_and_messages(&collector.records()),
+        [
+            (Level::Debug, "kept: fills at debug"),
+            (Level::Warn, "kept: other at warn"),
+        ]
+    );
+}
