@@ -1,5 +1,7 @@
 //! Error types. Every error a user sees names what caused it: the config field, the sink, the path.
 
+use crate::ring::record::{EncodeError, MAX_FIELDS, MAX_KEY_LEN};
+use std::fmt;
 use std::io;
 
 /// Errors from creating, flushing or closing a [`Logger`](crate::Logger), and from sink
@@ -230,3 +232,24 @@ pub enum LogError {
     #[error("fatal record logged, but the flush after it failed: {0}")]
     FlushFailed(#[source] Box<Error>),
 }
+
+// Here rather than beside the type: the record encoding is kept free of formatting code.
+impl fmt::Display for EncodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EncodeError::TooLong { size } => write!(
+                f,
+                "record of {size} bytes is longer than the {} bytes a record can take",
+                u32::MAX
+            ),
+            EncodeError::KeyTooLong => {
+                write!(f, "a field key is longer than {MAX_KEY_LEN} bytes")
+            }
+            EncodeError::TooManyFields => {
+                write!(f, "more than the {MAX_FIELDS} fields a record can carry")
+            }
+        }
+    }
+}
+
+impl std::error::Error for EncodeError {}

@@ -58,14 +58,17 @@ pub(crate) fn raw_fields(id: u32, region: &[u8]) -> RawFields<'_> {
 }
 
 /// Why a record cannot be added to a batch.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum PushError {
     /// The fields cannot be encoded (key too long, too many fields).
-    Encode(EncodeError),
+    #[error("cannot encode the record's fields")]
+    Encode(#[source] EncodeError),
     /// The batch's byte columns would pass `i32::MAX` bytes; start a new batch.
+    #[error("batch full: its byte columns would pass i32::MAX bytes")]
     Full,
     /// A record from a ring does not have the shape its header claims.
+    #[error("malformed record: its bytes do not have the shape its header claims")]
     Malformed,
 }
 

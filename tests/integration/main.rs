@@ -22,6 +22,7 @@ mod parquet_common;
 #[path = "../common/sinks.rs"]
 mod sinks;
 
+mod api_traits;
 mod block_ordering;
 mod callsite_macros;
 mod close;

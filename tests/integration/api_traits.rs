@@ -1,0 +1,71 @@
+//! The traits users rely on without naming them: a logger shared across threads, errors that go
+//! into `Box<dyn Error + Send + Sync>` and `anyhow`, levels read from text, options kept in sets.
+//! Most of these checks are compile-time: the module does not build if a type loses one.
+
+use std::error::Error as StdError;
+
+/// What `anyhow::Error: From<E>` and `Box<dyn Error + Send + Sync>` ask of an error type.
+fn thread_safe_error<E: StdError + Send + Sync + 'static>() {}
+
+#[test]
+fn errors_are_thread_safe_std_errors() {
+    thread_safe_error::<asynclog::Error>();
+    thread_safe_error::<asynclog::LogError>();
+    thread_safe_error::<asynclog::SinkError>();
+    thread_safe_error::<asynclog::PushError>();
+    thread_safe_error::<asynclog::EncodeError>();
+}
+
+/// Walks `source()` to the end, as error reporters do.
+fn chain(error: &(dyn StdError + 'static)) -> Vec<String> {
+    let mut out = vec![error.to_string()];
+    let mut next = error.source();
+    while let Some(e) = next {
+        out.push(e.to_string());
+        next = e.source();
+    }
+    out
+}
+
+#[test]
+fn push_error_reports_its_encode_error_as_source() {
+    use asynclog::{Batch, EncodeError, Field, Level, PushError};
+
+    let long_key = "k".repeat(70_000);
+    let mut batch = Batch::new();
+    let error = batch
+        .push(0, Level::Info, 1, "m", &[Field::new(&long_key, 1)])
+        .unwrap_err();
+    assert_eq!(error, PushError::Encode(EncodeError::KeyTooLong));
+    assert!(batch.is_empty());
+    let boxed: Box<dyn StdError + Send + Sync> = error.into();
+    assert_eq!(
+        chain(&*boxed),
+        [
+            "cannot encode the record's fields",
+            "a field key is longer than 65535 bytes",
+        ]
+    );
+}
+
+#[test]
+fn error_messages_are_lower_case_without_trailing_period() {
+    use asynclog::{EncodeError, Error, LogError, PushError};
+
+    let messages = [
+        Error::Closed.to_string(),
+        Error::NotInitialized.to_string(),
+        Error::AlreadyInitialized.to_string(),
+        LogError::Dropped.to_string(),
+        LogError::Reentrant.to_string(),
+        PushError::Full.to_string(),
+        PushError::Malformed.to_string(),
+        EncodeError::TooManyFields.to_string(),
+        EncodeError::TooLong { size: 1 << 33 }.to_string(),
+    ];
+    for message in messages {
+        let first = message.chars().next().unwrap();
+        assert!(!first.is_uppercase(), "{message}");
+        assert!(!message.ends_with('.'), "{message}");
+    }
+}
