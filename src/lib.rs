@@ -128,4 +128,4 @@ pub use telemetry::{
     BatchFailedHook, BatchWrittenHook, FlushCompletedHook, Hooks, MessageHook, SinkStats, Stats,
     UploadStats, UploadTelemetry,
 };
-pub use value::{Field, Level, LogMessage, MessageRef, OwnedValue, Value};
+pub use value::{Field, Level, LogMessage, MessageRef, OwnedValue, ParseLevelError, Value};

@@ -57,7 +57,8 @@ impl Level {
         }
     }
 
-    /// Parses `"info"`, `"INFO"`, `"Warn"` and so on.
+    /// Parses `"info"`, `"INFO"`, `"Warn"` and so on. [`str::parse`] does the same and says
+    /// which name it refused ([`ParseLevelError`]).
     pub fn parse(name: &str) -> Option<Level> {
         Level::ALL
             .into_iter()
@@ -68,6 +69,85 @@ impl Level {
 impl fmt::Display for Level {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.pad(self.as_str())
+    }
+}
+
+/// Any level name, in any case (`"info"`, `"WARN"`), as `log::Level` and `tracing::Level` parse
+/// theirs: for a level read from a config file or an environment variable.
+///
+/// ```
+/// use asynclog::Level;
+///
+/// let level: Level = "warn".parse()?;
+/// assert_eq!(level, Level::Warn);
+/// assert_eq!("FATAL".parse::<Level>()?, Level::Fatal);
+/// assert!("verbose".parse::<Level>().is_err());
+/// # Ok::<(), asynclog::ParseLevelError>(())
+/// ```
+impl std::str::FromStr for Level {
+    type Err = ParseLevelError;
+
+    fn from_str(name: &str) -> Result<Level, ParseLevelError> {
+        Level::parse(name).ok_or_else(|| ParseLevelError {
+            name: name.to_owned(),
+        })
+    }
+}
+
+/// A string that names no [`Level`], from [`Level`]'s `FromStr`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseLevelError {
+    name: String,
+}
+
+impl ParseLevelError {
+    /// The string that was refused.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+impl fmt::Display for ParseLevelError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "unknown level `{}` (expected trace, debug, info, warn, error or fatal)",
+            self.name
+        )
+    }
+}
+
+impl std::error::Error for ParseLevelError {}
+
+/// `log`'s five levels map one to one; asynclog's `Fatal` has no `log` counterpart, so there is
+/// no conversion back.
+#[cfg(feature = "log")]
+impl From<log::Level> for Level {
+    #[inline]
+    fn from(level: log::Level) -> Level {
+        match level {
+            log::Level::Error => Level::Error,
+            log::Level::Warn => Level::Warn,
+            log::Level::Info => Level::Info,
+            log::Level::Debug => Level::Debug,
+            log::Level::Trace => Level::Trace,
+        }
+    }
+}
+
+/// `tracing`'s five levels (`tracing::Level` is this type) map one to one; asynclog's `Fatal`
+/// has no `tracing` counterpart, so there is no conversion back.
+#[cfg(feature = "tracing")]
+impl From<tracing_core::Level> for Level {
+    #[inline]
+    fn from(level: tracing_core::Level) -> Level {
+        match level {
+            tracing_core::Level::TRACE => Level::Trace,
+            tracing_core::Level::DEBUG => Level::Debug,
+            tracing_core::Level::INFO => Level::Info,
+            tracing_core::Level::WARN => Level::Warn,
+            _ => Level::Error,
+        }
     }
 }
 

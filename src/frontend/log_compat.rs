@@ -136,13 +136,7 @@ pub fn init_with(
 /// `log`'s level as asynclog's.
 #[inline]
 fn level_of(level: log::Level) -> Level {
-    match level {
-        log::Level::Error => Level::Error,
-        log::Level::Warn => Level::Warn,
-        log::Level::Info => Level::Info,
-        log::Level::Debug => Level::Debug,
-        log::Level::Trace => Level::Trace,
-    }
+    Level::from(level)
 }
 
 impl log::Log for AsyncLogLogger {

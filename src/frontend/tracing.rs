@@ -163,13 +163,7 @@ impl<S: Subscriber> Layer<S> for AsyncLogLayer {
 /// `tracing`'s level as asynclog's.
 #[inline]
 fn level_of(metadata: &Metadata<'_>) -> Level {
-    match *metadata.level() {
-        tracing_core::Level::TRACE => Level::Trace,
-        tracing_core::Level::DEBUG => Level::Debug,
-        tracing_core::Level::INFO => Level::Info,
-        tracing_core::Level::WARN => Level::Warn,
-        _ => Level::Error,
-    }
+    Level::from(*metadata.level())
 }
 
 /// Encodes `event` into `logger`. A refused record is counted by the logger (a log call is a

@@ -14,6 +14,7 @@ fn errors_are_thread_safe_std_errors() {
     thread_safe_error::<asynclog::SinkError>();
     thread_safe_error::<asynclog::PushError>();
     thread_safe_error::<asynclog::EncodeError>();
+    thread_safe_error::<asynclog::ParseLevelError>();
 }
 
 /// Walks `source()` to the end, as error reporters do.
@@ -62,10 +63,69 @@ fn error_messages_are_lower_case_without_trailing_period() {
         PushError::Malformed.to_string(),
         EncodeError::TooManyFields.to_string(),
         EncodeError::TooLong { size: 1 << 33 }.to_string(),
+        "x".parse::<asynclog::Level>().unwrap_err().to_string(),
     ];
     for message in messages {
         let first = message.chars().next().unwrap();
         assert!(!first.is_uppercase(), "{message}");
         assert!(!message.ends_with('.'), "{message}");
+    }
+}
+
+#[test]
+fn level_parses_from_config_text() {
+    use asynclog::Level;
+
+    for level in Level::ALL {
+        assert_eq!(level.to_string().parse::<Level>(), Ok(level));
+        assert_eq!(level.as_str().to_lowercase().parse::<Level>(), Ok(level));
+    }
+    assert_eq!("warn".parse::<Level>(), Ok(Level::Warn));
+    assert_eq!("Info".parse::<Level>(), Ok(Level::Info));
+    let error = "verbose".parse::<Level>().unwrap_err();
+    assert_eq!(error.name(), "verbose");
+    assert_eq!(
+        error.to_string(),
+        "unknown level `verbose` (expected trace, debug, info, warn, error or fatal)"
+    );
+    // As a level read from an environment variable is handled: `?` into a boxed error.
+    fn from_text(text: &str) -> Result<Level, Box<dyn StdError + Send + Sync>> {
+        Ok(text.parse()?)
+    }
+    assert_eq!(from_text("debug").unwrap(), Level::Debug);
+    assert!(from_text("loud").is_err());
+}
+
+#[cfg(feature = "log")]
+#[test]
+fn level_from_log_level() {
+    use asynclog::Level;
+
+    let pairs = [
+        (log::Level::Trace, Level::Trace),
+        (log::Level::Debug, Level::Debug),
+        (log::Level::Info, Level::Info),
+        (log::Level::Warn, Level::Warn),
+        (log::Level::Error, Level::Error),
+    ];
+    for (theirs, ours) in pairs {
+        assert_eq!(Level::from(theirs), ours);
+    }
+}
+
+#[cfg(feature = "tracing")]
+#[test]
+fn level_from_tracing_level() {
+    use asynclog::Level;
+
+    let pairs = [
+        (tracing::Level::TRACE, Level::Trace),
+        (tracing::Level::DEBUG, Level::Debug),
+        (tracing::Level::INFO, Level::Info),
+        (tracing::Level::WARN, Level::Warn),
+        (tracing::Level::ERROR, Level::Error),
+    ];
+    for (theirs, ours) in pairs {
+        assert_eq!(Level::from(theirs), ours);
     }
 }
