@@ -4,6 +4,51 @@
 
 use std::error::Error as StdError;
 
+fn send<T: Send>() {}
+fn send_sync<T: Send + Sync>() {}
+
+#[test]
+fn shared_types_are_send_and_sync() {
+    use asynclog::sinks::file::{FileSinkConfig, JsonlContents, JsonlReader, JsonlRecord};
+    use asynclog::{
+        Batch, Config, ConsoleSink, Field, FileSink, GlobalGuard, Hooks, Level, LogMessage, Logger,
+        NullSink, OwnedValue, Producer, SinkStats, Stats, UploadStats, Value,
+    };
+
+    send_sync::<Logger>();
+    send_sync::<GlobalGuard>();
+    send::<Producer>();
+    send::<Config>();
+    send_sync::<Hooks>();
+    send_sync::<Stats>();
+    send_sync::<SinkStats>();
+    send_sync::<UploadStats>();
+    send_sync::<Batch>();
+    send_sync::<Level>();
+    send_sync::<Value<'static>>();
+    send_sync::<Field<'static>>();
+    send_sync::<OwnedValue>();
+    send_sync::<LogMessage>();
+    send::<ConsoleSink>();
+    send::<NullSink>();
+    send::<FileSink>();
+    send_sync::<FileSinkConfig>();
+    send::<JsonlReader>();
+    send_sync::<JsonlRecord>();
+    send_sync::<JsonlContents>();
+    #[cfg(feature = "parquet")]
+    {
+        send::<asynclog::ParquetSink>();
+        send_sync::<asynclog::ParquetSinkConfig>();
+    }
+    #[cfg(feature = "object-store")]
+    send_sync::<asynclog::sinks::parquet::upload::UploadConfig>();
+    #[cfg(feature = "tracing")]
+    send_sync::<asynclog::tracing::AsyncLogLayer>();
+    #[cfg(feature = "log")]
+    send_sync::<asynclog::log_compat::AsyncLogLogger>();
+}
+
 /// What `anyhow::Error: From<E>` and `Box<dyn Error + Send + Sync>` ask of an error type.
 fn thread_safe_error<E: StdError + Send + Sync + 'static>() {}
 
