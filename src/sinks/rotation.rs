@@ -92,7 +92,7 @@ fn ns_to_system_time(ns: i64) -> SystemTime {
 /// every hour, `DAILY` at midnight UTC, `Rotation::every(Duration::from_secs(300))` at :00,
 /// :05, :10 and so on. The check happens when a batch is written, so a quiet logger does not
 /// create empty files (the Parquet sink also checks at every flush).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Rotation(Option<Duration>);
 
 impl Rotation {

@@ -174,3 +174,44 @@ fn level_from_tracing_level() {
         assert_eq!(Level::from(theirs), ours);
     }
 }
+
+#[test]
+fn option_values_hash_and_default() {
+    use asynclog::sinks::file::SyncPolicy;
+    use asynclog::sinks::Rotation;
+    use asynclog::Backpressure;
+    use std::collections::HashSet;
+
+    // Options kept as keys, e.g. to group sinks by their settings.
+    let rotations: HashSet<Rotation> = [Rotation::HOURLY, Rotation::DAILY, Rotation::HOURLY]
+        .into_iter()
+        .collect();
+    assert_eq!(rotations.len(), 2);
+    let policies: HashSet<SyncPolicy> = [SyncPolicy::OnFlush, SyncPolicy::EveryBatches(4)]
+        .into_iter()
+        .collect();
+    assert_eq!(policies.len(), 2);
+    let strategies: HashSet<Backpressure> = [Backpressure::Block, Backpressure::Drop]
+        .into_iter()
+        .collect();
+    assert_eq!(strategies.len(), 2);
+    #[cfg(feature = "parquet")]
+    {
+        use asynclog::sinks::parquet::{ParquetCompression, TimestampUnit, DEFAULT_COMPRESSION};
+
+        assert_eq!(ParquetCompression::default(), DEFAULT_COMPRESSION);
+        let codecs: HashSet<ParquetCompression> =
+            [ParquetCompression::Zstd(3), ParquetCompression::default()]
+                .into_iter()
+                .collect();
+        assert_eq!(codecs.len(), 2);
+        let units: HashSet<TimestampUnit> = [TimestampUnit::Nanos].into_iter().collect();
+        assert_eq!(units.len(), 1);
+    }
+    #[cfg(feature = "object-store")]
+    {
+        use asynclog::sinks::parquet::upload::SpoolFull;
+        let policies: HashSet<SpoolFull> = [SpoolFull::DeleteOldest].into_iter().collect();
+        assert_eq!(policies.len(), 1);
+    }
+}

@@ -107,7 +107,7 @@ pub const DEFAULT_MAX_FILES: Option<usize> = None;
 /// `msync(MS_SYNC)` over the mapping). Syncing costs a device round trip; it only matters for
 /// power loss or a kernel crash, since bytes in the page cache survive the process.
 /// Whatever the policy, rotation and close sync the finished file unless it is `Never`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum SyncPolicy {
     /// Leave write-back to the kernel (the default).
     #[default]

@@ -50,13 +50,14 @@ pub const DEFAULT_JOURNAL_LIMIT: u64 = 256 << 20;
 /// `max_bytes`; see [`ParquetSinkConfig::max_bytes`].
 pub const ROTATE_SIZE_FLOOR_PERCENT: u64 = 95;
 
-/// Page compression.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Page compression. The default is [`DEFAULT_COMPRESSION`] (Snappy).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum ParquetCompression {
     /// Zstandard at the given level: 1..=22, or negative "fast" levels (down to -131072), which
     /// trade size for speed.
     Zstd(i32),
     /// Snappy.
+    #[default]
     Snappy,
     /// LZ4 (the `LZ4_RAW` codec, which every current reader supports).
     Lz4,

@@ -50,7 +50,7 @@ pub const META_SCHEMA_VERSION: &str = "asynclog.schema_version";
 /// The default keeps nanoseconds and opens everywhere without a setting: a microsecond
 /// `timestamp` plus the nanoseconds past that microsecond in `timestamp_extra_ns`. The full
 /// value is `epoch_us(timestamp) * 1000 + timestamp_extra_ns` (DuckDB).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[non_exhaustive]
 pub enum TimestampUnit {
     /// `timestamp` in microseconds (floored) and `timestamp_extra_ns` (0..=999): nanosecond

@@ -100,7 +100,7 @@ pub const DEFAULT_MULTIPART_THRESHOLD: u64 = 32 << 20;
 const PART_BYTES: usize = 8 << 20;
 
 /// What the sink does when the spool holds [`UploadConfig::spool_limit`] bytes of files waiting.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[non_exhaustive]
 pub enum SpoolFull {
     /// Keep what is waiting and refuse new batches: each fails at once with
