@@ -167,78 +167,91 @@ impl fmt::Debug for Config {
 
 impl Config {
     /// Adds a sink ([`Config::sinks`]): every sink gets every record.
+    #[must_use]
     pub fn with_sink(mut self, sink: impl Sink + 'static) -> Config {
         self.sinks.push(Box::new(sink));
         self
     }
 
     /// Sets [`Config::buffer_size`].
+    #[must_use]
     pub fn with_buffer_size(mut self, buffer_size: usize) -> Config {
         self.buffer_size = buffer_size;
         self
     }
 
     /// Sets [`Config::max_workers`].
+    #[must_use]
     pub fn with_max_workers(mut self, max_workers: usize) -> Config {
         self.max_workers = max_workers;
         self
     }
 
     /// Sets [`Config::backpressure`].
+    #[must_use]
     pub fn with_backpressure(mut self, backpressure: Backpressure) -> Config {
         self.backpressure = backpressure;
         self
     }
 
     /// Sets [`Config::max_retries`].
+    #[must_use]
     pub fn with_max_retries(mut self, max_retries: u32) -> Config {
         self.max_retries = max_retries;
         self
     }
 
     /// Sets [`Config::retry_delay`].
+    #[must_use]
     pub fn with_retry_delay(mut self, retry_delay: Duration) -> Config {
         self.retry_delay = retry_delay;
         self
     }
 
     /// Sets [`Config::flush_interval`].
+    #[must_use]
     pub fn with_flush_interval(mut self, flush_interval: Duration) -> Config {
         self.flush_interval = flush_interval;
         self
     }
 
     /// Sets [`Config::max_batch_records`].
+    #[must_use]
     pub fn with_max_batch_records(mut self, max_batch_records: usize) -> Config {
         self.max_batch_records = max_batch_records;
         self
     }
 
     /// Sets [`Config::close_timeout`].
+    #[must_use]
     pub fn with_close_timeout(mut self, close_timeout: Duration) -> Config {
         self.close_timeout = close_timeout;
         self
     }
 
     /// Sets [`Config::min_level`].
+    #[must_use]
     pub fn with_min_level(mut self, min_level: Level) -> Config {
         self.min_level = min_level;
         self
     }
 
     /// Sets [`Config::hooks`].
+    #[must_use]
     pub fn with_hooks(mut self, hooks: Hooks) -> Config {
         self.hooks = hooks;
         self
     }
 
     /// Sets [`Config::drain_cpu`].
+    #[must_use]
     pub fn with_drain_cpu(mut self, cpu: usize) -> Config {
         self.drain_cpu = Some(cpu);
         self
     }
 
     /// Sets [`Config::sink_worker_cpus`].
+    #[must_use]
     pub fn with_sink_worker_cpus(mut self, cpus: impl IntoIterator<Item = usize>) -> Config {
         self.sink_worker_cpus = cpus.into_iter().collect();
         self

@@ -56,6 +56,7 @@ pub struct Hooks {
 
 impl Hooks {
     /// Sets `on_message_buffered`.
+    #[must_use]
     pub fn on_message_buffered(
         mut self,
         f: impl Fn(&MessageRef<'_>) + Send + Sync + 'static,
@@ -65,6 +66,7 @@ impl Hooks {
     }
 
     /// Sets `on_message_dropped`.
+    #[must_use]
     pub fn on_message_dropped(
         mut self,
         f: impl Fn(&MessageRef<'_>) + Send + Sync + 'static,
@@ -74,6 +76,7 @@ impl Hooks {
     }
 
     /// Sets `on_batch_written`.
+    #[must_use]
     pub fn on_batch_written(
         mut self,
         f: impl Fn(&str, usize, Duration) + Send + Sync + 'static,
@@ -83,6 +86,7 @@ impl Hooks {
     }
 
     /// Sets `on_batch_failed`.
+    #[must_use]
     pub fn on_batch_failed(
         mut self,
         f: impl Fn(&str, usize, &SinkError, u32) + Send + Sync + 'static,
@@ -92,6 +96,7 @@ impl Hooks {
     }
 
     /// Sets `on_flush_completed`.
+    #[must_use]
     pub fn on_flush_completed(
         mut self,
         f: impl Fn(usize, Duration) + Send + Sync + 'static,

@@ -332,6 +332,7 @@ impl LogMessage {
     }
 
     /// Adds a field and returns the message.
+    #[must_use]
     pub fn with_field(mut self, key: impl Into<String>, value: impl Into<OwnedValue>) -> Self {
         self.fields.push((key.into(), value.into()));
         self

@@ -99,6 +99,7 @@ impl ConsoleSink {
     }
 
     /// Renames the sink (names must be unique within a logger).
+    #[must_use]
     pub fn with_name(mut self, name: impl Into<String>) -> ConsoleSink {
         self.name = name.into();
         self

@@ -167,36 +167,42 @@ pub(crate) fn validate(
 macro_rules! file_sink_setters {
     () => {
         /// Sets [`path`](Self::path).
+        #[must_use]
         pub fn with_path(mut self, path: impl Into<std::path::PathBuf>) -> Self {
             self.path = path.into();
             self
         }
 
         /// Sets [`rotation`](Self::rotation).
+        #[must_use]
         pub fn with_rotation(mut self, rotation: $crate::sinks::Rotation) -> Self {
             self.rotation = rotation;
             self
         }
 
         /// Sets [`max_bytes`](Self::max_bytes) to `Some(max_bytes)`.
+        #[must_use]
         pub fn with_max_bytes(mut self, max_bytes: u64) -> Self {
             self.max_bytes = Some(max_bytes);
             self
         }
 
         /// Sets [`max_files`](Self::max_files) to `Some(max_files)`.
+        #[must_use]
         pub fn with_max_files(mut self, max_files: usize) -> Self {
             self.max_files = Some(max_files);
             self
         }
 
         /// Sets [`clock`](Self::clock).
+        #[must_use]
         pub fn with_clock(mut self, clock: impl $crate::sinks::Clock + 'static) -> Self {
             self.clock = std::sync::Arc::new(clock);
             self
         }
 
         /// Sets [`name`](Self::name).
+        #[must_use]
         pub fn with_name(mut self, name: impl Into<String>) -> Self {
             self.name = Some(name.into());
             self

@@ -196,12 +196,14 @@ impl FileSinkConfig {
     crate::sinks::rotation::file_sink_setters!();
 
     /// Sets [`chunk_size`](Self::chunk_size).
+    #[must_use]
     pub fn with_chunk_size(mut self, chunk_size: usize) -> Self {
         self.chunk_size = chunk_size;
         self
     }
 
     /// Sets [`sync`](Self::sync).
+    #[must_use]
     pub fn with_sync(mut self, sync: SyncPolicy) -> Self {
         self.sync = sync;
         self

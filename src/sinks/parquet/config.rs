@@ -224,48 +224,56 @@ impl ParquetSinkConfig {
     crate::sinks::rotation::file_sink_setters!();
 
     /// Sets [`row_group_rows`](Self::row_group_rows).
+    #[must_use]
     pub fn with_row_group_rows(mut self, row_group_rows: usize) -> Self {
         self.row_group_rows = row_group_rows;
         self
     }
 
     /// Sets [`compression`](Self::compression).
+    #[must_use]
     pub fn with_compression(mut self, compression: ParquetCompression) -> Self {
         self.compression = compression;
         self
     }
 
     /// Sets [`timestamp_unit`](Self::timestamp_unit).
+    #[must_use]
     pub fn with_timestamp_unit(mut self, timestamp_unit: TimestampUnit) -> Self {
         self.timestamp_unit = timestamp_unit;
         self
     }
 
     /// Sets [`journal`](Self::journal).
+    #[must_use]
     pub fn with_journal(mut self, journal: bool) -> Self {
         self.journal = journal;
         self
     }
 
     /// Sets [`journal_limit`](Self::journal_limit).
+    #[must_use]
     pub fn with_journal_limit(mut self, journal_limit: u64) -> Self {
         self.journal_limit = journal_limit;
         self
     }
 
     /// Sets [`encode_thread`](Self::encode_thread).
+    #[must_use]
     pub fn with_encode_thread(mut self, encode_thread: bool) -> Self {
         self.encode_thread = encode_thread;
         self
     }
 
     /// Sets [`encoder_cpu`](Self::encoder_cpu).
+    #[must_use]
     pub fn with_encoder_cpu(mut self, cpu: usize) -> Self {
         self.encoder_cpu = Some(cpu);
         self
     }
 
     /// Sets [`on_recovery`](Self::on_recovery).
+    #[must_use]
     pub fn with_on_recovery(
         mut self,
         on_recovery: impl Fn(&JournalRecovery) + Send + Sync + 'static,
@@ -276,6 +284,7 @@ impl ParquetSinkConfig {
 
     /// Sets [`upload`](Self::upload).
     #[cfg(feature = "object-store")]
+    #[must_use]
     pub fn with_upload(mut self, upload: super::upload::UploadConfig) -> Self {
         self.upload = Some(upload);
         self

@@ -307,36 +307,42 @@ impl UploadConfig {
     }
 
     /// Sets [`prefix`](Self::prefix).
+    #[must_use]
     pub fn with_prefix(mut self, prefix: impl Into<String>) -> Self {
         self.prefix = prefix.into();
         self
     }
 
     /// Adds a partition before `dt=` ([`partitions`](Self::partitions)).
+    #[must_use]
     pub fn with_partition(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
         self.partitions.push((key.into(), value.into()));
         self
     }
 
     /// Sets [`host`](Self::host).
+    #[must_use]
     pub fn with_host(mut self, host: impl Into<String>) -> Self {
         self.host = host.into();
         self
     }
 
     /// Sets [`spool_limit`](Self::spool_limit).
+    #[must_use]
     pub fn with_spool_limit(mut self, bytes: u64) -> Self {
         self.spool_limit = bytes;
         self
     }
 
     /// Sets [`when_spool_full`](Self::when_spool_full).
+    #[must_use]
     pub fn with_when_spool_full(mut self, policy: SpoolFull) -> Self {
         self.when_spool_full = policy;
         self
     }
 
     /// Sets [`retry_initial`](Self::retry_initial) and [`retry_max`](Self::retry_max).
+    #[must_use]
     pub fn with_retry(mut self, initial: Duration, max: Duration) -> Self {
         self.retry_initial = initial;
         self.retry_max = max;
@@ -344,18 +350,21 @@ impl UploadConfig {
     }
 
     /// Sets [`close_wait`](Self::close_wait).
+    #[must_use]
     pub fn with_close_wait(mut self, close_wait: Duration) -> Self {
         self.close_wait = close_wait;
         self
     }
 
     /// Sets [`multipart_threshold`](Self::multipart_threshold).
+    #[must_use]
     pub fn with_multipart_threshold(mut self, bytes: u64) -> Self {
         self.multipart_threshold = bytes;
         self
     }
 
     /// Sets [`on_event`](Self::on_event).
+    #[must_use]
     pub fn with_on_event(
         mut self,
         on_event: impl Fn(&str, &UploadEvent<'_>) + Send + Sync + 'static,
