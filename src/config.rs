@@ -263,6 +263,10 @@ impl Config {
     }
 
     /// Checks every value; the error names the first field that is out of range.
+    /// [`Logger::new`](crate::Logger::new) calls it.
+    ///
+    /// # Errors
+    /// [`Error::Config`] naming the first field out of range, and why.
     pub fn validate(&self) -> Result<(), Error> {
         let bad = |field, reason: &str| {
             Err(Error::Config {

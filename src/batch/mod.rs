@@ -127,6 +127,11 @@ impl Batch {
     }
 
     /// Appends a record, encoding its fields.
+    ///
+    /// # Errors
+    /// [`PushError::Encode`] when the fields cannot be encoded (a key longer than 65,535 bytes,
+    /// more than 65,535 fields); [`PushError::Full`] when the batch's byte columns would pass
+    /// `i32::MAX` bytes. The batch is unchanged either way.
     pub fn push(
         &mut self,
         timestamp_ns: i64,

@@ -117,6 +117,18 @@ pub fn flush_global() -> Result<(), Error> {
 /// Closes the global logger when dropped: drains every ring, flushes and closes every sink, like
 /// dropping a [`Logger`] (and like `tracing-appender`'s `WorkerGuard`). Returned by [`init`];
 /// bind it to a named variable that lives until the end of `main`, never to `_`.
+///
+/// The guard is `#[must_use]`, so calling `init` as a statement, which drops the guard at once,
+/// is warned about (here made an error). `let _ = asynclog::init(..)` is not: it silences the
+/// warning and drops the guard as well.
+///
+/// ```compile_fail
+/// #![deny(unused_must_use)]
+/// fn main() -> Result<(), asynclog::Error> {
+///     asynclog::init(asynclog::Config::default())?; // the logger closes on this line
+///     Ok(())
+/// }
+/// ```
 #[must_use = "dropping the GlobalGuard closes the global logger at once: bind it to a named variable (`_guard`), not `_`"]
 #[derive(Debug)]
 pub struct GlobalGuard {

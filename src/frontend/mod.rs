@@ -385,6 +385,9 @@ impl Logger {
 
     /// Logs a pre-built record, keeping its timestamp. Converts its owned fields to borrowed ones
     /// (one small allocation), so prefer [`log`](Logger::log) on hot paths.
+    ///
+    /// # Errors
+    /// As [`log`](Logger::log).
     pub fn log_message(&self, message: &LogMessage) -> Result<(), LogError> {
         if !self.enabled(message.level) {
             return Ok(());

@@ -110,6 +110,9 @@ impl Producer {
     }
 
     /// Logs a record with fields. See [`Logger::log`](crate::Logger::log).
+    ///
+    /// # Errors
+    /// As [`Logger::log`](crate::Logger::log).
     #[inline]
     pub fn log(
         &mut self,
@@ -145,6 +148,9 @@ impl Producer {
     super::level_methods!(mut);
 
     /// Logs a pre-built record with its own timestamp.
+    ///
+    /// # Errors
+    /// As [`Logger::log`](crate::Logger::log).
     pub fn log_message(&mut self, message: &LogMessage) -> Result<(), LogError> {
         if !self.enabled(message.level) {
             return Ok(());
@@ -175,6 +181,9 @@ impl Producer {
     }
 
     /// Flushes the whole logger. See [`Logger::flush`](crate::Logger::flush).
+    ///
+    /// # Errors
+    /// As [`Logger::flush`](crate::Logger::flush).
     pub fn flush(&self) -> Result<(), Error> {
         self.shared.flush()
     }

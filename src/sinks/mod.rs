@@ -48,12 +48,24 @@ pub trait Sink: Send {
     /// A name unique within one logger, used in hooks, stats and errors.
     fn name(&self) -> &str;
     /// Writes every record of `batch`.
+    ///
+    /// # Errors
+    /// Any [`SinkError`]: the worker retries the same batch (see the contract above) unless
+    /// [`SinkError::is_retryable`] says no, then counts it as lost and reports it through
+    /// `on_batch_failed` and the next `flush`.
     fn write_batch(&mut self, batch: &Batch) -> Result<(), SinkError>;
     /// Makes everything written so far visible to readers. The default does nothing.
+    ///
+    /// # Errors
+    /// Any [`SinkError`]: returned (naming the sink) by the `flush` or `close` that asked for it,
+    /// or by the next one after a periodic flush; counted in `SinkStats::failed_flushes`.
     fn flush(&mut self) -> Result<(), SinkError> {
         Ok(())
     }
     /// Flushes and releases resources; called once. The default does nothing.
+    ///
+    /// # Errors
+    /// Any [`SinkError`]: returned (naming the sink) by `Logger::close`.
     fn close(&mut self) -> Result<(), SinkError> {
         Ok(())
     }
