@@ -1,30 +1,33 @@
 //! The one self-referential type in the crate: columns that live in an arena owned by the same
 //! struct. Kept apart so the unsafe reasoning sits in one screenful.
 
-use crate::value::Level;
+use crate::ring::record;
+use crate::value::{Field, Level};
 use bumpalo::collections::Vec as BumpVec;
 use bumpalo::Bump;
 use std::ptr::NonNull;
 
-/// The columns of a batch, allocated in an arena that outlives them.
-pub(crate) struct Columns<'a> {
-    pub timestamps: BumpVec<'a, i64>,
-    pub levels: BumpVec<'a, Level>,
-    pub thread_ids: BumpVec<'a, u64>,
-    pub message_offsets: BumpVec<'a, i32>,
-    pub message_bytes: BumpVec<'a, u8>,
-    pub field_offsets: BumpVec<'a, i32>,
-    pub field_bytes: BumpVec<'a, u8>,
+/// The columns of a batch, allocated in an arena that outlives them. Private to this module, with
+/// its fields: outside it they are read through [`ColumnsRef`] and written through
+/// [`ColumnsMut`], so every column is one this module made in its own arena.
+struct Columns<'a> {
+    timestamps: BumpVec<'a, i64>,
+    levels: BumpVec<'a, Level>,
+    thread_ids: BumpVec<'a, u64>,
+    message_offsets: BumpVec<'a, i32>,
+    message_bytes: BumpVec<'a, u8>,
+    field_offsets: BumpVec<'a, i32>,
+    field_bytes: BumpVec<'a, u8>,
     /// The call-site id of each record whose field region holds values only, 0 for a record
     /// whose region holds its keys too.
-    pub callsites: BumpVec<'a, u32>,
+    callsites: BumpVec<'a, u32>,
     /// In order, the index of each record with call-site id 0 whose message is finished text,
     /// not a template (the few records from `tracing` and `log` that have no call site; the
     /// call site says it for the others). Kept sparse so the common records cost nothing here.
-    pub text_messages: BumpVec<'a, u32>,
+    text_messages: BumpVec<'a, u32>,
     /// The bytes the keys of the values-only regions would take in a keyed region (the sum of
     /// their call sites' `keys_len`), for the serializers' size bounds.
-    pub callsite_key_bytes: usize,
+    callsite_key_bytes: usize,
 }
 
 impl<'a> Columns<'a> {
@@ -52,7 +55,30 @@ impl<'a> Columns<'a> {
             callsite_key_bytes: 0,
         }
     }
+}
 
+/// The columns seen through `&ArenaColumns`: slices only. A `&BumpVec` would reach the arena
+/// (`bump()`, or `clone()`, which allocates through `&self`), and `Bump` is not `Sync`, while a
+/// `Batch` is read from several sink threads at once.
+pub(crate) struct ColumnsRef<'a> {
+    pub timestamps: &'a [i64],
+    pub levels: &'a [Level],
+    pub thread_ids: &'a [u64],
+    pub message_offsets: &'a [i32],
+    pub message_bytes: &'a [u8],
+    pub field_offsets: &'a [i32],
+    pub field_bytes: &'a [u8],
+    pub callsites: &'a [u32],
+    pub text_messages: &'a [u32],
+    pub callsite_key_bytes: usize,
+}
+
+/// Appends to the columns. Only appends: a `&mut Columns` would let a caller take a column (and
+/// with it a borrow of the arena) out, put one from another arena in, or swap two batches'
+/// columns, any of which outlives the arena its vectors point into.
+pub(crate) struct ColumnsMut<'a>(&'a mut Columns<'static>);
+
+impl ColumnsMut<'_> {
     /// Pushes everything but the field region and its offset.
     #[inline]
     pub fn push_header(
@@ -63,31 +89,70 @@ impl<'a> Columns<'a> {
         message: &[u8],
         callsite: u32,
     ) {
-        self.timestamps.push(timestamp_ns);
-        self.callsites.push(callsite);
-        self.levels.push(level);
-        self.thread_ids.push(thread_id);
-        self.message_bytes.extend_from_slice_copy(message);
-        self.message_offsets.push(self.message_bytes.len() as i32);
+        let c = &mut *self.0;
+        c.timestamps.push(timestamp_ns);
+        c.callsites.push(callsite);
+        c.levels.push(level);
+        c.thread_ids.push(thread_id);
+        c.message_bytes.extend_from_slice_copy(message);
+        c.message_offsets.push(c.message_bytes.len() as i32);
+    }
+
+    /// Marks the next record (the one whose header is pushed next) as having a text message.
+    #[inline]
+    pub fn mark_next_message_text(&mut self) {
+        let c = &mut *self.0;
+        // Batches hold far fewer than 2^32 records: their byte columns stop at `i32::MAX`.
+        c.text_messages.push(c.timestamps.len() as u32);
+    }
+
+    /// Encodes `fields` as the field region of the record whose header was pushed last;
+    /// returns the region's length.
+    #[inline]
+    pub fn push_fields(&mut self, fields: &[Field<'_>]) -> usize {
+        let c = &mut *self.0;
+        let start = c.field_bytes.len();
+        for field in fields {
+            record::encode_field(field, &mut c.field_bytes);
+        }
+        c.field_offsets.push(c.field_bytes.len() as i32);
+        c.field_bytes.len() - start
+    }
+
+    /// Copies `region` as the field region of the record whose header was pushed last.
+    #[inline]
+    pub fn push_field_region(&mut self, region: &[u8]) {
+        let c = &mut *self.0;
+        c.field_bytes.extend_from_slice_copy(region);
+        c.field_offsets.push(c.field_bytes.len() as i32);
+    }
+
+    /// Adds to [`ColumnsRef::callsite_key_bytes`].
+    #[inline]
+    pub fn add_callsite_key_bytes(&mut self, bytes: usize) {
+        self.0.callsite_key_bytes += bytes;
     }
 }
 
 /// Columns plus the arena they live in.
 pub(crate) struct ArenaColumns {
     /// Borrows `*arena`. The `'static` is a lie told only inside this module: the columns are
-    /// never handed out with it (accessors reborrow for `&self`), and they are dropped before the
-    /// arena is reset or freed. `None` only transiently inside `reset`.
+    /// never handed out (`get` hands out slices for `&self`, `get_mut` an append-only view),
+    /// every vector in them was made here on this arena, and they are dropped before the arena
+    /// is reset or freed. `None` only transiently inside `reset`.
     columns: Option<Columns<'static>>,
     /// Owned; from `Box::into_raw`, freed in `Drop`. A raw pointer rather than a `Box` because a
     /// `Box` asserts unique access whenever it moves, while the columns hold shared references.
     arena: NonNull<Bump>,
 }
 
-// SAFETY: `Bump` is `Send`, and the columns only point into the arena this struct owns, so moving
-// the whole struct to another thread moves the arena with every reference to it.
+// SAFETY: `Bump` is `Send`, and the columns only point into the arena this struct owns (only this
+// module makes or replaces them, always on that arena), so moving the whole struct to another
+// thread moves the arena with every reference to it.
 unsafe impl Send for ArenaColumns {}
-// SAFETY: through `&ArenaColumns` callers only read column slices, which is plain memory access;
-// the arena itself (the `!Sync` part of `Bump`) is touched only through `&mut self`.
+// SAFETY: through `&ArenaColumns` callers only get column slices (`ColumnsRef`, not the `BumpVec`s,
+// which could reach the arena), which is plain memory access; the arena itself (the `!Sync` part
+// of `Bump`) is touched only through `&mut self`.
 unsafe impl Sync for ArenaColumns {}
 
 impl ArenaColumns {
@@ -109,13 +174,25 @@ impl ArenaColumns {
     }
 
     #[inline]
-    pub(crate) fn get(&self) -> &Columns<'_> {
-        self.columns.as_ref().expect("columns exist outside reset")
+    pub(crate) fn get(&self) -> ColumnsRef<'_> {
+        let c = self.columns.as_ref().expect("columns exist outside reset");
+        ColumnsRef {
+            timestamps: &c.timestamps,
+            levels: &c.levels,
+            thread_ids: &c.thread_ids,
+            message_offsets: &c.message_offsets,
+            message_bytes: &c.message_bytes,
+            field_offsets: &c.field_offsets,
+            field_bytes: &c.field_bytes,
+            callsites: &c.callsites,
+            text_messages: &c.text_messages,
+            callsite_key_bytes: c.callsite_key_bytes,
+        }
     }
 
     #[inline]
-    pub(crate) fn get_mut(&mut self) -> &mut Columns<'static> {
-        self.columns.as_mut().expect("columns exist outside reset")
+    pub(crate) fn get_mut(&mut self) -> ColumnsMut<'_> {
+        ColumnsMut(self.columns.as_mut().expect("columns exist outside reset"))
     }
 
     /// Drops the columns, resets the arena (which keeps its largest chunk), and rebuilds the

@@ -13,7 +13,7 @@ mod arena;
 use crate::ring::callsite::{self, Callsite};
 use crate::ring::record::{self, EncodeError, FieldIter};
 use crate::value::{Field, Level};
-use arena::{ArenaColumns, Columns};
+use arena::{ArenaColumns, ColumnsRef};
 
 /// The byte-item reader of a field region, for serializers (the layout, and [`FieldIter`] with
 /// `&str` items, are `ring::record`'s).
@@ -112,7 +112,7 @@ impl Batch {
         }
     }
 
-    fn cols(&self) -> &Columns<'_> {
+    fn cols(&self) -> ColumnsRef<'_> {
         self.columns.get()
     }
 
@@ -142,14 +142,10 @@ impl Batch {
     ) -> Result<(), PushError> {
         let fields_len = record::fields_len(fields).map_err(PushError::Encode)?;
         self.reserve_bytes(message.len(), fields_len)?;
-        let cols = self.columns.get_mut();
+        let mut cols = self.columns.get_mut();
         cols.push_header(timestamp_ns, level, thread_id, message.as_bytes(), 0);
-        let start = cols.field_bytes.len();
-        for field in fields {
-            record::encode_field(field, &mut cols.field_bytes);
-        }
-        debug_assert_eq!(cols.field_bytes.len() - start, fields_len);
-        cols.field_offsets.push(cols.field_bytes.len() as i32);
+        let written = cols.push_fields(fields);
+        debug_assert_eq!(written, fields_len);
         Ok(())
     }
 
@@ -166,14 +162,12 @@ impl Batch {
         message_is_text: bool,
     ) -> Result<(), PushError> {
         self.reserve_bytes(message.len(), field_bytes.len())?;
-        let cols = self.columns.get_mut();
+        let mut cols = self.columns.get_mut();
         if message_is_text {
-            // Batches hold far fewer than 2^32 records: their byte columns stop at `i32::MAX`.
-            cols.text_messages.push(cols.timestamps.len() as u32);
+            cols.mark_next_message_text();
         }
         cols.push_header(timestamp_ns, level, thread_id, message, 0);
-        cols.field_bytes.extend_from_slice_copy(field_bytes);
-        cols.field_offsets.push(cols.field_bytes.len() as i32);
+        cols.push_field_region(field_bytes);
         Ok(())
     }
 
@@ -206,11 +200,10 @@ impl Batch {
         };
         record::check_values(values, callsite.keys().len()).map_err(|_| PushError::Malformed)?;
         self.reserve_bytes(message.len(), values.len())?;
-        let cols = self.columns.get_mut();
+        let mut cols = self.columns.get_mut();
         cols.push_header(timestamp_ns, level, thread_id, message, id);
-        cols.field_bytes.extend_from_slice_copy(values);
-        cols.field_offsets.push(cols.field_bytes.len() as i32);
-        cols.callsite_key_bytes += callsite.keys_len();
+        cols.push_field_region(values);
+        cols.add_callsite_key_bytes(callsite.keys_len());
         Ok(())
     }
 
@@ -240,45 +233,45 @@ impl Batch {
 
     /// Timestamps, ns since the Unix epoch (UTC).
     pub fn timestamps(&self) -> &[i64] {
-        &self.cols().timestamps
+        self.cols().timestamps
     }
 
     /// Levels.
     pub fn levels(&self) -> &[Level] {
-        &self.cols().levels
+        self.cols().levels
     }
 
     /// Thread ids.
     pub fn thread_ids(&self) -> &[u64] {
-        &self.cols().thread_ids
+        self.cols().thread_ids
     }
 
     /// `len() + 1` offsets into [`message_bytes`](Self::message_bytes), starting at 0.
     pub fn message_offsets(&self) -> &[i32] {
-        &self.cols().message_offsets
+        self.cols().message_offsets
     }
 
     /// Every message's UTF-8 bytes, back to back.
     pub fn message_bytes(&self) -> &[u8] {
-        &self.cols().message_bytes
+        self.cols().message_bytes
     }
 
     /// `len() + 1` offsets into [`field_bytes`](Self::field_bytes), starting at 0.
     pub fn field_offsets(&self) -> &[i32] {
-        &self.cols().field_offsets
+        self.cols().field_offsets
     }
 
     /// Every record's encoded field region, back to back. The encoding is not part of the API:
     /// iterate one record's fields with [`fields`](Self::fields).
     pub fn field_bytes(&self) -> &[u8] {
-        &self.cols().field_bytes
+        self.cols().field_bytes
     }
 
     /// Per record, the id of the macro call site whose keys its field region leaves out, or 0
     /// when the region holds the keys (see [`fields`](Self::fields)).
     #[doc(hidden)]
     pub fn callsite_ids(&self) -> &[u32] {
-        &self.cols().callsites
+        self.cols().callsites
     }
 
     /// The bytes the keys left out of call-site records' regions would take (for size bounds).
@@ -473,5 +466,52 @@ mod tests {
             .push_encoded(1, Level::Info, 1, b"after clear", &[], false)
             .unwrap();
         assert!(!batch.message_is_text(0) && !batch.message_is_text(1));
+    }
+
+    /// Exercises the arena's unsafe paths for Miri: columns that grow past their first chunk,
+    /// `clear` (drop the columns, reset the arena, rebuild them) and refill, the batch moved to
+    /// and read from other threads at once, and the drop that frees the arena.
+    #[test]
+    fn a_batch_refilled_after_clear_is_read_from_several_threads() {
+        let mut batch = Batch::with_capacity(2, 16);
+        for round in 0..3u64 {
+            // Past the reserved capacity, so the columns reallocate inside the arena.
+            for i in 0..20u64 {
+                let message = format!("round {round} record {i}");
+                batch
+                    .push(
+                        i as i64,
+                        Level::Info,
+                        round,
+                        &message,
+                        &[Field::new("i", i), Field::new("s", message.as_str())],
+                    )
+                    .unwrap();
+            }
+            let text = round == 1;
+            batch
+                .push_encoded(20, Level::Warn, round, b"encoded", &[], text)
+                .unwrap();
+            let shared = std::sync::Arc::new(std::mem::take(&mut batch));
+            let readers: Vec<_> = (0..2)
+                .map(|_| {
+                    let batch = shared.clone();
+                    std::thread::spawn(move || {
+                        assert_eq!(batch.len(), 21);
+                        for (i, record) in batch.iter().take(20).enumerate() {
+                            assert_eq!(record.message, format!("round {round} record {i}"));
+                            assert_eq!(record.fields.count(), 2);
+                        }
+                        assert_eq!(batch.record(20).message_is_text, text);
+                    })
+                })
+                .collect();
+            for reader in readers {
+                reader.join().unwrap();
+            }
+            batch = std::sync::Arc::into_inner(shared).expect("the readers are done");
+            batch.clear();
+            assert!(batch.is_empty() && batch.message_offsets() == [0]);
+        }
     }
 }
