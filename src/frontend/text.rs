@@ -159,4 +159,33 @@ mod tests {
             assert_eq!(a, "outer");
         });
     }
+
+    /// Exercises the buffer's unsafe hand-out for Miri: a value whose `Display` formats another
+    /// event while the outer one is being written into the thread's buffer (the nested event
+    /// takes the stack buffer, and fills it up), then strings of the outer event taken before
+    /// and after, and the thread's buffer taken again by the next event.
+    #[test]
+    fn text_formatted_while_another_event_formats_stays_apart() {
+        struct LogsWhileFormatting;
+        impl fmt::Display for LogsWhileFormatting {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                let inner = with_text(|inner| {
+                    let a = inner.copy("in");
+                    let long = inner.copy(&"ü".repeat(NESTED_TEXT_BYTES));
+                    assert_eq!(long.len(), NESTED_TEXT_BYTES - 2, "cut at a character");
+                    assert_eq!(inner.display(&1), "", "the stack buffer is used up");
+                    a.len()
+                });
+                write!(f, "{inner}é")
+            }
+        }
+        for _ in 0..2 {
+            with_text(|outer| {
+                let before = outer.copy("before");
+                let nested = outer.display(&LogsWhileFormatting);
+                let after = outer.debug(&'x');
+                assert_eq!((before, nested, after), ("before", "2é", "'x'"));
+            });
+        }
+    }
 }

@@ -1091,6 +1091,69 @@ mod tests {
         }
     }
 
+    /// Exercises the producer's commit for Miri: records encoded straight into a real ring's
+    /// uninitialised chunk, as `Producer::commit_record` does (a contiguous chunk re-sliced to the
+    /// record's length, or the two halves of one that wraps the ring's end), committed with
+    /// `commit_all`, then read back by the consumer.
+    #[test]
+    fn records_encoded_into_ring_chunks_read_back_whole_when_they_wrap() {
+        fn commit(ring: &mut rtrb::Producer<u8>, record: &impl EncodeRecord) -> bool {
+            let len = record.encoded_len().unwrap();
+            let mut chunk = ring.write_chunk_uninit(len).unwrap();
+            let (first, second) = chunk.as_mut_slices();
+            let wrapped = !second.is_empty();
+            if wrapped {
+                record.encode_into(first, second);
+            } else {
+                record.encode_into(&mut first[..len], second);
+            }
+            // SAFETY: `encode_into` wrote every byte of both slices, which are the chunk's `len`.
+            unsafe { chunk.commit_all() };
+            wrapped
+        }
+        fn take(ring: &mut rtrb::Consumer<u8>, len: usize) -> Vec<u8> {
+            let chunk = ring.read_chunk(len).unwrap();
+            let (a, b) = chunk.as_slices();
+            let bytes = [a, b].concat();
+            chunk.commit_all();
+            bytes
+        }
+        let header = Header {
+            level: Level::Info,
+            flags: FLAG_WALL_CLOCK,
+            timestamp: 7,
+        };
+        let fields = sample_fields();
+        let general = GeneralRecord {
+            header,
+            message: "msg",
+            fields: &fields,
+        };
+        let callsite = CallsiteRecord {
+            header,
+            callsite_id: 3,
+            values: [Value::U64(1), Value::Str("abc"), Value::Null],
+        };
+        let want_general = encode_to_vec(header, "msg", &fields).unwrap();
+        let general_len = want_general.len();
+        let callsite_len = callsite.encoded_len().unwrap();
+        // Not a multiple of either length, so the records wrap at many different points.
+        let (mut producer, mut consumer) = rtrb::RingBuffer::new(general_len + callsite_len + 5);
+        let mut wraps = 0;
+        for _ in 0..12 {
+            wraps += usize::from(commit(&mut producer, &general));
+            assert_eq!(take(&mut consumer, general_len), want_general);
+            wraps += usize::from(commit(&mut producer, &callsite));
+            let bytes = take(&mut consumer, callsite_len);
+            let header_bytes: &[u8; HEADER_LEN] = bytes[..HEADER_LEN].try_into().unwrap();
+            let view = RecordHeader::new(header_bytes);
+            assert!(view.is_callsite() && view.field_count() == 3);
+            assert_eq!(view.total_len(), callsite_len);
+            check_values(&bytes[HEADER_LEN..], 3).unwrap();
+        }
+        assert!(wraps >= 2, "some records wrapped the ring ({wraps})");
+    }
+
     /// A call-site record, split at every point as if it wrapped the ring, then added by the
     /// drain's path, gives the same batch record as the general encoding of the same call.
     #[test]
