@@ -386,7 +386,8 @@ const PREFETCH_AHEAD: usize = 256;
 /// left p50 and the criterion means unchanged within noise.
 #[inline(always)]
 fn prefetch_for_write(at: *const MaybeUninit<u8>) {
-    #[cfg(target_arch = "x86_64")]
+    // Miri cannot run inline assembly; a hint has no effect it could check anyway.
+    #[cfg(all(target_arch = "x86_64", not(miri)))]
     // SAFETY: a prefetch is only a hint: it never faults and is not a memory access in Rust's
     // abstract machine. `at` may lie past the ring's end, which only makes the hint useless.
     unsafe {
@@ -396,6 +397,6 @@ fn prefetch_for_write(at: *const MaybeUninit<u8>) {
         // x86-64 (a no-op where unsupported).
         std::arch::asm!("prefetchw [{at}]", at = in(reg) at, options(nostack, preserves_flags, readonly));
     }
-    #[cfg(not(target_arch = "x86_64"))]
+    #[cfg(any(not(target_arch = "x86_64"), miri))]
     let _ = at;
 }
