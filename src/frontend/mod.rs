@@ -44,8 +44,9 @@ thread_local! {
 
 /// The logger id of the producer in `LOCAL_PRODUCERS.first` and the address of that field, or
 /// [`FirstProducer::NONE`]. Invariant: when `logger_id` is not 0, `slot` is
-/// `addr_of_mut!((*LOCAL_PRODUCERS.as_ptr()).first)` (derived from the cell's raw pointer, never
-/// from a reference), `first` holds that logger's producer, and no reference into
+/// `addr_of_mut!((*cell.as_ptr()).first)` for this thread's `LOCAL_PRODUCERS` cell (derived
+/// from `RefCell::as_ptr`, the raw pointer to the cell's contents, never from a reference to
+/// the contents), `first` holds that logger's producer, and no reference into
 /// `LOCAL_PRODUCERS` is live outside a log call. It is cleared while the slow path borrows
 /// `LOCAL_PRODUCERS` (which may replace `first`) and when `LOCAL_PRODUCERS` is destroyed at
 /// thread exit.
