@@ -95,6 +95,10 @@ pub struct EngineCounters {
     pub flush_seq: AtomicU64,
     /// Lost-batch errors put back by flushes whose callers gave up.
     pub returned: Mutex<Vec<ReturnedLoss>>,
+    /// The sink flush error of each flush whose caller gave up, with that flush's `seq`: every
+    /// flush issued after it covers what it flushed, so the first of them with a caller to
+    /// finish reports it (as for `returned`).
+    pub returned_flush: Mutex<Vec<(u64, Error)>>,
 }
 
 pub struct Shared {

@@ -36,12 +36,12 @@ pub enum Job {
 /// first such sink, with its last write error. A periodic flush (no caller) leaves them for the
 /// next flush with a caller, so each lost batch is reported by exactly one flush that returns to
 /// its caller (one that gives up waiting puts back what it took, for the first flush issued
-/// after it to report when it completes: see `Shared::give_up_flush`). A sink's flush that fails
-/// in a periodic flush is kept for the next flush with a caller the same way (see `fail`).
+/// after it to report when it completes: see `Shared::give_up_flush`; its flush error too, see
+/// `complete`). A sink's flush that fails in a periodic flush is kept for the next flush with a
+/// caller the same way (see `fail`).
 pub struct FlushTicket {
     remaining: AtomicUsize,
-    /// The first sink flush error, with the sink's index.
-    first_error: Mutex<Option<(usize, Error)>>,
+    first_error: Mutex<Option<Error>>,
     request: Option<FlushRequest>,
     started: Instant,
     records: usize,
@@ -117,7 +117,7 @@ impl FlushTicket {
             return;
         }
         let mut first = self.first_error.lock().unwrap_or_else(|e| e.into_inner());
-        first.get_or_insert((index, error));
+        first.get_or_insert(error);
     }
 
     /// Keeps sink `index`'s flush error for the next flush with a caller (the first one kept
@@ -148,15 +148,19 @@ impl FlushTicket {
         if let Some(request) = &self.request {
             let mut state = request.call.state.lock().unwrap_or_else(|e| e.into_inner());
             if state.gave_up {
-                // Nobody reads this flush's answer: its flush error waits for the next caller,
-                // as a periodic flush's does (its lost batches were put back on giving up).
+                // Nobody reads this flush's answer: its flush error waits for the next caller
+                // (its lost batches were put back on giving up). Not in the sink's
+                // `unreported_flush`: a flush issued after this one may already have passed the
+                // sink, yet it covers what this one flushed.
                 let first = self
                     .first_error
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
                     .take();
-                if let Some((index, error)) = first {
-                    self.keep_for_next_caller(index, error);
+                if let Some(error) = first {
+                    (shared.counters.returned_flush.lock())
+                        .unwrap_or_else(|e| e.into_inner())
+                        .push((self.seq, error));
                 }
                 return;
             }
@@ -173,18 +177,28 @@ impl FlushTicket {
                 covered.into_iter().map(|r| (r.index, r.error)).collect()
             };
             lost.append(&mut state.lost);
+            // Likewise the flush errors of earlier flushes that gave up, before this one's own.
+            let put_back_flush = {
+                let mut returned =
+                    (shared.counters.returned_flush.lock()).unwrap_or_else(|e| e.into_inner());
+                let (covered, later): (Vec<_>, Vec<_>) =
+                    returned.drain(..).partition(|(seq, _)| *seq < self.seq);
+                *returned = later;
+                covered.into_iter().map(|(_, error)| error).next()
+            };
             // A lost batch first: it is the worse news. Other sinks' losses stay in the stats.
             let result = match lost.into_iter().next() {
                 Some((index, source)) => Err(Error::Sink {
                     sink: shared.counters.sinks[index].name.clone(),
                     source,
                 }),
-                None => self
-                    .first_error
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .take()
-                    .map_or(Ok(()), |(_, error)| Err(error)),
+                None => put_back_flush
+                    .or_else(|| {
+                        (self.first_error.lock())
+                            .unwrap_or_else(|e| e.into_inner())
+                            .take()
+                    })
+                    .map_or(Ok(()), Err),
             };
             // Sent under the lock: see `FlushCall`.
             let _ = request.reply.send(result);

@@ -5,7 +5,8 @@
 //!   record it covers was written; only a third flush would then report the loss);
 //! - a `close` from another thread meanwhile must report it, or nobody ever does.
 //!
-//! The same holds for a sink's flush error that a periodic flush kept for the next caller.
+//! The same holds for a sink's flush error that a flush which gave up had (its own, or one a
+//! periodic flush kept for the next caller).
 
 use crate::sinks;
 
@@ -254,4 +255,87 @@ fn a_periodic_flush_error_taken_by_a_flush_that_times_out_is_reported_by_the_nex
     // Once.
     logger.flush().unwrap();
     logger.close().unwrap();
+}
+
+/// The first flush with a caller has failed at `first-flush-fails` and waits at the slow sink.
+struct FailedFlushWaiting {
+    logger: Arc<Logger>,
+    gate: Arc<Gate>,
+    flushes: Arc<AtomicU64>,
+    first: JoinHandle<Result<(), Error>>,
+}
+
+fn failed_flush_waiting() -> FailedFlushWaiting {
+    let failing = FirstFlushFails::default();
+    let flushes = failing.flushes.clone();
+    let gate = Gate::new();
+    let slow = SlowFlushSink { gate: gate.clone() };
+    let mut config = config_with(vec![Box::new(failing), Box::new(slow)]);
+    config.close_timeout = TIMEOUT;
+    config.flush_interval = Duration::from_secs(3600);
+    let logger = Arc::new(Logger::new(config).unwrap());
+    asynclog::try_info!(logger, "r").unwrap();
+    let first = flush_in_thread(&logger);
+    assert!(wait_until(Duration::from_secs(5), || flushes.load(SeqCst)
+        == 1
+        && gate.waiting() == 1));
+    FailedFlushWaiting {
+        logger,
+        gate,
+        flushes,
+        first,
+    }
+}
+
+fn assert_reports_failed_flush(result: Result<(), Error>, who: &str) {
+    match result {
+        Err(Error::Sink { sink, source }) => {
+            assert_eq!(sink, "first-flush-fails");
+            assert_eq!(
+                source.to_string(),
+                "syncing /var/log/app.jsonl: Input/output error"
+            );
+        }
+        other => panic!("{who} covers the failed flush, yet returned {other:?}"),
+    }
+}
+
+#[test]
+fn a_flush_issued_before_another_times_out_reports_the_flush_error_it_gave_up_on() {
+    let FailedFlushWaiting {
+        logger,
+        gate,
+        flushes,
+        first,
+    } = failed_flush_waiting();
+    // A second flush passes the failing sink (its flush succeeds now) while the first waits.
+    std::thread::sleep(TIMEOUT / 2);
+    let second = flush_in_thread(&logger);
+    assert!(wait_until(Duration::from_secs(5), || flushes.load(SeqCst) == 2));
+    assert_timed_out_on_slow(first);
+    gate.open();
+    assert_reports_failed_flush(second.join().unwrap(), "the second flush");
+    // Once.
+    logger.flush().unwrap();
+    logger.close().unwrap();
+}
+
+#[test]
+fn close_reports_a_flush_error_that_a_timed_out_flush_gave_up_on() {
+    let FailedFlushWaiting {
+        logger,
+        gate,
+        flushes,
+        first,
+    } = failed_flush_waiting();
+    // Close's flush passes the failing sink while the first flush waits.
+    std::thread::sleep(TIMEOUT / 2);
+    let closer = {
+        let logger = logger.clone();
+        std::thread::spawn(move || logger.close())
+    };
+    assert!(wait_until(Duration::from_secs(5), || flushes.load(SeqCst) == 2));
+    assert_timed_out_on_slow(first);
+    gate.open();
+    assert_reports_failed_flush(closer.join().unwrap(), "close");
 }
