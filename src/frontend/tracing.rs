@@ -294,6 +294,16 @@ const BRIDGED_LOG_FIELDS: [&str; 1 + LOCATION_FIELDS] = [
     "log.line",
 ];
 
+/// Whether `metadata` is that of an event `tracing-log` made from a `log` record: its fields, and
+/// its own metadata without a location. A `tracing` event with fields of those names has its own
+/// location (the macros always give one), and keeps it.
+fn is_bridged_log(metadata: &Metadata<'_>) -> bool {
+    metadata.target() == "log"
+        && metadata.file().is_none()
+        && metadata.line().is_none()
+        && (metadata.fields().iter().map(|f| f.name())).eq(BRIDGED_LOG_FIELDS)
+}
+
 /// Where an event's values go in the record's value array.
 #[derive(Debug, Clone, Copy)]
 struct Layout {
@@ -310,7 +320,7 @@ struct Layout {
 impl Layout {
     fn of(metadata: &Metadata<'_>) -> Layout {
         let fields = metadata.fields();
-        if fields.iter().map(|f| f.name()).eq(BRIDGED_LOG_FIELDS) {
+        if is_bridged_log(metadata) {
             return Layout {
                 message_index: Some(0),
                 fields_from: 0,

@@ -265,3 +265,36 @@ fn a_per_layer_filter_picks_the_events_by_target_and_level() {
         ]
     );
 }
+
+#[test]
+fn an_event_with_fields_named_like_tracing_logs_keeps_its_own_location() {
+    // Only `tracing-log`'s events (target `log`, no location of their own) take their location
+    // from `log.*` fields; any other event keeps its own, and those are ordinary fields.
+    let line = line!() + 2;
+    let records = logged(|| {
+        tracing::info!(
+            log.target = "t",
+            log.module_path = "m",
+            log.file = "f",
+            log.line = 1u64,
+            "hi"
+        );
+    });
+    let r = &records[0];
+    let fields: Vec<(&str, OwnedValue)> = (r.fields.iter())
+        .map(|(k, v)| (k.as_str(), v.clone()))
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            ("target", owned_str(module_path!())),
+            ("module_path", owned_str(module_path!())),
+            ("file", owned_str(file!())),
+            ("line", OwnedValue::U64(line.into())),
+            ("log.target", owned_str("t")),
+            ("log.module_path", owned_str("m")),
+            ("log.file", owned_str("f")),
+            ("log.line", OwnedValue::U64(1)),
+        ]
+    );
+}
