@@ -22,8 +22,9 @@ struct Columns<'a> {
     /// whose region holds its keys too.
     callsites: BumpVec<'a, u32>,
     /// In order, the index of each record with call-site id 0 whose message is finished text,
-    /// not a template (the few records from `tracing` and `log` that have no call site; the
-    /// call site says it for the others). Kept sparse so the common records cost nothing here.
+    /// not a template (every record from `log`, and the few from `tracing` that have no call
+    /// site; the call site says it for the others). Kept sparse so the asynclog macros' and
+    /// `Logger::log`'s records cost nothing here.
     text_messages: BumpVec<'a, u32>,
     /// The bytes the keys of the values-only regions would take in a keyed region (the sum of
     /// their call sites' `keys_len`), for the serializers' size bounds.

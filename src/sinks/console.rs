@@ -26,6 +26,9 @@ use std::time::Duration;
 /// letters, digits and `_`, and takes the first field of that name; `{{` and `}}` are `{` and
 /// `}`. Placeholders naming no field, and other format specs (`{price:.2}`), are printed as they
 /// are; a message in which no placeholder names a field is printed as it is, braces included.
+/// A message from `tracing` or `log` is not a template but text they already formatted
+/// ([`RecordView::message_is_text`](crate::RecordView::message_is_text)): it is printed as it
+/// is, braces included.
 #[derive(Debug)]
 pub struct ConsoleSink {
     stderr: bool,

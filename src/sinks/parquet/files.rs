@@ -70,7 +70,8 @@ pub(crate) struct Namer {
 }
 
 impl Namer {
-    /// A namer for `path` (`dir/prefix`). Does not touch the disk.
+    /// A namer for `path` (`dir/prefix`). Touches the disk only to see whether `path` is a
+    /// directory.
     pub fn new(file_path: &Path) -> Result<Namer, String> {
         // `Path::file_name` reads `logs/` as the name `logs`, which would put the files beside
         // the directory the user meant (`./logs_….parquet`).
