@@ -301,8 +301,9 @@ impl Config {
                 field: "retry_delay",
                 reason: format!(
                     "is {:?}, not shorter than close_timeout ({:?}): flush and close would give \
-                     up on a sink waiting to retry a failed write, and lose its batch",
-                    self.retry_delay, self.close_timeout
+                     up on a sink waiting to retry a failed write, and lose its batch; shorten \
+                     retry_delay (default {:?}) or set max_retries to 0",
+                    self.retry_delay, self.close_timeout, DEFAULT_RETRY_DELAY
                 ),
             });
         }

@@ -72,8 +72,9 @@ impl fmt::Display for Level {
     }
 }
 
-/// Any level name, in any case (`"info"`, `"WARN"`), as `log::Level` and `tracing::Level` parse
-/// theirs: for a level read from a config file or an environment variable.
+/// Any level name, in any case (`"info"`, `"WARN"`, `"fatal"`), without surrounding whitespace
+/// (trim it first), as `log::Level` parses its names: for a level read from a config file or an
+/// environment variable.
 ///
 /// ```
 /// use asynclog::Level;
