@@ -40,6 +40,7 @@ pub type FlushCompletedHook = Box<dyn Fn(usize, Duration) + Send + Sync>;
 /// config.hooks = hooks;
 /// ```
 #[derive(Default)]
+#[non_exhaustive]
 pub struct Hooks {
     /// A log call accepted a record (calling thread).
     pub on_message_buffered: Option<MessageHook>,

@@ -19,8 +19,10 @@ use arena::{ArenaColumns, ColumnsRef};
 /// `&str` items, are `ring::record`'s).
 pub use crate::ring::record::RawFields;
 
-/// One record of a batch, borrowed.
+/// One record of a batch, borrowed. Made by [`Batch::record`] and [`Batch::iter`]; more fields
+/// may come, hence `#[non_exhaustive]`.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct RecordView<'a> {
     /// Nanoseconds since the Unix epoch, UTC.
     pub timestamp_ns: i64,
