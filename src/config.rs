@@ -35,6 +35,7 @@ pub const MAX_RING_BYTES: usize = 1 << 31;
 
 /// What a log call does when its producer's ring is full.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
 pub enum Backpressure {
     /// Wait until the drain makes room: spin briefly, yield for up to 200 µs, then sleep in
     /// short steps (behind a slow sink). Nothing is ever lost. The default.

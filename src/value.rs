@@ -155,14 +155,17 @@ impl From<tracing_core::Level> for Level {
 /// A typed field value borrowed from the caller. Strings are copied into the ring by the log call,
 /// so the borrow ends when the call returns.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
 pub enum Value<'a> {
     /// A signed integer (every signed Rust integer up to 64 bits).
     I64(i64),
     /// An unsigned integer (every unsigned Rust integer up to 64 bits).
     U64(u64),
-    /// A float; NaN and the infinities are kept as they are. An `f32` is widened exactly, so
-    /// sinks write the `f64` it is: `0.1f32` as `0.10000000149011612`.
+    /// A 64-bit float; NaN and the infinities are kept as they are.
     F64(f64),
+    /// A 32-bit float, kept as one so that sinks write the shortest decimal that reads back as
+    /// this `f32` (`0.1f32` as `0.1`, where widened to `f64` it would be `0.10000000149011612`).
+    F32(f32),
     /// A boolean.
     Bool(bool),
     /// A string.
@@ -182,7 +185,8 @@ macro_rules! value_from {
 }
 value_from!(I64 as i64: i8, i16, i32, i64, isize);
 value_from!(U64 as u64: u8, u16, u32, u64, usize);
-value_from!(F64 as f64: f32, f64);
+value_from!(F64 as f64: f64);
+value_from!(F32 as f32: f32);
 
 impl From<bool> for Value<'_> {
     fn from(v: bool) -> Self {
@@ -214,6 +218,7 @@ impl<'a> From<&'a OwnedValue> for Value<'a> {
             OwnedValue::I64(v) => Value::I64(*v),
             OwnedValue::U64(v) => Value::U64(*v),
             OwnedValue::F64(v) => Value::F64(*v),
+            OwnedValue::F32(v) => Value::F32(*v),
             OwnedValue::Bool(v) => Value::Bool(*v),
             OwnedValue::Str(v) => Value::Str(v),
             OwnedValue::Null => Value::Null,
@@ -228,6 +233,7 @@ impl fmt::Display for Value<'_> {
             Value::I64(v) => write!(f, "{v}"),
             Value::U64(v) => write!(f, "{v}"),
             Value::F64(v) => write!(f, "{v}"),
+            Value::F32(v) => write!(f, "{v}"),
             Value::Bool(v) => write!(f, "{v}"),
             Value::Str(v) => f.write_str(v),
             Value::Null => f.write_str("null"),
@@ -257,13 +263,16 @@ impl<'a> Field<'a> {
 
 /// An owned field value, for [`LogMessage`].
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum OwnedValue {
     /// A signed integer.
     I64(i64),
     /// An unsigned integer.
     U64(u64),
-    /// A float.
+    /// A 64-bit float.
     F64(f64),
+    /// A 32-bit float.
+    F32(f32),
     /// A boolean.
     Bool(bool),
     /// A string.
@@ -278,6 +287,7 @@ impl From<Value<'_>> for OwnedValue {
             Value::I64(v) => OwnedValue::I64(v),
             Value::U64(v) => OwnedValue::U64(v),
             Value::F64(v) => OwnedValue::F64(v),
+            Value::F32(v) => OwnedValue::F32(v),
             Value::Bool(v) => OwnedValue::Bool(v),
             Value::Str(v) => OwnedValue::Str(v.to_owned()),
             Value::Null => OwnedValue::Null,

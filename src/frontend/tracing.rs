@@ -367,6 +367,7 @@ fn message_as_text<'b>(values: &mut [Value<'b>], text: &mut TextArena<'b>) {
             Value::I64(v) => text.debug(&v),
             Value::U64(v) => text.debug(&v),
             Value::F64(v) => text.debug(&v),
+            Value::F32(v) => text.debug(&v),
             Value::Bool(v) => text.debug(&v),
             Value::Str(_) | Value::Null => return,
         };

@@ -18,7 +18,7 @@
 //!   20+m     …  fields, each: u16 key length, key (UTF-8), u8 tag, payload
 //! ```
 //!
-//! Field payloads by tag: `I64`/`U64`/`F64` 8 bytes; `BOOL` 1 byte (0 or 1); `STR` u32 length then
+//! Field payloads by tag: `I64`/`U64`/`F64` 8 bytes; `F32` 4 bytes; `BOOL` 1 byte (0 or 1); `STR` u32 length then
 //! UTF-8 bytes; `NULL` nothing. The field region is copied verbatim into a batch, so sinks decode
 //! fields with this module's readers: [`FieldIter`] (`&str` items, UTF-8 checked) and
 //! [`RawFields`] (byte items, for serializers), which share one field decoder.
@@ -79,6 +79,7 @@ pub(crate) const TAG_U64: u8 = 2;
 pub(crate) const TAG_F64: u8 = 3;
 pub(crate) const TAG_BOOL: u8 = 4;
 pub(crate) const TAG_STR: u8 = 5;
+pub(crate) const TAG_F32: u8 = 6;
 
 /// Why a record cannot be encoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -143,6 +144,7 @@ pub const fn key_len(key: &str) -> usize {
 fn value_len(value: &Value<'_>) -> usize {
     match value {
         Value::I64(_) | Value::U64(_) | Value::F64(_) => 8,
+        Value::F32(_) => 4,
         Value::Bool(_) => 1,
         Value::Str(s) => 4 + s.len(),
         Value::Null => 0,
@@ -495,6 +497,7 @@ fn put_value(out: &mut impl Out, value: &Value<'_>) {
         Value::I64(v) => out.put_tagged(TAG_I64, v.to_le_bytes()),
         Value::U64(v) => out.put_tagged(TAG_U64, v.to_le_bytes()),
         Value::F64(v) => out.put_tagged(TAG_F64, v.to_bits().to_le_bytes()),
+        Value::F32(v) => out.put_tagged(TAG_F32, v.to_bits().to_le_bytes()),
         Value::Bool(v) => out.put_tagged(TAG_BOOL, [v as u8]),
         Value::Str(s) => {
             out.put_tagged(TAG_STR, (s.len() as u32).to_le_bytes());
@@ -734,8 +737,10 @@ pub enum RawValue<'a> {
     I64(i64),
     /// An unsigned integer.
     U64(u64),
-    /// A float (any bit pattern, NaN and infinities included).
+    /// A 64-bit float (any bit pattern, NaN and infinities included).
     F64(f64),
+    /// A 32-bit float (any bit pattern).
+    F32(f32),
     /// A boolean.
     Bool(bool),
     /// A string's UTF-8 bytes.
@@ -751,6 +756,7 @@ impl<'a> From<Value<'a>> for RawValue<'a> {
             Value::I64(v) => RawValue::I64(v),
             Value::U64(v) => RawValue::U64(v),
             Value::F64(v) => RawValue::F64(v),
+            Value::F32(v) => RawValue::F32(v),
             Value::Bool(v) => RawValue::Bool(v),
             Value::Str(s) => RawValue::Str(s.as_bytes()),
             Value::Null => RawValue::Null,
@@ -784,6 +790,12 @@ pub(crate) fn read_raw_value(bytes: &[u8]) -> Result<(RawValue<'_>, &[u8]), Deco
         TAG_F64 => {
             let (&w, rest) = word(rest)?;
             (RawValue::F64(f64::from_bits(u64::from_le_bytes(w))), rest)
+        }
+        TAG_F32 => {
+            let (&w, rest) = rest
+                .split_first_chunk::<4>()
+                .ok_or(DecodeError::Truncated)?;
+            (RawValue::F32(f32::from_bits(u32::from_le_bytes(w))), rest)
         }
         TAG_BOOL => match rest.split_first().ok_or(DecodeError::Truncated)? {
             (0, rest) => (RawValue::Bool(false), rest),
@@ -836,6 +848,7 @@ fn checked_utf8(value: RawValue<'_>) -> Result<Value<'_>, DecodeError> {
         RawValue::I64(v) => Value::I64(v),
         RawValue::U64(v) => Value::U64(v),
         RawValue::F64(v) => Value::F64(v),
+        RawValue::F32(v) => Value::F32(v),
         RawValue::Bool(v) => Value::Bool(v),
         RawValue::Str(s) => Value::Str(std::str::from_utf8(s).map_err(|_| DecodeError::BadUtf8)?),
         RawValue::Null => Value::Null,
@@ -1295,6 +1308,8 @@ mod tests {
             Field::new("big", u64::MAX),
             Field::new("price", 101.25),
             Field::new("nan", f64::NAN),
+            Field::new("ratio", 0.1f32),
+            Field::new("nan32", f32::NAN),
             Field::new("yes", true),
             Field::new("no", false),
             Field::new("none", Option::<i64>::None),
@@ -1318,6 +1333,7 @@ mod tests {
             match (value, checked_value) {
                 // NaN != NaN: compare bits.
                 (RawValue::F64(a), Value::F64(b)) => assert_eq!(a.to_bits(), b.to_bits()),
+                (RawValue::F32(a), Value::F32(b)) => assert_eq!(a.to_bits(), b.to_bits()),
                 (a, b) => assert_eq!(*a, RawValue::from(*b)),
             }
         }

@@ -366,6 +366,7 @@ fn render_template(out: &mut Vec<u8>, message: &str, fields: &FieldIter<'_>) {
                     Value::I64(v) => write!(out, "{v:?}"),
                     Value::U64(v) => write!(out, "{v:?}"),
                     Value::F64(v) => write!(out, "{v:?}"),
+                    Value::F32(v) => write!(out, "{v:?}"),
                     Value::Bool(v) => write!(out, "{v:?}"),
                     Value::Str(v) => write!(out, "{v:?}"),
                     Value::Null => write!(out, "None"),
@@ -542,6 +543,7 @@ mod tests {
             Field::new("price", 101.25),
             Field::new("symbol", "AAPL"),
             Field::new("note", "two words"),
+            Field::new("ratio", 0.1f32),
         ];
         batch
             .push(
@@ -559,7 +561,7 @@ mod tests {
         }
         assert_eq!(
             String::from_utf8(out).unwrap(),
-            "2026-11-27T12:00:00.123456789Z INFO order filled order_id=42 price=101.25 symbol=AAPL note=\"two words\"\n\
+            "2026-11-27T12:00:00.123456789Z INFO order filled order_id=42 price=101.25 symbol=AAPL note=\"two words\" ratio=0.1\n\
              1970-01-01T00:00:00.000000000Z WARN \"line\\nbreak\"\n"
         );
     }
@@ -569,12 +571,13 @@ mod tests {
         let mut batch = Batch::new();
         let region = {
             let mut region = Vec::new();
-            crate::ring::record::encode_fields(&[Field::new("id", 7u64)], &mut region).unwrap();
+            let fields = [Field::new("id", 7u64), Field::new("r", 0.1f32)];
+            crate::ring::record::encode_fields(&fields, &mut region).unwrap();
             region
         };
         for text in [true, false] {
             batch
-                .push_encoded(0, Level::Info, 3, b"to logs/{id}.log", &region, text)
+                .push_encoded(0, Level::Info, 3, b"to logs/{id}.log {r:?}", &region, text)
                 .unwrap();
         }
         let mut out = Vec::new();
@@ -583,8 +586,8 @@ mod tests {
         }
         assert_eq!(
             String::from_utf8(out).unwrap(),
-            "1970-01-01T00:00:00.000000000Z INFO to logs/{id}.log id=7\n\
-             1970-01-01T00:00:00.000000000Z INFO to logs/7.log id=7\n"
+            "1970-01-01T00:00:00.000000000Z INFO to logs/{id}.log {r:?} id=7 r=0.1\n\
+             1970-01-01T00:00:00.000000000Z INFO to logs/7.log 0.1 id=7 r=0.1\n"
         );
     }
 }

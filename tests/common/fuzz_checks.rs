@@ -28,8 +28,8 @@ use arrow_array::types::{Int8Type, UInt64Type};
 use arrow_array::Array;
 use asynclog::__private::json::{write_record_line, LineEncoder};
 use asynclog::__private::record::{
-    self, decode, encode_into, encode_to_vec, validate_fields, FieldIter, Header, FLAG_WALL_CLOCK,
-    HEADER_LEN,
+    self, decode, encode_into, encode_to_vec, validate_fields, FieldIter, Header,
+    FLAG_TEXT_MESSAGE, FLAG_WALL_CLOCK, HEADER_LEN,
 };
 use asynclog::sinks::file::{JsonlContents, JsonlReader, JsonlRecord, Tail, TornLine};
 use asynclog::{read_jsonl, Batch, Field, Level, OwnedValue, Value};
@@ -46,12 +46,13 @@ use std::mem::MaybeUninit;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// A field value as `arbitrary` generates it (every `f64` bit pattern, any UTF-8 string).
+/// A field value as `arbitrary` generates it (every float bit pattern, any UTF-8 string).
 #[derive(Debug, Clone, Arbitrary)]
 pub enum ArbValue {
     I64(i64),
     U64(u64),
     F64(f64),
+    F32(f32),
     Bool(bool),
     Str(String),
     Null,
@@ -63,6 +64,7 @@ impl ArbValue {
             ArbValue::I64(v) => Value::I64(*v),
             ArbValue::U64(v) => Value::U64(*v),
             ArbValue::F64(v) => Value::F64(*v),
+            ArbValue::F32(v) => Value::F32(*v),
             ArbValue::Bool(v) => Value::Bool(*v),
             ArbValue::Str(v) => Value::Str(v),
             ArbValue::Null => Value::Null,
@@ -75,6 +77,7 @@ impl ArbValue {
 pub struct ArbRecord {
     level: u8,
     wall_clock: bool,
+    text_message: bool,
     timestamp: u64,
     thread_id: u64,
     message: String,
@@ -89,7 +92,12 @@ impl ArbRecord {
     fn header(&self) -> Header {
         Header {
             level: self.level(),
-            flags: if self.wall_clock { FLAG_WALL_CLOCK } else { 0 },
+            flags: if self.wall_clock { FLAG_WALL_CLOCK } else { 0 }
+                | if self.text_message {
+                    FLAG_TEXT_MESSAGE
+                } else {
+                    0
+                },
             timestamp: self.timestamp,
         }
     }
@@ -109,6 +117,7 @@ impl ArbRecord {
 fn same_value(a: &Value<'_>, b: &Value<'_>) -> bool {
     match (a, b) {
         (Value::F64(x), Value::F64(y)) => x.to_bits() == y.to_bits(),
+        (Value::F32(x), Value::F32(y)) => x.to_bits() == y.to_bits(),
         _ => a == b,
     }
 }
@@ -537,6 +546,8 @@ fn read_back_value(value: &ArbValue) -> OwnedValue {
         ArbValue::I64(v) => OwnedValue::I64(*v),
         ArbValue::U64(v) => i64::try_from(*v).map_or(OwnedValue::U64(*v), OwnedValue::I64),
         ArbValue::F64(v) => OwnedValue::F64(*v),
+        // Compared with what is read back (an `F64`) by narrowing it: see `same_record`.
+        ArbValue::F32(v) => OwnedValue::F32(*v),
         ArbValue::Bool(v) => OwnedValue::Bool(*v),
         ArbValue::Str(v) => OwnedValue::Str(v.clone()),
         ArbValue::Null => OwnedValue::Null,
@@ -563,6 +574,10 @@ fn same_record(a: &JsonlRecord, b: &JsonlRecord) -> bool {
     let same_value = |x: &OwnedValue, y: &OwnedValue| match (x, y) {
         (OwnedValue::F64(x), OwnedValue::F64(y)) => {
             x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan())
+        }
+        // JSON has one kind of number: a logged `f32` reads back as an `f64` that narrows to it.
+        (OwnedValue::F64(x), OwnedValue::F32(y)) | (OwnedValue::F32(y), OwnedValue::F64(x)) => {
+            (*x as f32).to_bits() == y.to_bits() || (x.is_nan() && y.is_nan())
         }
         _ => x == y,
     };
@@ -786,6 +801,16 @@ fn check_json_value(json: &simd_json::tape::Value<'_, '_>, want: &ArbValue, text
             assert_eq!(entries[0].0, "$f64");
             assert_eq!(entries[0].1.as_str(), Some(want), "{v:?} in {text:?}");
         }
+        ArbValue::F32(v) if v.is_finite() => {
+            assert_eq!(kind, ValueType::F64, "{v:?} became {kind:?} in {text:?}");
+            let got = json.as_f64().expect("a float");
+            assert_eq!(
+                (got as f32).to_bits(),
+                v.to_bits(),
+                "{v:?} read back as {got:?} in {text:?}"
+            );
+        }
+        ArbValue::F32(v) => check_json_value(json, &ArbValue::F64(f64::from(*v)), text),
         ArbValue::Bool(v) => assert_eq!(json.as_bool(), Some(*v), "in {text:?}"),
         ArbValue::Str(v) => assert_eq!(json.as_str(), Some(v.as_str()), "in {text:?}"),
         ArbValue::Null => assert_eq!(kind, ValueType::Null, "in {text:?}"),

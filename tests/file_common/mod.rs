@@ -148,6 +148,17 @@ pub fn nasty_numbers() -> Vec<OwnedValue> {
         OwnedValue::F64(123_456_789.123_456_79),
         OwnedValue::F64(3.0),
         OwnedValue::F64(1.0 / 3.0),
+        OwnedValue::F32(0.1),
+        OwnedValue::F32(1.0 / 3.0),
+        OwnedValue::F32(3.0),
+        OwnedValue::F32(-0.0),
+        OwnedValue::F32(1e20),
+        OwnedValue::F32(f32::MAX),
+        OwnedValue::F32(f32::MIN_POSITIVE),
+        OwnedValue::F32(1e-45),
+        OwnedValue::F32(16_777_216.0),
+        OwnedValue::F32(f32::NAN),
+        OwnedValue::F32(f32::NEG_INFINITY),
         OwnedValue::Bool(true),
         OwnedValue::Bool(false),
         OwnedValue::Null,
@@ -176,9 +187,10 @@ impl Generator {
     }
 
     fn value(&mut self) -> OwnedValue {
-        match self.rng.below(8) {
+        match self.rng.below(9) {
             0..=2 => self.numbers[self.rng.below(self.numbers.len() as u64) as usize].clone(),
             3 => OwnedValue::F64(f64::from_bits(self.rng.next())),
+            8 => OwnedValue::F32(f32::from_bits(self.rng.next() as u32)),
             4 => OwnedValue::I64(self.rng.next() as i64),
             5 => OwnedValue::U64(self.rng.next()),
             _ => OwnedValue::Str(self.string()),
@@ -241,11 +253,15 @@ pub fn expected_fields(fields: &[(String, OwnedValue)]) -> Vec<(String, OwnedVal
     out
 }
 
-/// Equality that treats every NaN as equal and tells -0.0 from 0.0.
+/// Equality that treats every NaN as equal and tells -0.0 from 0.0. JSON has one kind of
+/// number, so a logged `F32` reads back as an `F64`: the same when it narrows to that `f32`.
 pub fn same_value(a: &OwnedValue, b: &OwnedValue) -> bool {
     match (a, b) {
         (OwnedValue::F64(x), OwnedValue::F64(y)) => {
             (x.is_nan() && y.is_nan()) || x.to_bits() == y.to_bits()
+        }
+        (OwnedValue::F64(x), OwnedValue::F32(y)) | (OwnedValue::F32(y), OwnedValue::F64(x)) => {
+            (x.is_nan() && y.is_nan()) || (*x as f32).to_bits() == y.to_bits()
         }
         _ => a == b,
     }

@@ -24,6 +24,7 @@ fn every_value_type_arrives_as_through_the_general_path() {
         Field::new("i", -7i32),
         Field::new("u", u64::MAX),
         Field::new("f", f64::NAN),
+        Field::new("g", 0.1f32),
         Field::new("b", true),
         Field::new("s", "AAPL"),
         Field::new("owned", &owned),
@@ -37,6 +38,7 @@ fn every_value_type_arrives_as_through_the_general_path() {
         i = -7i32,
         u = u64::MAX,
         f = f64::NAN,
+        g = 0.1f32,
         b = true,
         s = "AAPL",
         owned = &owned,
@@ -68,7 +70,8 @@ fn every_value_type_arrives_as_through_the_general_path() {
         ..s.clone()
     };
     same_record(&without_nan(&seen[0]), &without_nan(&seen[1]));
-    assert_eq!(seen[0].fields.len(), 9);
+    assert_eq!(seen[0].fields.len(), 10);
+    assert_eq!(seen[0].field("g"), Some(&OwnedValue::F32(0.1)));
     assert_eq!(
         seen[0].field("owned"),
         Some(&OwnedValue::Str(owned.clone()))

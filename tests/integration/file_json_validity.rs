@@ -107,9 +107,33 @@ fn every_hostile_input_gives_one_valid_json_object_per_line() {
                 };
                 assert_eq!(got.get("$f64").and_then(|v| v.as_str()), Some(name));
             }
+            OwnedValue::F32(f) if f.is_finite() => {
+                let text = std::str::from_utf8(line).unwrap();
+                let written = text.split("\"n\":").nth(1).unwrap().trim_end_matches('}');
+                assert_eq!(
+                    written.parse::<f32>().map(f32::to_bits),
+                    Ok(f.to_bits()),
+                    "{written} reads back as {f:?}"
+                );
+                assert!(
+                    written.len() <= format!("{f:?}").len(),
+                    "{written}: the shortest text of {f:?}"
+                );
+                assert!(written.contains('.') || written.contains('e'), "{written}");
+            }
+            OwnedValue::F32(f) => {
+                let name = if f.is_nan() {
+                    "NaN"
+                } else if *f > 0.0 {
+                    "Infinity"
+                } else {
+                    "-Infinity"
+                };
+                assert_eq!(got.get("$f64").and_then(|v| v.as_str()), Some(name));
+            }
             OwnedValue::Bool(b) => assert_eq!(got.as_bool(), Some(*b)),
             OwnedValue::Null => assert!(got.is_null()),
-            OwnedValue::Str(_) => unreachable!(),
+            _ => unreachable!(),
         }
     }
     // u64 above 2^53 is written with every digit.

@@ -32,7 +32,11 @@ fn write_sample(dir: &Path, unit: TimestampUnit) -> PathBuf {
             Level::Info,
             7,
             "with fields",
-            &[Field::new("order_id", 42u64), Field::new("px", 1.5)],
+            &[
+                Field::new("order_id", 42u64),
+                Field::new("px", 1.5),
+                Field::new("ratio", 0.1f32),
+            ],
         )
         .unwrap();
     batch
@@ -82,7 +86,7 @@ fn arrow_types_and_values_read_back_exactly() {
     assert_eq!(rows[0].thread_id, 7);
     assert_eq!(
         rows[0].fields_json.as_deref(),
-        Some(r#"{"order_id":42,"px":1.5}"#)
+        Some(r#"{"order_id":42,"px":1.5,"ratio":0.1}"#)
     );
     assert_eq!(
         (rows[1].level.as_str(), rows[1].fields_json.as_deref()),

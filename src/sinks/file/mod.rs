@@ -20,7 +20,8 @@
 //! - **Integers** (`I64`, `U64`): every digit; a u64 above 2^53 stays exact (JavaScript readers
 //!   lose precision there; Python, simd-json and DuckDB do not).
 //! - **Finite floats**: the shortest decimal that round-trips, always with a `.` or an exponent
-//!   (`3.0`, `1e300`, `-0.0`), so it reads back as a float.
+//!   (`3.0`, `1e300`, `-0.0`), so it reads back as a float. An `F32` value round-trips as an
+//!   `f32` (`0.1f32` is written `0.1`); [`read_jsonl`] returns every float as `F64`.
 //! - **NaN and ±Infinity**, which JSON cannot express, become the one-key objects
 //!   `{"$f64":"NaN"}`, `{"$f64":"Infinity"}`, `{"$f64":"-Infinity"}`. No other field value is an
 //!   object, so the mapping is unambiguous; the NaN payload and sign are not kept.
@@ -108,6 +109,7 @@ pub const DEFAULT_MAX_FILES: Option<usize> = None;
 /// power loss or a kernel crash, since bytes in the page cache survive the process.
 /// Whatever the policy, rotation and close sync the finished file unless it is `Never`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
 pub enum SyncPolicy {
     /// Leave write-back to the kernel (the default).
     #[default]

@@ -7,7 +7,7 @@
 //! |------------------------------------------|----------------------------------------------|
 //! | integer that fits `i64`                  | `OwnedValue::I64` (so a logged `U64(5)` reads back as `I64(5)`) |
 //! | integer above `i64::MAX`                 | `OwnedValue::U64`                            |
-//! | number with `.` or exponent              | `OwnedValue::F64`                            |
+//! | number with `.` or exponent              | `OwnedValue::F64` (a logged `F32(0.1)` reads back as `F64(0.1)`) |
 //! | `{"$f64":"NaN"}` / `"Infinity"` / `"-Infinity"` | `OwnedValue::F64` NaN / ±∞            |
 //! | string, `true`/`false`, `null`           | `Str`, `Bool`, `Null`                        |
 //! | array `[v1, v2]` under key `k`           | two fields `k = v1`, `k = v2` (a duplicated key) |

@@ -1,7 +1,7 @@
 //! A record as one JSON line, and its fields as one JSON object, per the mapping in the
 //! [module docs](super).
 
-use super::number::{write_f64, write_i64, write_u64};
+use super::number::{write_f32, write_f64, write_i64, write_u64};
 use super::out::JsonOut;
 use super::string::{is_plain, write_escaped, write_utf8_to, STRING_EXPANSION};
 use crate::batch::{raw_fields, Batch, RecordView};
@@ -33,8 +33,9 @@ const TRACKED_KEYS: usize = 16;
 /// at most `6k + 4` bytes of separator, quoted key and colon, plus a value of at most 24 bytes
 /// (`-2.2250738585072014e-308`; integers take at most 20, `{"$f64":"-Infinity"}` 20, a string
 /// of `s` bytes with its 4-byte length prefix `2 + 6s`), and grouping duplicates only removes
-/// repeated keys while adding two brackets per group. `6k + 28 <= 10 * (3 + k)`, and a string
-/// field's `6k + 6s + 6 <= 10 * (7 + k + s)`, so ten times the encoded size covers every field.
+/// repeated keys while adding two brackets per group. `6k + 28 <= 10 * (3 + k)` (an `f32`,
+/// 4 payload bytes and at most 20 of text: `6k + 24 <= 10 * (7 + k)`), and a string field's
+/// `6k + 6s + 6 <= 10 * (7 + k + s)`, so ten times the encoded size covers every field.
 #[inline]
 pub fn line_bound(message_len: usize, field_region_len: usize) -> usize {
     LINE_OVERHEAD_BOUND + STRING_EXPANSION * message_len + FIELD_EXPANSION * field_region_len
@@ -67,6 +68,7 @@ fn write_raw_value_to<W: JsonOut>(out: &mut W, value: RawValue<'_>) -> io::Resul
         RawValue::I64(v) => write_i64(out, v),
         RawValue::U64(v) => write_u64(out, v),
         RawValue::F64(v) => write_f64(out, v),
+        RawValue::F32(v) => write_f32(out, v),
         RawValue::Bool(v) => out.write_all(if v { b"true" } else { b"false" }),
         RawValue::Str(s) => write_utf8_to(out, s),
         RawValue::Null => out.write_all(b"null"),
@@ -628,6 +630,8 @@ mod tests {
             Value::F64(-2.2250738585072014e-308),
             Value::F64(f64::NEG_INFINITY),
             Value::F64(f64::NAN),
+            Value::F32(-f32::MIN_POSITIVE),
+            Value::F32(f32::NEG_INFINITY),
             Value::Bool(false),
             Value::Null,
             Value::Str(&ugly),

@@ -40,6 +40,24 @@ pub(super) fn write_f64<W: JsonOut>(out: &mut W, v: f64) -> io::Result<()> {
     }
 }
 
+/// The longest `f32` text: `-1.17549435e-38` takes 15 bytes.
+const F32_MAX: usize = 16;
+
+/// Writes an `f32`: the shortest decimal that reads back as this `f32` (`ryu`'s), or a `$f64`
+/// object for NaN and the infinities (the same objects as for an `f64`).
+#[inline]
+pub(super) fn write_f32<W: JsonOut>(out: &mut W, v: f32) -> io::Result<()> {
+    if !v.is_finite() {
+        return write_other_f64(out, f64::from(v));
+    }
+    out.write_fixed::<F32_MAX>(|buf| {
+        let mut ryu = ryu::Buffer::new();
+        let text = ryu.format_finite(v).as_bytes();
+        buf[..text.len()].copy_from_slice(text);
+        text.len()
+    })
+}
+
 /// Floats that are not short decimals: `ryu` for finite ones, the `$f64` objects for the rest.
 #[inline(never)]
 fn write_other_f64<W: JsonOut>(out: &mut W, v: f64) -> io::Result<()> {
@@ -180,6 +198,35 @@ mod tests {
         assert_eq!(short_decimal(-0.0), Some(b"-0.0".to_vec()));
         assert_eq!(short_decimal(0.1 + 0.2), None, "not a short decimal: ryu");
         assert_eq!(short_decimal(1e11), None);
+    }
+
+    #[test]
+    fn f32_is_its_own_shortest_text() {
+        let text = |v: f32| {
+            let mut out = Vec::new();
+            write_f32(&mut out, v).unwrap();
+            String::from_utf8(out).unwrap()
+        };
+        assert_eq!(text(0.1), "0.1");
+        assert_eq!(text(101.25), "101.25");
+        assert_eq!(text(3.0), "3.0");
+        assert_eq!(text(-0.0), "-0.0");
+        assert_eq!(text(f32::NAN), r#"{"$f64":"NaN"}"#);
+        assert_eq!(text(f32::NEG_INFINITY), r#"{"$f64":"-Infinity"}"#);
+        // Every bit pattern's text reads back as the same f32 within F32_MAX bytes.
+        let mut bits = 0x9E37_79B9u32;
+        for _ in 0..200_000 {
+            bits ^= bits << 13;
+            bits ^= bits >> 17;
+            bits ^= bits << 5;
+            let v = f32::from_bits(bits);
+            let written = text(v);
+            assert!(written.len() <= F32_MAX, "{written}");
+            if v.is_finite() {
+                assert_eq!(written.parse::<f32>().unwrap().to_bits(), bits, "{written}");
+                assert!(written.contains('.') || written.contains('e'), "{written}");
+            }
+        }
     }
 
     #[test]

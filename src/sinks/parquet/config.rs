@@ -52,6 +52,7 @@ pub const ROTATE_SIZE_FLOOR_PERCENT: u64 = 95;
 
 /// Page compression. The default is [`DEFAULT_COMPRESSION`] (Snappy).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
 pub enum ParquetCompression {
     /// Zstandard at the given level: 1..=22, or negative "fast" levels (down to -131072), which
     /// trade size for speed.
