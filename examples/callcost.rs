@@ -5,7 +5,8 @@
 //! the command line (`macro`: the thread-local producer; `producer`: an explicit one; `log`:
 //! `Logger::log` with a `Field` slice, the general encoding; `global`: `info!` without a logger,
 //! through the global logger of `asynclog::init`; `tracing` (feature `tracing`): the same event
-//! as `tracing::info!` through a registry and `AsyncLogLayer`; `log-facade` (feature `log`):
+//! as `tracing::info!` through a registry and `AsyncLogLayer`; `tracing-span`: that event inside
+//! a span with two fields, which the record carries too; `log-facade` (feature `log`):
 //! `log::info!` with the fields as key-values, through `log_compat`; `bare`: the hot-path bench's
 //! yardstick, an `rdtsc` and a 64-byte struct pushed into a bare `rtrb` ring, no logger), in
 //! bursts that fit the ring, emptied between bursts (not counted), so the calls never wait
@@ -34,8 +35,8 @@ fn main() {
     let mut config = asynclog::Config::default();
     config.sinks.push(Box::new(NullSink));
     #[cfg(feature = "tracing")]
-    if path == "tracing" {
-        run_tracing(calls);
+    if path == "tracing" || path == "tracing-span" {
+        run_tracing(calls, path == "tracing-span");
         return;
     }
     #[cfg(feature = "log")]
@@ -61,7 +62,8 @@ fn main() {
         }
         "bare" => run_bare(calls),
         other => panic!(
-            "unknown path {other:?}: use macro, global, log, producer, bare, tracing or log-facade"
+            "unknown path {other:?}: use macro, global, log, producer, bare, tracing, tracing-span \
+             or log-facade"
         ),
     }
     logger.close().expect("close");
@@ -93,12 +95,14 @@ fn location_logger() -> std::sync::Arc<Logger> {
 }
 
 #[cfg(feature = "tracing")]
-fn run_tracing(calls: u64) {
+fn run_tracing(calls: u64, in_span: bool) {
     use tracing_subscriber::layer::SubscriberExt;
     let logger = location_logger();
     let layer = asynclog::tracing::AsyncLogLayer::new(logger.clone());
     let subscriber = tracing_subscriber::registry().with(layer);
     tracing::subscriber::set_global_default(subscriber).expect("subscriber");
+    let span = in_span.then(|| tracing::info_span!("request", request_id = 42u64, path = "/fill"));
+    let _entered = span.as_ref().map(tracing::Span::enter);
     for start in (0..calls).step_by(BURST as usize) {
         burst_tracing(start, (start + BURST).min(calls));
         logger.flush().expect("flush");

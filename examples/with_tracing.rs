@@ -1,6 +1,7 @@
 //! `tracing` as the front end, asynclog as the back end: a `tracing_subscriber` registry with
 //! `AsyncLogLayer`, writing through the global logger to the console. Events keep their level,
-//! message, target and location (as fields) and typed fields; `%` and `?` values arrive as text.
+//! message, target and location (as fields) and typed fields; `%` and `?` values arrive as text;
+//! an event inside spans carries their fields too.
 //!
 //! Run: `cargo run --release --example with_tracing --features tracing`
 
@@ -33,7 +34,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     tracing::debug!(qty = order.qty, "filled {} lots of {}", order.qty, "AAPL");
     tracing::error!(reason = %"price out of band", accepted = false, "order rejected");
 
+    // The event carries `session = "fix-7"` and `attempt = 2` after its own `venue`.
+    let session = tracing::info_span!("session", session = "fix-7");
+    let _session = session.enter();
+    tracing::info_span!("retry", attempt = 2u64).in_scope(|| {
+        tracing::info!(venue = "XNAS", "order resent");
+    });
+
     // asynclog's own macros write to the same logger.
-    asynclog::info!("done", events = 4u64);
+    asynclog::info!("done", events = 5u64);
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! A `tracing` event through `AsyncLogLayer` makes no heap allocation on the calling thread after
-//! its call site's first event: primitive and `&str` fields, and a formatted message with `%` and
-//! `?` values (formatted into the per-thread buffer, not a `String`).
+//! its call site's first event: primitive and `&str` fields, a formatted message with `%` and
+//! `?` values (formatted into the per-thread buffer, not a `String`), and an event inside spans
+//! with fields (the spans' fields are stored when the span is made).
 
 #![cfg(feature = "tracing")]
 
@@ -48,15 +49,31 @@ fn a_tracing_event_allocates_nothing_after_the_first() {
             formatted_event(order_id, "AAPL");
         }
         let formatted = allocations() - before;
+
+        let request = tracing::info_span!("request", request_id = 42u64, path = "/fill");
+        let _request = request.enter();
+        let fill = tracing::info_span!("fill", venue = %"XNAS", attempt = 1u64);
+        let _fill = fill.enter();
+        event(0, 101.25, "AAPL", true);
+        let before = allocations();
+        for order_id in 1..=CALLS {
+            event(order_id, 101.25, "AAPL", order_id % 2 == 0);
+        }
+        let in_spans = allocations() - before;
+
         assert_eq!(plain, 0, "{plain} allocations in {CALLS} plain events");
         assert_eq!(
             formatted, 0,
             "{formatted} allocations in {CALLS} formatted events"
         );
+        assert_eq!(
+            in_spans, 0,
+            "{in_spans} allocations in {CALLS} events inside spans"
+        );
     });
     logger.flush().unwrap();
     let stats = logger.stats();
-    assert_eq!(stats.delivered, 2 * (CALLS + 1));
+    assert_eq!(stats.delivered, 3 * (CALLS + 1));
     assert_eq!(stats.dropped, 0);
     logger.close().unwrap();
 }

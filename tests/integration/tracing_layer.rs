@@ -298,3 +298,107 @@ fn an_event_with_fields_named_like_tracing_logs_keeps_its_own_location() {
         ]
     );
 }
+
+/// An event's fields without the four location fields.
+fn own_fields(record: &Seen) -> Vec<(&str, OwnedValue)> {
+    record.fields[4..]
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.clone()))
+        .collect()
+}
+
+#[test]
+fn an_event_carries_the_fields_of_its_spans_innermost_first() {
+    let order = Order { id: 9 };
+    let records = logged(|| {
+        let request = tracing::info_span!("request", request_id = 42u64, path = "/fill");
+        let _request = request.enter();
+        let fill = tracing::info_span!("fill", order = %order, price = 101.25, ok = true);
+        let _fill = fill.enter();
+        tracing::info!(qty = 5u64, "filled");
+    });
+    assert_eq!(levels_and_messages(&records), [(Level::Info, "filled")]);
+    assert_eq!(records[0].field("target"), Some(&owned_str(module_path!())));
+    assert_eq!(
+        own_fields(&records[0]),
+        [
+            ("qty", OwnedValue::U64(5)),
+            ("order", owned_str("order #9")),
+            ("price", OwnedValue::F64(101.25)),
+            ("ok", OwnedValue::Bool(true)),
+            ("request_id", OwnedValue::U64(42)),
+            ("path", owned_str("/fill")),
+        ]
+    );
+}
+
+#[test]
+fn fields_recorded_later_count_and_empty_ones_are_left_out() {
+    let records = logged(|| {
+        let span = tracing::info_span!(
+            "job",
+            job = 1u64,
+            outcome = tracing::field::Empty,
+            rows = tracing::field::Empty
+        );
+        let _entered = span.enter();
+        tracing::info!("started");
+        span.record("outcome", "ok");
+        span.record("job", 2u64);
+        tracing::info!("done");
+    });
+    assert_eq!(own_fields(&records[0]), [("job", OwnedValue::U64(1))]);
+    // A field recorded again keeps its place; one recorded late comes after the others.
+    assert_eq!(
+        own_fields(&records[1]),
+        [("job", OwnedValue::U64(2)), ("outcome", owned_str("ok"))]
+    );
+}
+
+#[test]
+fn spans_follow_the_event_parent_and_leave_events_outside_them_alone() {
+    let records = logged(|| {
+        let outer = tracing::info_span!("outer", tenant = "acme");
+        let inner = tracing::info_span!(parent: &outer, "inner", step = 3i64);
+        let quiet = tracing::info_span!("quiet");
+        tracing::info!(parent: &inner, "explicit parent");
+        tracing::info!("no span");
+        quiet.in_scope(|| tracing::info!("span without fields"));
+        // Many compact call sites and a general one: the span fields follow each.
+        let _entered = outer.enter();
+        tracing::info!(a = 1u64, "in outer");
+    });
+    assert_eq!(
+        own_fields(&records[0]),
+        [("step", OwnedValue::I64(3)), ("tenant", owned_str("acme"))]
+    );
+    assert!(own_fields(&records[1]).is_empty());
+    assert!(own_fields(&records[2]).is_empty());
+    assert_eq!(
+        own_fields(&records[3]),
+        [("a", OwnedValue::U64(1)), ("tenant", owned_str("acme"))]
+    );
+    assert!(records.iter().all(|r| r.message_is_text));
+}
+
+#[test]
+fn span_fields_past_the_limit_are_left_out_innermost_kept() {
+    use asynclog::tracing::MAX_SPAN_FIELDS;
+    let records = logged(|| {
+        // 40 nested spans (each the parent of the next) of two fields each: 80 span fields,
+        // more than the record takes.
+        let mut entered = Vec::new();
+        for depth in 0..40u64 {
+            entered.push(tracing::info_span!("level", depth, twice = depth * 2).entered());
+        }
+        tracing::info!(own = true, "deep");
+        drop(entered);
+    });
+    let fields = own_fields(&records[0]);
+    assert_eq!(fields.len(), 1 + MAX_SPAN_FIELDS);
+    assert_eq!(fields[0], ("own", OwnedValue::Bool(true)));
+    // The innermost span (depth 39) first, the outermost ones cut.
+    assert_eq!(fields[1], ("depth", OwnedValue::U64(39)));
+    assert_eq!(fields[2], ("twice", OwnedValue::U64(78)));
+    assert_eq!(fields[MAX_SPAN_FIELDS], ("twice", OwnedValue::U64(2 * 8)));
+}
