@@ -54,7 +54,8 @@
 //! counts from then on; a field declared `Empty` and never recorded is left out, as are span
 //! names. A key in more than one span, or in the span and the event, appears once per place
 //! (grouped into an array by the JSON sinks). At most [`MAX_SPAN_FIELDS`] span fields go into one
-//! record, the innermost spans' first.
+//! record, the innermost spans' first. Span strings share the event's per-thread text buffer
+//! (see below) after the event's own message and values, so a long span value is what gets cut.
 //!
 //! A span's fields are stored when it is made or recorded (an allocation then, as for the
 //! registry's own span data); an event copies them into its record and allocates nothing. An
@@ -298,6 +299,9 @@ impl Visit for SpanFields {
 /// span look-up does not weigh on events while no span has fields. The record is a general one
 /// (keys in the record): the event's fields, then the spans' fields, innermost span first (at
 /// most [`MAX_SPAN_FIELDS`]).
+///
+/// The event is visited first, so its message and text values take the per-thread text buffer
+/// before the spans' strings do: a long span value is cut, never the event's own text.
 #[inline(never)]
 fn log_in_context<S>(logger: &Logger, event: &Event<'_>, ctx: &Context<'_, S>)
 where
@@ -313,10 +317,20 @@ where
     };
     let layout = EventSite::find_or_register(metadata)
         .map_or_else(|| Layout::of(metadata), |site| site.layout);
-    let logged = with_text(|text| {
+    with_text(|text| {
+        let mut values = [Value::Null; MAX_VALUES];
+        fill_location(&mut values, metadata);
+        event.record(&mut Visitor {
+            values: &mut values,
+            text,
+            layout,
+        });
+        message_as_text(&mut values, text);
         let mut fields = [Field::new("", Value::Null); MAX_VALUES + MAX_SPAN_FIELDS];
-        // The span fields go after the event's, which are placed once the event is visited.
-        let own = layout.values_len - 1;
+        let own = event_fields(&mut fields, metadata, &values[..layout.values_len], layout);
+        // The span fields go after the event's. With none (spans without fields), the record
+        // is the event's alone, written from the values already visited: visiting the event
+        // again for a compact record would run its `Debug` and `Display` impls twice.
         let mut len = own;
         'spans: for span in scope {
             if let Some(span_fields) = span.extensions().get::<SpanFields>() {
@@ -329,25 +343,9 @@ where
                 }
             }
         }
-        if len == own {
-            return false;
-        }
-        let mut values = [Value::Null; MAX_VALUES];
-        fill_location(&mut values, metadata);
-        event.record(&mut Visitor {
-            values: &mut values,
-            text,
-            layout,
-        });
-        message_as_text(&mut values, text);
-        event_fields(&mut fields, metadata, &values[..layout.values_len], layout);
         // A statement: a refused record is counted by the logger.
         let _ = logger.log_text(level, message_of(&values), &fields[..len]);
-        true
     });
-    if !logged {
-        log_event(logger, event);
-    }
 }
 
 /// A span field's value for a record; its text is copied into the event's text buffer, so the

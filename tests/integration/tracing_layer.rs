@@ -402,3 +402,27 @@ fn span_fields_past_the_limit_are_left_out_innermost_kept() {
     assert_eq!(fields[2], ("twice", OwnedValue::U64(78)));
     assert_eq!(fields[MAX_SPAN_FIELDS], ("twice", OwnedValue::U64(2 * 8)));
 }
+
+#[test]
+fn long_span_text_does_not_crowd_out_the_event_message_and_fields() {
+    use asynclog::tracing::TEXT_BYTES;
+    // A span field longer than the per-thread text buffer: the event's own message and
+    // strings must keep their room; the span's text takes what is left.
+    let body = "b".repeat(TEXT_BYTES + 100);
+    let records = logged(|| {
+        let upload = tracing::info_span!("upload", body = body.as_str());
+        let _upload = upload.enter();
+        tracing::info!(symbol = "AAPL", "filled {} lots", 5);
+    });
+    assert_eq!(
+        levels_and_messages(&records),
+        [(Level::Info, "filled 5 lots")]
+    );
+    assert_eq!(records[0].field("symbol"), Some(&owned_str("AAPL")));
+    match records[0].field("body") {
+        Some(OwnedValue::Str(cut)) => {
+            assert!(!cut.is_empty() && cut.len() < TEXT_BYTES && body.starts_with(cut.as_str()))
+        }
+        other => panic!("body: {other:?}"),
+    }
+}
