@@ -210,16 +210,24 @@ where
         let Some(span) = ctx.span(id) else {
             return;
         };
+        // The values are formatted before the span's extensions are locked: a `Debug` or
+        // `Display` impl may log an event in this span, whose look-up reads them (a lock held
+        // here was a deadlock), or record on the span again.
+        let mut recorded = SpanFields::default();
+        values.record(&mut recorded);
+        if recorded.0.is_empty() {
+            return;
+        }
         let mut extensions = span.extensions_mut();
         match extensions.get_mut::<SpanFields>() {
-            Some(fields) => values.record(fields),
-            None => {
-                let mut fields = SpanFields::default();
-                values.record(&mut fields);
-                if !fields.0.is_empty() {
-                    extensions.insert(fields);
-                    SPANS_WITH_FIELDS.fetch_add(1, Ordering::Relaxed);
+            Some(fields) => {
+                for (key, value) in recorded.0 {
+                    fields.set(key, value);
                 }
+            }
+            None => {
+                extensions.insert(recorded);
+                SPANS_WITH_FIELDS.fetch_add(1, Ordering::Relaxed);
             }
         }
     }
@@ -244,8 +252,7 @@ where
 struct SpanFields(Vec<(&'static str, OwnedValue)>);
 
 impl SpanFields {
-    fn set(&mut self, field: &EventField, value: OwnedValue) {
-        let key = field.name();
+    fn set(&mut self, key: &'static str, value: OwnedValue) {
         match self.0.iter_mut().find(|(k, _)| *k == key) {
             Some((_, slot)) => *slot = value,
             None => self.0.push((key, value)),
@@ -257,15 +264,15 @@ impl SpanFields {
 /// less often than an event, so its text values are `String`s.
 impl Visit for SpanFields {
     fn record_f64(&mut self, field: &EventField, value: f64) {
-        self.set(field, OwnedValue::F64(value));
+        self.set(field.name(), OwnedValue::F64(value));
     }
 
     fn record_i64(&mut self, field: &EventField, value: i64) {
-        self.set(field, OwnedValue::I64(value));
+        self.set(field.name(), OwnedValue::I64(value));
     }
 
     fn record_u64(&mut self, field: &EventField, value: u64) {
-        self.set(field, OwnedValue::U64(value));
+        self.set(field.name(), OwnedValue::U64(value));
     }
 
     fn record_i128(&mut self, field: &EventField, value: i128) {
@@ -283,15 +290,15 @@ impl Visit for SpanFields {
     }
 
     fn record_bool(&mut self, field: &EventField, value: bool) {
-        self.set(field, OwnedValue::Bool(value));
+        self.set(field.name(), OwnedValue::Bool(value));
     }
 
     fn record_str(&mut self, field: &EventField, value: &str) {
-        self.set(field, OwnedValue::Str(value.to_owned()));
+        self.set(field.name(), OwnedValue::Str(value.to_owned()));
     }
 
     fn record_debug(&mut self, field: &EventField, value: &dyn fmt::Debug) {
-        self.set(field, OwnedValue::Str(format!("{value:?}")));
+        self.set(field.name(), OwnedValue::Str(format!("{value:?}")));
     }
 }
 

@@ -426,3 +426,46 @@ fn long_span_text_does_not_crowd_out_the_event_message_and_fields() {
         other => panic!("body: {other:?}"),
     }
 }
+
+/// A value whose `Debug` logs a `tracing` event, as a `Debug` impl that warns would.
+struct LogsWhenFormatted;
+
+impl std::fmt::Debug for LogsWhenFormatted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        tracing::warn!("formatting");
+        f.write_str("formatted")
+    }
+}
+
+#[test]
+fn a_value_recorded_on_a_span_may_log_while_it_is_formatted() {
+    use std::sync::mpsc;
+    use std::time::Duration;
+    // On its own thread: before the fix, the layer formatted the value while holding the span's
+    // extensions lock, and the event logged by `Debug` waited for that lock forever.
+    let (done, finished) = mpsc::channel();
+    std::thread::spawn(move || {
+        let records = logged(|| {
+            let span = tracing::info_span!("job", id = 1u64, state = tracing::field::Empty);
+            let _entered = span.enter();
+            span.record("state", tracing::field::debug(LogsWhenFormatted));
+            tracing::info!("after");
+        });
+        let _ = done.send(records);
+    });
+    let records = finished
+        .recv_timeout(Duration::from_secs(30))
+        .expect("Span::record with a value that logs while formatted deadlocked or panicked");
+    assert_eq!(
+        levels_and_messages(&records),
+        [(Level::Warn, "formatting"), (Level::Info, "after")]
+    );
+    assert_eq!(own_fields(&records[0]), [("id", OwnedValue::U64(1))]);
+    assert_eq!(
+        own_fields(&records[1]),
+        [
+            ("id", OwnedValue::U64(1)),
+            ("state", owned_str("formatted"))
+        ]
+    );
+}
