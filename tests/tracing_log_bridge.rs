@@ -24,6 +24,9 @@ fn bridged_log_records_keep_their_target_and_location() {
         log::info!("plain");
         log::warn!(target: "db", "slow query on {}", "{table}");
         tracing::info!(target: "native", n = 1u64, "from tracing");
+        // Inside a span with fields: the bridged record takes the span's fields after its
+        // location (the span path writes a general record).
+        tracing::info_span!("request", request_id = 7u64).in_scope(|| log::info!("in span"));
     });
     logger.close().unwrap();
 
@@ -35,6 +38,7 @@ fn bridged_log_records_keep_their_target_and_location() {
             (Level::Info, "plain"),
             (Level::Warn, "slow query on {table}"),
             (Level::Info, "from tracing"),
+            (Level::Info, "in span"),
         ]
     );
     let fields = |i: usize| -> Vec<(&str, OwnedValue)> {
@@ -56,4 +60,8 @@ fn bridged_log_records_keep_their_target_and_location() {
     let mut native = location("native", line + 2).to_vec();
     native.push(("n", OwnedValue::U64(1)));
     assert_eq!(fields(2), native);
+    let mut in_span = location(module_path!(), line + 5).to_vec();
+    in_span.push(("request_id", OwnedValue::U64(7)));
+    assert_eq!(fields(3), in_span);
+    assert!(records[3].message_is_text);
 }

@@ -35,7 +35,7 @@
 //! | level `TRACE`, `DEBUG`, `INFO`, `WARN`, `ERROR` | [`Level::Trace`] ... [`Level::Error`], one to one |
 //! | the message (the `message` field: the format string and its arguments) | the record's message (empty if the event has none; a number or bool given as `message = 5` as its text) |
 //! | `Metadata::target`, `module_path`, `file`, `line` | fields `target`, `module_path`, `file` (strings) and `line` (u64), first, in that order; `null` when `tracing` does not know them |
-//! | `i64`, `u64`, `f64`, `bool` values (and `i128`/`u128` that fit 64 bits) | typed fields `I64`, `U64`, `F64`, `Bool` |
+//! | `i64`, `u64`, `f64`, `bool` values (and `i128`/`u128` that fit 64 bits) | typed fields `I64`, `U64`, `F64`, `Bool` (an `f32` reaches the layer as an `f64`: `F64`, widened) |
 //! | `&str` values | `Str` fields |
 //! | `%x` (`Display`), `?x` (`Debug`), errors, byte slices, larger integers | `Str` fields, formatted on the calling thread |
 //! | a declared field not recorded (`field::Empty`) | a `Null` field |

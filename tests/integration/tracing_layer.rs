@@ -364,9 +364,30 @@ fn spans_follow_the_event_parent_and_leave_events_outside_them_alone() {
         tracing::info!(parent: &inner, "explicit parent");
         tracing::info!("no span");
         quiet.in_scope(|| tracing::info!("span without fields"));
-        // Many compact call sites and a general one: the span fields follow each.
+        // A compact call site and a general one (more than MAX_COMPACT_FIELDS fields): the
+        // span fields follow each.
         let _entered = outer.enter();
         tracing::info!(a = 1u64, "in outer");
+        tracing::info!(
+            f0 = 0u64,
+            f1 = 1u64,
+            f2 = 2u64,
+            f3 = 3u64,
+            f4 = 4u64,
+            f5 = 5u64,
+            f6 = 6u64,
+            f7 = 7u64,
+            f8 = 8u64,
+            f9 = 9u64,
+            f10 = 10u64,
+            f11 = 11u64,
+            f12 = 12u64,
+            f13 = 13u64,
+            f14 = 14u64,
+            f15 = 15u64,
+            f16 = 16u64,
+            "general in outer"
+        );
     });
     assert_eq!(
         own_fields(&records[0]),
@@ -378,6 +399,11 @@ fn spans_follow_the_event_parent_and_leave_events_outside_them_alone() {
         own_fields(&records[3]),
         [("a", OwnedValue::U64(1)), ("tenant", owned_str("acme"))]
     );
+    let general = own_fields(&records[4]);
+    assert_eq!(records[4].message, "general in outer");
+    assert_eq!(general.len(), 17 + 1);
+    assert_eq!(general[16], ("f16", OwnedValue::U64(16)));
+    assert_eq!(general[17], ("tenant", owned_str("acme")));
     assert!(records.iter().all(|r| r.message_is_text));
 }
 

@@ -40,7 +40,8 @@ pub(super) fn write_f64<W: JsonOut>(out: &mut W, v: f64) -> io::Result<()> {
     }
 }
 
-/// The longest `f32` text: `-1.17549435e-38` takes 15 bytes.
+/// The longest `f32` text: 16 bytes, as `-0.0000010000003` (ryu writes magnitudes from 1e-6
+/// in plain decimal; checked over every finite `f32`).
 const F32_MAX: usize = 16;
 
 /// Writes an `f32`: the shortest decimal that reads back as this `f32` (`ryu`'s), or a `$f64`
