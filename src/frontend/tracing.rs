@@ -80,7 +80,7 @@
 //! the buffer is cut at a character boundary).
 //!
 //! NB: callgrind, `examples/callcost tracing` (the `info!` benchmark event with three fields,
-//! through `tracing::info!`, a registry and this layer): about 1,180 instructions per event on the
+//! through `tracing::info!`, a registry and this layer): about 1,200 instructions per event on the
 //! calling thread, against 110 for asynclog's `info!`: ~100 in `tracing`'s dispatch, ~200 to
 //! format the message through `fmt` (a `tracing` message reaches a layer only as `&dyn Debug`, so
 //! even a literal goes through the formatting machinery), ~420 visiting the fields, ~400 encoding
