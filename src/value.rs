@@ -352,6 +352,7 @@ impl LogMessage {
 
 /// What the calling-thread hooks (`on_message_buffered`, `on_message_dropped`) see of a record.
 #[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
 pub struct MessageRef<'a> {
     /// Severity.
     pub level: Level,

@@ -64,6 +64,7 @@ impl JsonlRecord {
 
 /// A complete line (ending in a newline) that is not a record of this format.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct BadLine {
     /// 1-based line number.
     pub line: u64,
@@ -104,6 +105,7 @@ pub struct Tail {
 
 /// Everything [`read_jsonl`] found in a file.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct JsonlContents {
     /// Every complete, well-formed record, in file order.
     pub records: Vec<JsonlRecord>,

@@ -24,6 +24,7 @@ pub type RecoveryHook = Arc<dyn Fn(&JournalRecovery) + Send + Sync>;
 /// [`TailRecovery`](crate::sinks::file::TailRecovery), which trims a torn tail off a JSON-lines
 /// file and keeps the rest in place.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct JournalRecovery {
     /// The journal found (or, for [`RecoveryOutcome::NoJournal`], the unfinished file).
     pub journal: PathBuf,
