@@ -276,17 +276,11 @@ impl Visit for SpanFields {
     }
 
     fn record_i128(&mut self, field: &EventField, value: i128) {
-        match i64::try_from(value) {
-            Ok(value) => self.record_i64(field, value),
-            Err(_) => self.record_debug(field, &value),
-        }
+        record_i128_as_i64(self, field, value);
     }
 
     fn record_u128(&mut self, field: &EventField, value: u128) {
-        match u64::try_from(value) {
-            Ok(value) => self.record_u64(field, value),
-            Err(_) => self.record_debug(field, &value),
-        }
+        record_u128_as_u64(self, field, value);
     }
 
     fn record_bool(&mut self, field: &EventField, value: bool) {
@@ -498,6 +492,22 @@ const BRIDGED_LOG_FIELDS: [&str; 1 + LOCATION_FIELDS] = [
     "log.line",
 ];
 
+/// An `i128` that fits 64 bits as an `i64` field, a larger one as its text (both visitors).
+fn record_i128_as_i64(visitor: &mut impl Visit, field: &EventField, value: i128) {
+    match i64::try_from(value) {
+        Ok(value) => visitor.record_i64(field, value),
+        Err(_) => visitor.record_debug(field, &value),
+    }
+}
+
+/// A `u128` that fits 64 bits as a `u64` field, a larger one as its text (both visitors).
+fn record_u128_as_u64(visitor: &mut impl Visit, field: &EventField, value: u128) {
+    match u64::try_from(value) {
+        Ok(value) => visitor.record_u64(field, value),
+        Err(_) => visitor.record_debug(field, &value),
+    }
+}
+
 /// Whether `metadata` is that of an event `tracing-log` made from a `log` record: its fields, and
 /// its own metadata without a location. A `tracing` event with fields of those names has its own
 /// location (the macros always give one), and keeps it.
@@ -618,17 +628,11 @@ impl Visit for Visitor<'_, '_> {
     }
 
     fn record_i128(&mut self, field: &EventField, value: i128) {
-        match i64::try_from(value) {
-            Ok(value) => self.record_i64(field, value),
-            Err(_) => self.record_debug(field, &value),
-        }
+        record_i128_as_i64(self, field, value);
     }
 
     fn record_u128(&mut self, field: &EventField, value: u128) {
-        match u64::try_from(value) {
-            Ok(value) => self.record_u64(field, value),
-            Err(_) => self.record_debug(field, &value),
-        }
+        record_u128_as_u64(self, field, value);
     }
 
     fn record_bool(&mut self, field: &EventField, value: bool) {

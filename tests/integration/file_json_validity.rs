@@ -85,6 +85,15 @@ fn every_hostile_input_gives_one_valid_json_object_per_line() {
     for (n, line) in numbers.iter().zip(&lines[strings.len()..]) {
         let value = parse(line);
         let got = value.get("fields").unwrap().get("n").unwrap();
+        // A non-finite f32 is written as the f64 it widens to.
+        let widened;
+        let n = match n {
+            OwnedValue::F32(f) if !f.is_finite() => {
+                widened = OwnedValue::F64(f64::from(*f));
+                &widened
+            }
+            n => n,
+        };
         match n {
             OwnedValue::U64(u) => assert_eq!(got.as_u64(), Some(*u), "{n:?}"),
             OwnedValue::I64(i) => assert_eq!(got.as_i64(), Some(*i), "{n:?}"),
@@ -120,16 +129,6 @@ fn every_hostile_input_gives_one_valid_json_object_per_line() {
                     "{written}: the shortest text of {f:?}"
                 );
                 assert!(written.contains('.') || written.contains('e'), "{written}");
-            }
-            OwnedValue::F32(f) => {
-                let name = if f.is_nan() {
-                    "NaN"
-                } else if *f > 0.0 {
-                    "Infinity"
-                } else {
-                    "-Infinity"
-                };
-                assert_eq!(got.get("$f64").and_then(|v| v.as_str()), Some(name));
             }
             OwnedValue::Bool(b) => assert_eq!(got.as_bool(), Some(*b)),
             OwnedValue::Null => assert!(got.is_null()),

@@ -103,31 +103,35 @@ fn the_default_target_is_the_module_path_and_an_event_without_message_has_an_emp
     assert_eq!(records[1].field("n"), Some(&OwnedValue::Null));
 }
 
+/// An event with more fields than a compact record takes (`MAX_COMPACT_FIELDS`): `f0` to `f16`
+/// (u64 0 to 16), `f17 = "seventeen"`, message "wide event".
+fn wide_event() {
+    tracing::info!(
+        f0 = 0u64,
+        f1 = 1u64,
+        f2 = 2u64,
+        f3 = 3u64,
+        f4 = 4u64,
+        f5 = 5u64,
+        f6 = 6u64,
+        f7 = 7u64,
+        f8 = 8u64,
+        f9 = 9u64,
+        f10 = 10u64,
+        f11 = 11u64,
+        f12 = 12u64,
+        f13 = 13u64,
+        f14 = 14u64,
+        f15 = 15u64,
+        f16 = 16u64,
+        f17 = "seventeen",
+        "wide event"
+    );
+}
+
 #[test]
 fn many_fields_take_the_general_record_with_the_same_content() {
-    let records = logged(|| {
-        tracing::info!(
-            f0 = 0u64,
-            f1 = 1u64,
-            f2 = 2u64,
-            f3 = 3u64,
-            f4 = 4u64,
-            f5 = 5u64,
-            f6 = 6u64,
-            f7 = 7u64,
-            f8 = 8u64,
-            f9 = 9u64,
-            f10 = 10u64,
-            f11 = 11u64,
-            f12 = 12u64,
-            f13 = 13u64,
-            f14 = 14u64,
-            f15 = 15u64,
-            f16 = 16u64,
-            f17 = "seventeen",
-            "wide event"
-        );
-    });
+    let records = logged(wide_event);
     let r = &records[0];
     assert_eq!(r.message, "wide event");
     assert!(r.message_is_text, "a general record's message is text");
@@ -368,26 +372,7 @@ fn spans_follow_the_event_parent_and_leave_events_outside_them_alone() {
         // span fields follow each.
         let _entered = outer.enter();
         tracing::info!(a = 1u64, "in outer");
-        tracing::info!(
-            f0 = 0u64,
-            f1 = 1u64,
-            f2 = 2u64,
-            f3 = 3u64,
-            f4 = 4u64,
-            f5 = 5u64,
-            f6 = 6u64,
-            f7 = 7u64,
-            f8 = 8u64,
-            f9 = 9u64,
-            f10 = 10u64,
-            f11 = 11u64,
-            f12 = 12u64,
-            f13 = 13u64,
-            f14 = 14u64,
-            f15 = 15u64,
-            f16 = 16u64,
-            "general in outer"
-        );
+        wide_event();
     });
     assert_eq!(
         own_fields(&records[0]),
@@ -400,10 +385,10 @@ fn spans_follow_the_event_parent_and_leave_events_outside_them_alone() {
         [("a", OwnedValue::U64(1)), ("tenant", owned_str("acme"))]
     );
     let general = own_fields(&records[4]);
-    assert_eq!(records[4].message, "general in outer");
-    assert_eq!(general.len(), 17 + 1);
-    assert_eq!(general[16], ("f16", OwnedValue::U64(16)));
-    assert_eq!(general[17], ("tenant", owned_str("acme")));
+    assert_eq!(records[4].message, "wide event");
+    assert_eq!(general.len(), 18 + 1);
+    assert_eq!(general[17], ("f17", owned_str("seventeen")));
+    assert_eq!(general[18], ("tenant", owned_str("acme")));
     assert!(records.iter().all(|r| r.message_is_text));
 }
 
