@@ -189,20 +189,17 @@ where
         if let (false, Some(span)) = (fields.0.is_empty(), ctx.span(id)) {
             // Another `AsyncLogLayer` in the same subscriber may have stored the same fields.
             let mut extensions = span.extensions_mut();
-            if extensions.get_mut::<SpanFields>().is_none() {
-                extensions.insert(fields);
-                SPANS_WITH_FIELDS.fetch_add(1, Ordering::Relaxed);
+            if extensions.get_mut::<StoredSpanFields>().is_none() {
+                extensions.insert(StoredSpanFields::new(fields));
             }
         }
     }
 
     fn on_close(&self, id: Id, ctx: Context<'_, S>) {
-        // Removed by the first `AsyncLogLayer` of the subscriber to see the span close.
-        let removed = ctx
-            .span(&id)
-            .is_some_and(|span| span.extensions_mut().remove::<SpanFields>().is_some());
-        if removed {
-            SPANS_WITH_FIELDS.fetch_sub(1, Ordering::Relaxed);
+        // Removed (and uncounted) by the first `AsyncLogLayer` of the subscriber to see the span
+        // close.
+        if let Some(span) = ctx.span(&id) {
+            drop(span.extensions_mut().remove::<StoredSpanFields>());
         }
     }
 
@@ -219,16 +216,13 @@ where
             return;
         }
         let mut extensions = span.extensions_mut();
-        match extensions.get_mut::<SpanFields>() {
-            Some(fields) => {
+        match extensions.get_mut::<StoredSpanFields>() {
+            Some(StoredSpanFields(fields)) => {
                 for (key, value) in recorded.0 {
                     fields.set(key, value);
                 }
             }
-            None => {
-                extensions.insert(recorded);
-                SPANS_WITH_FIELDS.fetch_add(1, Ordering::Relaxed);
-            }
+            None => extensions.insert(StoredSpanFields::new(recorded)),
         }
     }
 
@@ -257,6 +251,25 @@ impl SpanFields {
             Some((_, slot)) => *slot = value,
             None => self.0.push((key, value)),
         }
+    }
+}
+
+/// A span's [`SpanFields`] in its extensions, counted in [`SPANS_WITH_FIELDS`] until dropped: by
+/// `on_close`, or by the registry when it frees a span that no `AsyncLogLayer` saw close (the
+/// layer was taken out of a `reload` layer meanwhile).
+#[derive(Debug)]
+struct StoredSpanFields(SpanFields);
+
+impl StoredSpanFields {
+    fn new(fields: SpanFields) -> StoredSpanFields {
+        SPANS_WITH_FIELDS.fetch_add(1, Ordering::Relaxed);
+        StoredSpanFields(fields)
+    }
+}
+
+impl Drop for StoredSpanFields {
+    fn drop(&mut self) {
+        SPANS_WITH_FIELDS.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
@@ -334,7 +347,7 @@ where
         // again for a compact record would run its `Debug` and `Display` impls twice.
         let mut len = own;
         'spans: for span in scope {
-            if let Some(span_fields) = span.extensions().get::<SpanFields>() {
+            if let Some(StoredSpanFields(span_fields)) = span.extensions().get() {
                 for (key, value) in &span_fields.0 {
                     if len == own + MAX_SPAN_FIELDS {
                         break 'spans;
@@ -758,8 +771,12 @@ mod tests {
     use super::*;
     use tracing_subscriber::layer::SubscriberExt;
 
+    /// The tests that compare `SPANS_WITH_FIELDS` before and after, one at a time.
+    static COUNTING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
     #[test]
     fn spans_with_fields_are_counted_while_open_once_per_subscriber() {
+        let _counting = COUNTING.lock().unwrap_or_else(|e| e.into_inner());
         let logger = Arc::new(Logger::new(crate::Config::default()).unwrap());
         let subscriber = tracing_subscriber::registry()
             .with(AsyncLogLayer::new(logger.clone()))
@@ -776,6 +793,25 @@ mod tests {
             drop(quiet);
             assert_eq!(SPANS_WITH_FIELDS.load(Ordering::Relaxed), before + 1);
             drop(copy);
+        });
+        assert_eq!(SPANS_WITH_FIELDS.load(Ordering::Relaxed), before);
+        logger.close().unwrap();
+    }
+
+    #[test]
+    fn a_span_closed_after_its_layer_was_reloaded_away_is_no_longer_counted() {
+        use tracing_subscriber::reload;
+        let _counting = COUNTING.lock().unwrap_or_else(|e| e.into_inner());
+        let logger = Arc::new(Logger::new(crate::Config::default()).unwrap());
+        let (layer, handle) = reload::Layer::new(Some(AsyncLogLayer::new(logger.clone())));
+        let subscriber = tracing_subscriber::registry().with(layer);
+        let before = SPANS_WITH_FIELDS.load(Ordering::Relaxed);
+        tracing::subscriber::with_default(subscriber, || {
+            let span = tracing::info_span!("reloaded", id = 1u64);
+            assert_eq!(SPANS_WITH_FIELDS.load(Ordering::Relaxed), before + 1);
+            // The layer leaves the subscriber while the span is open: it never sees it close.
+            handle.modify(|layer| *layer = None).unwrap();
+            drop(span);
         });
         assert_eq!(SPANS_WITH_FIELDS.load(Ordering::Relaxed), before);
         logger.close().unwrap();
