@@ -325,6 +325,11 @@ fn pieces<'a>(message: &'a str, mut each: impl FnMut(Piece<'a>)) {
                         key = index;
                         next_positional += 1;
                     }
+                } else if inner.starts_with(':') {
+                    // `{:>5}`, `{:x}`, ... are written as they are, but each takes the next
+                    // positional argument (`{:.*}` two: precision, then value), as in `format!`,
+                    // so the `{}` after them must not reuse it.
+                    next_positional += 1 + usize::from(inner.contains(".*"));
                 }
                 if !key.is_empty() && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
                     each(Piece::Placeholder {
@@ -517,6 +522,25 @@ mod tests {
             ("unknown {nope} {qty}", format!("unknown {{nope}} {qty}")),
             ("spec {qty:>4} {qty}", format!("spec {{qty:>4}} {qty}")),
             ("{none:?} {none}", "None null".to_owned()),
+        ] {
+            assert_eq!(rendered(template, &fields), expected, "{template}");
+        }
+    }
+
+    #[test]
+    fn positional_placeholders_with_other_specs_still_take_their_argument() {
+        let fields = [
+            Field::new("0", 1u64),
+            Field::new("1", 2u64),
+            Field::new("2", 3u64),
+        ];
+        // `{:>5}` is written as it is, but as in `format!` it takes argument 1, so the `{}`
+        // after it is argument 2.
+        for (template, expected) in [
+            ("{} {:>5} {}", "1 {:>5} 3"),
+            ("{:#?} {}", "{:#?} 2"),
+            ("{:x} {:?} {}", "{:x} 2 3"),
+            ("{:.*} {}", "{:.*} 3"),
         ] {
             assert_eq!(rendered(template, &fields), expected, "{template}");
         }
