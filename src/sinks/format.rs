@@ -279,10 +279,11 @@ pub fn write_message(out: &mut Vec<u8>, message: &str, fields: &FieldIter<'_>) {
     }
     let start = out.len();
     render_template(out, message, fields);
-    let rendered = &out[start..];
-    if rendered.iter().any(|b| b.is_ascii_control()) {
+    // The same test as `write_text`'s (`char::is_control`, which also covers U+0080..U+009F).
+    let rendered = String::from_utf8_lossy(&out[start..]);
+    if needs_quotes(&rendered, false) {
         // Rare: quote the rendered text so the line stays one line, as for any message.
-        let rendered = String::from_utf8_lossy(&out[start..]).into_owned();
+        let rendered = rendered.into_owned();
         out.truncate(start);
         write_text(out, &rendered, false);
     }
@@ -557,6 +558,17 @@ mod tests {
         assert_eq!(rendered("plain", &[]), "plain");
         // Control characters still make the message quoted, rendered or not.
         assert_eq!(rendered("a\n{qty}", &fields), "\"a\\n5\"");
+    }
+
+    #[test]
+    fn a_rendered_template_is_quoted_for_the_same_characters_as_any_message() {
+        // U+0085 (NEL) is a control character outside ASCII: quoted in a plain message, so in
+        // a rendered one too, whether it came from the template or from a value.
+        let fields = [Field::new("s", "x\u{85}y"), Field::new("qty", 5u64)];
+        assert_eq!(rendered("a\u{85}b", &fields), "\"a\\u{85}b\"");
+        assert_eq!(rendered("got {s}", &fields), "\"got x\\u{85}y\"");
+        assert_eq!(rendered("a\u{85}{qty}", &fields), "\"a\\u{85}5\"");
+        assert_eq!(rendered("got {s:?}", &fields), "got \"x\\u{85}y\"");
     }
 
     #[test]
