@@ -14,7 +14,8 @@
 //!
 //! A file may end in an incomplete line followed by zero bytes, which is what a crash during a
 //! write leaves; that is reported in [`Tail`], never as an error. A complete line that is not a
-//! record of this format is reported as a [`BadLine`] and reading goes on.
+//! record of this format is reported as a [`BadLine`] and reading goes on. A UTF-8 byte order
+//! mark at the start of the file is skipped.
 
 use crate::error::Error;
 use crate::sinks::format::parse_rfc3339_nanos;
@@ -29,6 +30,8 @@ use std::time::SystemTime;
 
 /// Read buffer size.
 const READ_BUFFER: usize = 1 << 20;
+/// U+FEFF in UTF-8, skipped at the start of a file.
+const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// One record read back from a JSON-lines file.
 #[derive(Debug, Clone, PartialEq)]
@@ -252,8 +255,15 @@ impl Iterator for JsonlReader {
         let offset = self.offset;
         self.offset += read as u64;
         self.line.pop();
+        // A UTF-8 byte order mark that some editors and tools put first: RFC 8259 lets a parser
+        // ignore it, and the line after it is a record like any other.
+        let start = if offset == 0 && self.line.starts_with(UTF8_BOM) {
+            UTF8_BOM.len()
+        } else {
+            0
+        };
         Some(
-            parse_line(&mut self.line, &mut self.buffers).map_err(|reason| BadLine {
+            parse_line(&mut self.line[start..], &mut self.buffers).map_err(|reason| BadLine {
                 line: self.line_no,
                 offset,
                 reason,
@@ -456,5 +466,26 @@ mod tests {
             let err = parse(text).unwrap_err();
             assert!(err.contains(why), "{text}: {err}");
         }
+    }
+
+    #[test]
+    fn a_byte_order_mark_before_the_first_line_is_skipped() {
+        // An editor or a tool that saved the file as "UTF-8 with BOM" puts U+FEFF first; RFC
+        // 8259 lets parsers ignore it, and the first record is as good as the others.
+        let line = r#"{"timestamp":"2026-11-27T12:00:00.000000000Z","level":"INFO","message":"m","thread_id":1}"#;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bom.log");
+        std::fs::write(&path, format!("\u{feff}{line}\n{line}\n[1]\n")).unwrap();
+        let contents = read_jsonl(&path).unwrap();
+        assert_eq!(contents.records.len(), 2, "{:?}", contents.bad_lines);
+        assert_eq!(contents.records[0].message, "m");
+        // Offsets still count the file's bytes, the mark included.
+        assert_eq!(contents.bad_lines.len(), 1);
+        assert_eq!(contents.bad_lines[0].line, 3);
+        assert_eq!(
+            contents.bad_lines[0].offset,
+            3 + 2 * (line.len() as u64 + 1)
+        );
+        assert_eq!(first_timestamp(&path), Some(1_795_780_800_000_000_000));
     }
 }
