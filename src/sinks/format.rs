@@ -332,7 +332,8 @@ fn pieces<'a>(message: &'a str, mut each: impl FnMut(Piece<'a>)) {
                     // so the `{}` after them must not reuse it.
                     next_positional += 1 + usize::from(inner.contains(".*"));
                 }
-                if !key.is_empty() && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+                // Letters as identifiers have them, non-ASCII ones included (`{数量}`).
+                if !key.is_empty() && key.chars().all(|c| c.is_alphanumeric() || c == '_') {
                     each(Piece::Placeholder {
                         key,
                         debug,
@@ -545,6 +546,17 @@ mod tests {
         ] {
             assert_eq!(rendered(template, &fields), expected, "{template}");
         }
+    }
+
+    #[test]
+    fn non_ascii_identifiers_are_placeholders_too() {
+        // Rust identifiers may be non-ASCII, so a macro key can be `é` or `数量`.
+        let fields = [Field::new("é", 1u64), Field::new("数量", "x")];
+        let (é, 数量) = (1u64, "x");
+        assert_eq!(
+            rendered("{é} and {数量:?}", &fields),
+            format!("{é} and {数量:?}")
+        );
     }
 
     #[test]
