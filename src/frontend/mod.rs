@@ -125,15 +125,20 @@ macro_rules! level_methods {
 
         /// Logs at [`Level::Fatal`], then flushes every sink before returning (the process may be
         /// about to die), waiting at most [`Config::close_timeout`](crate::Config::close_timeout) as `flush`
-        /// does. It does not
-        /// exit the process.
+        /// does. The flush happens even when this record is refused, so the records logged
+        /// before it are out. It does not exit the process.
         ///
         /// # Errors
-        /// As [`log`](Self::log), plus [`LogError::FlushFailed`] with the flush's error when the
-        /// flush fails, times out, or reports a lost batch (see [`Logger::flush`](crate::Logger::flush)).
+        /// As [`log`](Self::log) when the record is refused, else [`LogError::FlushFailed`] with
+        /// the flush's error when the flush fails, times out, or reports a lost batch (see
+        /// [`Logger::flush`](crate::Logger::flush)).
         pub fn fatal(&$($mut_)? self, message: &str, fields: &[Field<'_>]) -> Result<(), LogError> {
-            self.log(Level::Fatal, message, fields)?;
-            self.flush().map_err(|e| LogError::FlushFailed(Box::new(e)))
+            // Flushed whatever became of the record: a full ring under `Drop` is when the
+            // records before it most need to be written before the process dies.
+            let logged = self.log(Level::Fatal, message, fields);
+            let flushed = self.flush();
+            logged?;
+            flushed.map_err(|e| LogError::FlushFailed(Box::new(e)))
         }
     };
 }

@@ -111,3 +111,24 @@ fn fatal_flushes_before_returning() {
     assert_eq!(records[1].level, asynclog::Level::Fatal);
     assert!(!logger.is_closed(), "fatal does not close or exit");
 }
+
+#[test]
+fn fatal_flushes_the_earlier_records_even_when_its_own_is_refused() {
+    // A slow sink: without the flush, the earlier record is still being written when fatal
+    // returns.
+    let c = Collector::default();
+    let mut config = asynclog::Config::default().with_buffer_size(1); // a 128-byte ring
+    config
+        .sinks
+        .push(c.slow_sink("slow", std::time::Duration::from_millis(300)));
+    let logger = Logger::new(config).unwrap();
+    logger.info("context", &[]).unwrap();
+    let too_large = "x".repeat(1024);
+    assert!(matches!(
+        logger.fatal(&too_large, &[]),
+        Err(LogError::TooLarge { .. })
+    ));
+    // The process may be about to die: what was logged before fatal must already be out.
+    assert_eq!(c.len(), 1);
+    assert_eq!(c.flushes.load(Ordering::SeqCst), 1);
+}
