@@ -325,7 +325,10 @@ impl Shared {
         fields: &[Field<'_>],
     ) -> Result<(), LogError> {
         let result = refused.map_err(|r| r.into_log_error(self.ring_bytes, fields));
-        self.after_log(&result, level, message, fields);
+        // A record written before the call saw `close` is in `buffered`: not refused as well.
+        if refused != Err(Refused::ClosedAfterWrite) {
+            self.after_log(&result, level, message, fields);
+        }
         result
     }
 
@@ -369,6 +372,9 @@ impl Shared {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Refused {
     Closed,
+    // Written (and counted as buffered), then the call saw `close` begin: the drain's last
+    // pass may or may not take it.
+    ClosedAfterWrite,
     Dropped,
     TooLarge { size: usize },
     KeyTooLong,
@@ -383,7 +389,7 @@ impl Refused {
     #[inline(never)]
     pub(crate) fn into_log_error(self, ring_bytes: usize, fields: &[Field<'_>]) -> LogError {
         match self {
-            Refused::Closed => LogError::Closed,
+            Refused::Closed | Refused::ClosedAfterWrite => LogError::Closed,
             Refused::Dropped => LogError::Dropped,
             Refused::TooLarge { size } => LogError::TooLarge {
                 size,

@@ -399,14 +399,11 @@ impl Logger {
             return Ok(());
         }
         let fields = message.borrowed_fields();
-        let result = self
-            .with_local_producer(|p| {
-                p.write_at(message.level, message.timestamp, &message.message, &fields)
-            })
-            .map_err(|r| r.into_log_error(self.shared.ring_bytes, &fields));
+        let refused = self.with_local_producer(|p| {
+            p.write_at(message.level, message.timestamp, &message.message, &fields)
+        });
         self.shared
-            .after_log(&result, message.level, &message.message, &fields);
-        result
+            .finish_log(refused, message.level, &message.message, &fields)
     }
 
     /// A new explicit producer with its own ring, for hot loops (no thread-local lookup).
@@ -432,7 +429,7 @@ impl Logger {
         }
         self.with_local_producer(|_| Ok(()))
             .map_err(|refused| match refused {
-                Refused::Closed => Error::Closed,
+                Refused::Closed | Refused::ClosedAfterWrite => Error::Closed,
                 other => Error::Refused(other.into_log_error(self.shared.ring_bytes, &[])),
             })
     }

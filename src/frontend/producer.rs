@@ -156,12 +156,9 @@ impl Producer {
             return Ok(());
         }
         let fields = message.borrowed_fields();
-        let result = self
-            .write_at(message.level, message.timestamp, &message.message, &fields)
-            .map_err(|r| r.into_log_error(self.capacity, &fields));
+        let refused = self.write_at(message.level, message.timestamp, &message.message, &fields);
         self.shared
-            .after_log(&result, message.level, &message.message, &fields);
-        result
+            .finish_log(refused, message.level, &message.message, &fields)
     }
 
     /// Writes a record stamped with a caller-supplied wall-clock time.
@@ -309,7 +306,7 @@ impl Producer {
         self.counters.add_buffered();
         barrier::light();
         if self.shared.closed.load(Relaxed) {
-            return Err(Refused::Closed);
+            return Err(Refused::ClosedAfterWrite);
         }
         Ok(())
     }
