@@ -317,9 +317,10 @@ fn pieces<'a>(message: &'a str, mut each: impl FnMut(Piece<'a>)) {
         if tail.starts_with('{') {
             if let Some(end) = tail.find('}') {
                 let inner = &tail[1..end];
+                // `{qty:}` and `{:}` have an empty spec: `format!` reads them as `{qty}`, `{}`.
                 let (mut key, debug) = match inner.strip_suffix(":?") {
                     Some(key) => (key, true),
-                    None => (inner, false),
+                    None => (inner.strip_suffix(':').unwrap_or(inner), false),
                 };
                 if key.is_empty() {
                     if let Some(index) = positional_key(next_positional) {
@@ -546,6 +547,20 @@ mod tests {
         ] {
             assert_eq!(rendered(template, &fields), expected, "{template}");
         }
+    }
+
+    #[test]
+    fn an_empty_format_spec_is_a_plain_placeholder() {
+        let fields = [
+            Field::new("qty", 5u64),
+            Field::new("0", 1u64),
+            Field::new("1", 2u64),
+        ];
+        let (qty, a, b) = (5u64, 1u64, 2u64);
+        assert_eq!(
+            rendered("{qty:} {:} {}", &fields),
+            format!("{qty:} {a:} {b}")
+        );
     }
 
     #[test]
