@@ -313,7 +313,10 @@ macro_rules! owned_from {
 owned_from!(i8, i16, i32, i64, isize, u8, u16, u32, u64, usize, f32, f64, bool, &str);
 
 /// A pre-built, owned record, logged with
-/// [`Logger::log_message`](crate::Logger::log_message). Its timestamp is used as given.
+/// [`Logger::log_message`](crate::Logger::log_message). Its timestamp is used as given, as
+/// nanoseconds since the Unix epoch in an `i64`: a time outside the years 1677 to 2262 is
+/// written as the nearest one inside (`1677-09-21T00:12:43.145224192Z` or
+/// `2262-04-11T23:47:16.854775807Z`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct LogMessage {
     /// When the event happened (wall clock).

@@ -550,6 +550,22 @@ mod tests {
     }
 
     #[test]
+    fn times_outside_an_i64_of_nanoseconds_are_written_as_the_nearest_inside() {
+        use crate::ring::clock::system_time_to_ns;
+        use std::time::{Duration, UNIX_EPOCH};
+        let year_9999 = UNIX_EPOCH + Duration::from_secs(253_402_300_799);
+        let year_1600 = UNIX_EPOCH - Duration::from_secs(11_676_096_000);
+        assert_eq!(
+            &rfc3339_nanos(system_time_to_ns(year_9999)),
+            b"2262-04-11T23:47:16.854775807Z"
+        );
+        assert_eq!(
+            &rfc3339_nanos(system_time_to_ns(year_1600)),
+            b"1677-09-21T00:12:43.145224192Z"
+        );
+    }
+
+    #[test]
     fn an_empty_format_spec_is_a_plain_placeholder() {
         let fields = [
             Field::new("qty", 5u64),
