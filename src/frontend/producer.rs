@@ -31,7 +31,8 @@ const BLOCKED_YIELD_FOR: Duration = Duration::from_micros(200);
 
 /// An explicit producer: its own ring, no thread-local lookup on each call. Get one with
 /// [`Logger::producer`](crate::Logger::producer) for the hottest loops. It is `Send`, so it can
-/// be moved to another thread, but not shared; records it logs keep their order.
+/// be moved to another thread, but not shared; records it logs keep their order. Its records
+/// carry the id of the thread that created it (one id per ring), wherever it is moved.
 ///
 /// ```
 /// let logger = asynclog::Logger::new(asynclog::Config::default())?;
