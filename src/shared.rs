@@ -350,12 +350,16 @@ impl Shared {
     }
 
     pub fn stats(&self) -> Stats {
-        let (buffered, dropped) = self.registry.totals();
         let c = &self.counters;
+        // `delivered` first, with Acquire (pairing with the drain's Release): every record it
+        // counts was counted in `buffered` before, so the snapshot never has more delivered
+        // than buffered.
+        let delivered = c.delivered.load(Acquire);
+        let (buffered, dropped) = self.registry.totals();
         Stats {
             buffered,
             dropped,
-            delivered: c.delivered.load(Relaxed),
+            delivered,
             batches: c.batches.load(Relaxed),
             flushes: c.flushes.load(Relaxed),
             refused: c.refused.load(Relaxed),

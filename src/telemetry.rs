@@ -142,7 +142,9 @@ pub struct Stats {
     /// thread's asynclog state was gone, or re-entrantly. Unlike `dropped`, these do not call
     /// `on_message_dropped` (a hook that logged would be refused again).
     pub refused: u64,
-    /// Records the drain took out of the rings and handed to the sinks.
+    /// Records the drain took out of the rings and handed to the sinks. Never more than
+    /// `buffered` in the same snapshot, so `buffered - delivered` (the records still in the
+    /// rings) cannot underflow.
     pub delivered: u64,
     /// Batches the drain handed to the sinks.
     pub batches: u64,

@@ -26,7 +26,7 @@ use crate::sinks::Sink;
 use crossbeam_utils::sync::Parker;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
-use std::sync::atomic::Ordering::Relaxed;
+use std::sync::atomic::Ordering::{Relaxed, Release};
 use std::sync::mpsc::{self, Receiver, Sender, TryRecvError};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -580,10 +580,12 @@ impl Drain {
             return;
         }
         *filling = None;
+        // Release: a `stats()` that sees these records delivered also sees them buffered (the
+        // producer counted each before committing it, and the drain acquired the commit).
         shared
             .counters
             .delivered
-            .fetch_add(batch.len() as u64, Relaxed);
+            .fetch_add(batch.len() as u64, Release);
         shared.counters.batches.fetch_add(1, Relaxed);
         *delivered_since_flush += batch.len();
         for worker in workers {

@@ -291,6 +291,9 @@ impl Producer {
         } else {
             record.encode_into(first, second);
         }
+        // Counted before the drain can see it, so no `Stats` snapshot has the drain delivering
+        // a record that `buffered` does not count yet (`delivered <= buffered`, always).
+        self.counters.add_buffered();
         // SAFETY: `record` is a `GeneralRecord` or a `CallsiteRecord` (this private function's
         // only callers), whose `encode_into` writes every byte of both slices, which together are
         // the `len` bytes of the chunk; `len` is that record's `encoded_len`.
@@ -299,12 +302,10 @@ impl Producer {
         self.after_commit()
     }
 
-    /// Counts the committed record and re-checks `closed` (the close protocol in
-    /// `ring::barrier`): if close began, the drain may already have made its last pass and this
-    /// record may be lost.
+    /// Re-checks `closed` after a commit (the close protocol in `ring::barrier`): if close
+    /// began, the drain may already have made its last pass and this record may be lost.
     #[inline(always)]
     fn after_commit(&self) -> Result<(), Refused> {
-        self.counters.add_buffered();
         barrier::light();
         if self.shared.closed.load(Relaxed) {
             return Err(Refused::ClosedAfterWrite);

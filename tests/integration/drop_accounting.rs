@@ -59,3 +59,41 @@ fn delivered_plus_dropped_equals_sent_exactly() {
         .collect();
     assert!(seqs.windows(2).all(|w| w[0] < w[1]));
 }
+
+#[test]
+fn a_stats_snapshot_never_has_more_delivered_than_buffered() {
+    // A monitor computing the records in flight as `buffered - delivered` while the logger runs
+    // must never see it negative. Three producers on two cores are preempted often, some of them
+    // between writing a record and counting it, while the drain delivers it.
+    let logger = Logger::new(asynclog::Config::default()).unwrap();
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let (mut snapshots, mut bad) = (0u64, None);
+    std::thread::scope(|s| {
+        for producer in 0..3u64 {
+            let (logger, stop) = (&logger, &stop);
+            s.spawn(move || {
+                let mut seq = 0u64;
+                while !stop.load(Ordering::Relaxed) {
+                    asynclog::info!(logger, "r", producer = producer, seq = seq);
+                    seq += 1;
+                }
+            });
+        }
+        let until = std::time::Instant::now() + Duration::from_millis(1500);
+        while bad.is_none() && std::time::Instant::now() < until {
+            let stats = logger.stats();
+            if stats.delivered > stats.buffered {
+                bad = Some(stats);
+            }
+            snapshots += 1;
+        }
+        stop.store(true, Ordering::Relaxed);
+    });
+    assert_eq!(bad, None, "after {snapshots} snapshots");
+    let stats = logger.stats();
+    assert!(
+        snapshots > 1000 && stats.delivered > 0,
+        "{snapshots} {stats:?}"
+    );
+    logger.close().unwrap();
+}
