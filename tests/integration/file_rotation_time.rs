@@ -1,11 +1,12 @@
 //! Time rotation through a real `Logger`, with an injected clock: one rotation per period
 //! boundary crossed (however many periods passed), rotated files named by their start and
-//! holding exactly their period's records, retention by `max_files`, and a reopened file from
-//! an earlier period rotated on its first batch under its first record's time.
+//! holding exactly their period's records, retention by `max_files`, a reopened file from an
+//! earlier period rotated on its first batch under its first record's time, and a file
+//! reopened within the period it was written in kept going.
 
 use crate::file_common;
 use asynclog::sinks::file::{FileSinkConfig, ManualClock, Rotation};
-use asynclog::{Config, Logger};
+use asynclog::{Batch, Config, Field, Level, Logger, Sink};
 use file_common::*;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -153,4 +154,58 @@ fn a_reopened_file_from_an_earlier_period_rotates_under_its_first_record_time() 
         .replace(':', "-");
     assert_eq!(seqs(&file_for(dir.path(), &stamp)), [0, 1, 2]);
     assert_eq!(seqs(&path), [3]);
+}
+
+#[test]
+fn a_restart_within_the_period_keeps_appending_to_its_file() {
+    let dir = Scratch::new("time-restart");
+    let path = dir.join("app.log");
+    let clock = ManualClock::new(at(T0));
+    let sink = || {
+        let mut config = FileSinkConfig::new(&path);
+        config.rotation = Rotation::HOURLY;
+        config.clock = Arc::new(clock.clone());
+        config.build().unwrap()
+    };
+    let batch = |seqs: std::ops::Range<u64>, ts_secs: u64, ts_ms_before: i64| {
+        let mut batch = Batch::new();
+        let ns = (ts_secs * 1_000_000_000) as i64 - ts_ms_before * 1_000_000;
+        for seq in seqs {
+            batch
+                .push(ns, Level::Info, 1, "tick", &[Field::new("seq", seq)])
+                .unwrap();
+        }
+        batch
+    };
+    let top_of_hour = T0 + HOUR / 2; // 13:00:00
+    let mut first = sink();
+    first.write_batch(&batch(0..2, T0, 0)).unwrap(); // 12:30
+    clock.set(at(top_of_hour) + Duration::from_millis(1));
+    // Logged a millisecond before the boundary, written just after it: the first records of
+    // the 13:00 file, as under any steady load.
+    first.write_batch(&batch(2..4, top_of_hour, 1)).unwrap();
+    first.write_batch(&batch(4..6, top_of_hour, 0)).unwrap();
+    first.close().unwrap();
+    assert_eq!(
+        listing(dir.path()),
+        ["app.2026-11-27T12-30-00.000000.log", "app.log"]
+    );
+
+    // A restart at 13:20, still in the period the active file was written in.
+    clock.set(at(top_of_hour + 1200));
+    let mut second = sink();
+    second
+        .write_batch(&batch(6..8, top_of_hour + 1200, 0))
+        .unwrap();
+    assert_eq!(
+        second.rotations(),
+        0,
+        "no period ended since the file was written"
+    );
+    second.close().unwrap();
+    assert_eq!(
+        listing(dir.path()),
+        ["app.2026-11-27T12-30-00.000000.log", "app.log"]
+    );
+    assert_eq!(seqs(&path), (2..8).collect::<Vec<_>>());
 }

@@ -154,8 +154,8 @@ pub struct FileSinkConfig {
     /// The active file. Missing parent directories are created. Finished files go next to it.
     pub path: PathBuf,
     /// Time rotation: the active file is finished when its period ends (periods are aligned to
-    /// the Unix epoch, UTC; see [`Rotation`]), checked when a batch is written. Default
-    /// [`DEFAULT_ROTATION`] (never).
+    /// the Unix epoch, UTC; see [`Rotation`]), checked when a batch is written. A file reopened
+    /// at start-up is in the period of its last record. Default [`DEFAULT_ROTATION`] (never).
     pub rotation: Rotation,
     /// Size rotation: the active file is finished, before a batch is written, once it holds at
     /// least this many bytes (real bytes written, not an estimate), so a file passes it by at
@@ -411,17 +411,27 @@ impl FileSink {
         started_ns: Option<i64>,
     ) -> Result<TailRecovery, SinkError> {
         let (file, recovery) = MappedFile::open(&self.path, self.chunk)?;
+        let reopened = started_ns.is_none() && recovery.kept_bytes > 0;
         let started_ns = started_ns.unwrap_or_else(|| {
-            if recovery.kept_bytes > 0 {
+            if reopened {
                 reader::first_timestamp(&self.path).unwrap_or(now_ns)
             } else {
                 now_ns
             }
         });
+        // A reopened file belongs to the period it was last written in: its first records may
+        // have been logged just before the boundary that started it, and rotating under their
+        // period would finish the current period's file at a restart.
+        let period_of = if reopened && self.rotation.period().is_some() {
+            reader::last_timestamp(&self.path, recovery.kept_bytes)
+                .map_or(started_ns, |last| last.max(started_ns))
+        } else {
+            started_ns
+        };
         self.active = Some(Active {
             file,
             started_ns,
-            next_rotation_ns: self.rotation.next_boundary(started_ns),
+            next_rotation_ns: self.rotation.next_boundary(period_of),
             records: 0,
         });
         Ok(recovery)

@@ -393,6 +393,39 @@ pub(crate) fn first_timestamp(path: &Path) -> Option<i64> {
     reader.next()?.ok().map(|r| r.timestamp_ns)
 }
 
+/// The timestamp of the last record of the file at `path`, whose complete lines end at byte
+/// `end` (for the period a reopened file was last written in). Reads only that line.
+pub(crate) fn last_timestamp(path: &Path, end: u64) -> Option<i64> {
+    use std::os::unix::fs::FileExt;
+    const BLOCK: u64 = 64 * 1024;
+    let file = File::open(path).ok()?;
+    // The last line without its newline: [start, line_end).
+    let line_end = end.checked_sub(1)?;
+    let mut start = 0;
+    let mut block = vec![0u8; BLOCK as usize];
+    let mut block_end = line_end;
+    while block_end > 0 {
+        let block_start = block_end.saturating_sub(BLOCK);
+        let buf = &mut block[..(block_end - block_start) as usize];
+        file.read_exact_at(buf, block_start).ok()?;
+        if let Some(i) = buf.iter().rposition(|&b| b == b'\n') {
+            start = block_start + i as u64 + 1;
+            break;
+        }
+        block_end = block_start;
+    }
+    let mut line = vec![0u8; usize::try_from(line_end - start).ok()?];
+    file.read_exact_at(&mut line, start).ok()?;
+    let skip = if start == 0 && line.starts_with(UTF8_BOM) {
+        UTF8_BOM.len()
+    } else {
+        0
+    };
+    parse_line(&mut line[skip..], &mut simd_json::Buffers::default())
+        .ok()
+        .map(|r| r.timestamp_ns)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -400,6 +433,34 @@ mod tests {
     fn parse(text: &str) -> Result<JsonlRecord, String> {
         let mut bytes = text.as_bytes().to_vec();
         parse_line(&mut bytes, &mut simd_json::Buffers::default())
+    }
+
+    #[test]
+    fn last_timestamp_reads_only_the_last_line() {
+        let dir = std::env::temp_dir().join(format!("asynclog-last-ts-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("a.log");
+        let line = |ts: &str, pad: usize| {
+            format!(
+                r#"{{"timestamp":"{ts}","level":"INFO","message":"{}","thread_id":1}}"#,
+                "x".repeat(pad)
+            )
+        };
+        // A last line longer than a scan block, then a BOM before a file's only line.
+        let text = format!(
+            "{}\n{}\n",
+            line("2026-11-27T12:00:00Z", 0),
+            line("2026-11-27T13:00:00Z", 100_000)
+        );
+        std::fs::write(&path, &text).unwrap();
+        let end = text.len() as u64;
+        assert_eq!(last_timestamp(&path, end), Some(1_795_784_400_000_000_000));
+        let text = format!("\u{feff}{}\n", line("2026-11-27T12:00:00Z", 0));
+        std::fs::write(&path, &text).unwrap();
+        let end = text.len() as u64;
+        assert_eq!(last_timestamp(&path, end), Some(1_795_780_800_000_000_000));
+        assert_eq!(last_timestamp(&path, 0), None);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
