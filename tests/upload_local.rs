@@ -511,3 +511,23 @@ fn close_waits_no_longer_than_close_wait_for_an_upload_in_flight() {
     assert_eq!(*left.lock().unwrap(), vec![1]);
     assert_eq!(spool_files(&spool, ".parquet").len(), 1);
 }
+
+/// A spool limit below the size of one file, under `DeleteOldest`: only older files make room.
+/// The file just finished is the newest log and must go up, not be deleted unsent while the
+/// store is up.
+#[test]
+fn delete_oldest_never_deletes_the_newest_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let bucket = Bucket::new(dir.path());
+    let spool = dir.path().join("spool");
+    let upload = bucket
+        .upload()
+        .with_spool_limit(1)
+        .with_when_spool_full(SpoolFull::DeleteOldest);
+    let logger = logger(sink(&spool, upload));
+    log_range(&logger, 0..300); // one file, finished by close
+    logger.close().unwrap();
+    let stats = upload_stats(&logger);
+    assert_eq!(bucket.seqs(), (0..300).collect::<Vec<_>>(), "{stats:?}");
+    assert_eq!(stats.evicted_files, 0, "{stats:?}");
+}

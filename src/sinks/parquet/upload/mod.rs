@@ -109,8 +109,9 @@ pub enum SpoolFull {
     /// make room. What was already logged is never lost. The default.
     #[default]
     RefuseNew,
-    /// Delete the oldest waiting files, unsent, until the spool is under its limit again: the
-    /// newest logs win. Counted in `UploadStats::evicted_files`/`evicted_bytes`.
+    /// Delete the oldest waiting files, unsent, until the spool is under its limit again or
+    /// only the newest file is left (which is never deleted): the newest logs win. Counted in
+    /// `UploadStats::evicted_files`/`evicted_bytes`.
     DeleteOldest,
 }
 

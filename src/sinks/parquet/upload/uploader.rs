@@ -287,7 +287,9 @@ impl Worker {
             }
             if self.config.when_spool_full == SpoolFull::DeleteOldest {
                 let mut kept = 0;
-                while bytes >= limit && kept < waiting.len() {
+                // Never the newest file: it is the newest log, and alone past the limit it
+                // would otherwise be deleted unsent even while the store is up.
+                while bytes >= limit && kept + 1 < waiting.len() {
                     let file = &waiting[kept];
                     match fs::remove_file(&file.path) {
                         Ok(()) => {
