@@ -531,3 +531,46 @@ fn delete_oldest_never_deletes_the_newest_file() {
     assert_eq!(bucket.seqs(), (0..300).collect::<Vec<_>>(), "{stats:?}");
     assert_eq!(stats.evicted_files, 0, "{stats:?}");
 }
+
+/// Two sinks on one spool (a restarted service overlapping its old instance): the old one
+/// finishes a file whose name sorts before one already uploaded. Uploading it must not move
+/// the upload marker back, or a later sink hands out the uploaded name (and key) again and
+/// overwrites that object in the store.
+#[test]
+fn a_late_file_with_an_older_name_does_not_let_an_uploaded_key_be_reused() {
+    use asynclog::{ParquetSink, Sink};
+
+    let dir = tempfile::tempdir().unwrap();
+    let bucket = Bucket::new(dir.path());
+    let spool = dir.path().join("spool");
+    // Standing still: names differ by their counter only.
+    let clock = common::ManualClock::new(1_795_780_800);
+    let config = |upload: bool| {
+        let config = ParquetSinkConfig::new(spool.join("app")).with_clock(clock.clock());
+        if upload {
+            config.with_upload(bucket.upload())
+        } else {
+            config
+        }
+    };
+    let write = |sink: &mut ParquetSink, first: u64| {
+        sink.write_batch(&common::batches::three_field_batch(first, 10))
+            .unwrap();
+    };
+    let mut old = config(false).build().unwrap();
+    write(&mut old, 0); // app_…_000, open
+    let mut new = config(true).build().unwrap();
+    write(&mut new, 10); // app_…_001
+    new.close().unwrap(); // uploaded: the marker is app_…_001's
+    old.close().unwrap(); // app_…_000 finished late
+    let mut sender = config(true).build().unwrap();
+    sender.close().unwrap(); // sends app_…_000
+    let mut next = config(true).build().unwrap();
+    write(&mut next, 20);
+    next.close().unwrap();
+
+    assert_eq!(spool_files(&spool, ".parquet"), Vec::<PathBuf>::new());
+    let objects = bucket.objects();
+    assert_eq!(objects.len(), 3, "{objects:?}");
+    assert_eq!(bucket.seqs(), (0..30).collect::<Vec<_>>(), "{objects:?}");
+}

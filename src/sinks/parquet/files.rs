@@ -24,7 +24,7 @@ pub(crate) const FINISHED: &str = ".parquet";
 pub(crate) const IN_PROGRESS: &str = ".parquet.inprogress";
 /// Suffix of the journal of a file being written.
 pub(crate) const JOURNAL: &str = ".parquet.journal";
-/// Suffix of the empty marker the upload stage leaves for the last file it uploaded (and
+/// Suffix of the empty marker the upload stage leaves for the newest file it uploaded (and
 /// deleted), so that names handed out later still sort after it and never reuse its object key.
 pub(crate) const UPLOADED: &str = ".parquet.uploaded";
 

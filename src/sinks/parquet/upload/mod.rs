@@ -16,7 +16,7 @@
 //!   drain wrote after the file had turned: it sits in the next hour's partition.
 //! - `host`: [`UploadConfig::host`], by default this machine's host name.
 //! - the file name: the local one, `{path prefix}_{YYYYMMDD_HHMMSS}_{NNN}.parquet`. Names never
-//!   repeat within one spool (the stage leaves a `.parquet.uploaded` marker for the last file it
+//!   repeat within one spool (the stage leaves a `.parquet.uploaded` marker for the newest file it
 //!   sent, so a restarted process keeps counting after it). Give each spool on a host its own
 //!   `path` prefix or its own partition.
 //!

@@ -191,7 +191,7 @@ struct Worker {
     runtime: tokio::runtime::Runtime,
     /// The spool was full at the last look (to report `SpoolFull` once per filling).
     full: bool,
-    /// The marker of the last file sent (see `files::UPLOADED`).
+    /// The marker of the newest file sent (see `files::UPLOADED`).
     last_marker: Option<PathBuf>,
     /// Failed attempts in a row.
     failures: u32,
@@ -380,12 +380,20 @@ impl Worker {
         }
         let took = started.elapsed();
         // The store has the file: leave the marker that keeps its name from being reused,
-        // then delete it. A crash in between sends it again under the same key.
+        // then delete it. A crash in between sends it again under the same key. Only a name
+        // sorting after the marker moves it: a file another sink on this spool finished late,
+        // under an older name, must not take it back below a name already sent, which the
+        // namer would then hand out (and so its key) again.
         let marker = file.name.uploaded();
-        if let Err(e) = fs::File::create(&marker) {
-            self.set_error(format!("creating {}: {e}", marker.display()));
-        } else if let Some(previous) = self.last_marker.replace(marker) {
-            let _ = fs::remove_file(previous);
+        if self.last_marker.as_ref().is_none_or(|last| marker > *last) {
+            match fs::File::create(&marker) {
+                Err(e) => self.set_error(format!("creating {}: {e}", marker.display())),
+                Ok(_) => {
+                    if let Some(previous) = self.last_marker.replace(marker) {
+                        let _ = fs::remove_file(previous);
+                    }
+                }
+            }
         }
         if let Err(e) = fs::remove_file(&file.path) {
             if e.kind() != io::ErrorKind::NotFound {
