@@ -136,6 +136,22 @@ fn max_files_zero_is_refused_as_it_would_delete_every_file() {
     assert_eq!(common::read_all(dir.path()).len(), 10);
 }
 
+/// The sink's name also names its encoder thread, where a NUL byte is not allowed: a name
+/// holding one made the first batch panic while starting that thread.
+#[test]
+fn a_name_with_a_nul_byte_still_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut sink = ParquetSinkConfig::new(dir.path().join("app"))
+        .with_name("audit\0eu")
+        .build()
+        .unwrap();
+    assert_eq!(sink.name(), "audit\0eu");
+    sink.write_batch(&common::batches::three_field_batch(0, 10))
+        .unwrap();
+    sink.close().unwrap();
+    assert_eq!(common::read_all(dir.path()).len(), 10);
+}
+
 /// Upload waits longer than an `Instant` can hold (`Duration::MAX`: "no limit") are taken as
 /// waits without end; they used to panic with "overflow when adding duration to instant".
 #[cfg(feature = "object-store")]

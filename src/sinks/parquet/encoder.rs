@@ -86,7 +86,8 @@ impl EncoderThread {
             let progress = progress.clone();
             let failed = failed.clone();
             os::spawn_thread(
-                format!("asynclog-parquet-{sink_name}"),
+                // A thread name may not hold a NUL byte (std panics); a sink name may.
+                format!("asynclog-parquet-{sink_name}").replace('\0', "?"),
                 cpu,
                 (job_rx, back_tx),
                 move |(job_rx, back_tx)| run(job_rx, back_tx, &progress, &failed),
