@@ -17,7 +17,8 @@ use std::time::Duration;
 ///
 /// # Message templates
 ///
-/// A human-readable line renders a message that names its record's fields, as `format!` would:
+/// A human-readable line renders a message that names its record's fields (a macro's literal
+/// or a message passed to `Logger::log` alike), as `format!` would:
 /// `info!(logger, "filled {qty} lots of {symbol}", qty = 5, symbol = "AAPL")` prints
 /// `... INFO filled 5 lots of AAPL qty=5 symbol=AAPL`. The template stays static on the calling
 /// thread and the values travel as typed fields; JSON lines (here and in the file sink) and
