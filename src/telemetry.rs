@@ -143,8 +143,8 @@ pub struct Stats {
     /// `on_message_dropped` (a hook that logged would be refused again).
     pub refused: u64,
     /// Records the drain took out of the rings and handed to the sinks. Never more than
-    /// `buffered` in the same snapshot, so `buffered - delivered` (the records still in the
-    /// rings) cannot underflow.
+    /// `buffered` in the same snapshot, so `buffered - delivered` (the records not yet handed
+    /// to the sinks) cannot underflow.
     pub delivered: u64,
     /// Batches the drain handed to the sinks.
     pub batches: u64,
