@@ -38,7 +38,9 @@ pub const MAX_RING_BYTES: usize = 1 << 31;
 #[non_exhaustive]
 pub enum Backpressure {
     /// Wait until the drain makes room: spin briefly, yield for up to 200 µs, then sleep in
-    /// short steps (behind a slow sink). Nothing is ever lost. The default.
+    /// short steps (behind a slow sink). Nothing is ever lost. The default. Except for a hook or
+    /// sink logging to its own logger, on that logger's drain or sink worker: the drain may be
+    /// waiting for that very thread, so a full ring there drops the record as under `Drop`.
     #[default]
     Block,
     /// Return [`LogError::Dropped`](crate::LogError::Dropped) at once, count the record as dropped

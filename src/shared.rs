@@ -124,18 +124,24 @@ pub struct Shared {
 }
 
 thread_local! {
-    /// True on the drain thread and on sink workers, where `flush` and `close` would deadlock.
-    static INTERNAL_THREAD: Cell<bool> = const { Cell::new(false) };
+    /// On the drain thread and on sink workers, the id of their logger (0 elsewhere): there
+    /// `flush` and `close` would deadlock, and so would waiting for room in that logger's rings.
+    static INTERNAL_THREAD: Cell<u64> = const { Cell::new(0) };
 }
 
-/// Marks the current thread as one of asynclog's own.
-pub fn mark_internal_thread() {
-    INTERNAL_THREAD.with(|c| c.set(true));
+/// Marks the current thread as one of asynclog's own, working for the logger `logger_id`.
+pub fn mark_internal_thread(logger_id: u64) {
+    INTERNAL_THREAD.with(|c| c.set(logger_id));
 }
 
 /// Whether the current thread is one of asynclog's own.
 pub fn on_internal_thread() -> bool {
-    INTERNAL_THREAD.try_with(Cell::get).unwrap_or(false)
+    INTERNAL_THREAD.try_with(Cell::get).unwrap_or(0) != 0
+}
+
+/// Whether the current thread is the drain or a sink worker of the logger `logger_id`.
+pub fn internal_thread_of(logger_id: u64) -> bool {
+    INTERNAL_THREAD.try_with(Cell::get).unwrap_or(0) == logger_id
 }
 
 thread_local! {

@@ -24,7 +24,10 @@ pub type FlushCompletedHook = Box<dyn Fn(usize, Duration) + Send + Sync>;
 ///
 /// A record logged from inside an `on_message_buffered` or `on_message_dropped` hook (on that
 /// thread, to any logger) calls no `on_message_*` hook: a hook that logs does not see its own
-/// records, and so does not call itself without end.
+/// records, and so does not call itself without end. A record that `on_batch_written`,
+/// `on_batch_failed` or `on_flush_completed` logs to its own logger, on that logger's sink
+/// worker, is dropped rather than waited for when the worker's ring is full, even under
+/// `Backpressure::Block`: the drain may be waiting for that worker.
 ///
 /// ```
 /// use std::sync::atomic::{AtomicUsize, Ordering};

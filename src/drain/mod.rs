@@ -314,7 +314,7 @@ fn push_record(
 
 impl Drain {
     fn run(mut self) -> Result<(), Error> {
-        mark_internal_thread();
+        mark_internal_thread(self.shared.id);
         let mut idle = IdleBackoff::default();
         loop {
             self.adopt_new_rings();

@@ -226,7 +226,7 @@ pub fn run(
     jobs: Receiver<Job>,
     retry: RetryPolicy,
 ) {
-    mark_internal_thread();
+    mark_internal_thread(shared.id);
     for job in jobs {
         match job {
             Job::Batch(batch) => {

@@ -9,7 +9,7 @@ use crate::ring::record::{
     FLAG_WALL_CLOCK,
 };
 use crate::ring::{barrier, current_thread_id, RingCounters, RingHandle};
-use crate::shared::{Refused, Shared};
+use crate::shared::{internal_thread_of, Refused, Shared};
 use crate::value::{Field, Level, LogMessage, Value};
 use crossbeam_utils::Backoff;
 use std::mem::MaybeUninit;
@@ -333,6 +333,12 @@ impl Producer {
         }
         match self.shared.backpressure {
             Backpressure::Drop => {
+                self.counters.add_dropped();
+                Err(Refused::Dropped)
+            }
+            // A hook or sink of this logger logging on its drain or sink worker: only the drain
+            // makes room, and it may be waiting for a batch this very thread holds.
+            Backpressure::Block if internal_thread_of(self.logger_id) => {
                 self.counters.add_dropped();
                 Err(Refused::Dropped)
             }

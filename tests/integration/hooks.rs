@@ -225,3 +225,64 @@ fn a_hook_that_logs_to_its_own_logger_does_not_call_itself_again() {
         "the hook's own record does not call it"
     );
 }
+
+#[test]
+fn a_worker_hook_that_logs_to_its_own_logger_cannot_stall_it() {
+    // A sink-worker hook that logs writes into the worker's own ring. With that ring full under
+    // `Block`, waiting for the drain could wait for ever: the drain may itself be waiting for a
+    // batch that this worker still holds.
+    use std::sync::mpsc;
+    use std::sync::{OnceLock, Weak};
+    use std::time::Duration;
+    let collector = Collector::default();
+    let cell: Arc<OnceLock<Weak<Logger>>> = Arc::default();
+    let calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let (hook_cell, hook_calls) = (cell.clone(), calls.clone());
+    let mut config = asynclog::Config::default()
+        // A ring of 128 bytes: four of the hook's records.
+        .with_buffer_size(1)
+        .with_max_batch_records(1)
+        .with_close_timeout(Duration::from_secs(20));
+    config
+        .sinks
+        .push(collector.slow_sink("collect", Duration::from_millis(1)));
+    config.hooks = Hooks::default().on_batch_written(move |_, _, _| {
+        // Bounded: the hook's own records make batches too.
+        if hook_calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst) >= 50 {
+            return;
+        }
+        if let Some(logger) = hook_cell.get().and_then(Weak::upgrade) {
+            for n in 0..8u64 {
+                asynclog::info!(logger, "written", n = n);
+            }
+        }
+    });
+    let logger = Arc::new(Logger::new(config).unwrap());
+    cell.set(Arc::downgrade(&logger)).unwrap();
+    let (done, finished) = mpsc::channel();
+    let producer = {
+        let logger = logger.clone();
+        std::thread::spawn(move || {
+            for seq in 0..200u64 {
+                asynclog::info!(logger, "work", seq = seq);
+            }
+            let _ = done.send(());
+        })
+    };
+    let stalled = finished.recv_timeout(Duration::from_secs(10)).is_err();
+    // `close` ends a stall: every wait on a full ring gives up once the logger is closing.
+    let closed = logger.close();
+    producer.join().unwrap();
+    assert!(!stalled, "the logger stalled with a full worker ring");
+    closed.unwrap();
+    let records = collector.records();
+    let count = |message: &str| records.iter().filter(|r| r.message == message).count();
+    assert_eq!(count("work"), 200);
+    // Each of the hook's records arrived or was counted as dropped.
+    let stats = logger.stats();
+    assert_eq!(
+        count("written") as u64 + stats.dropped + stats.refused,
+        50 * 8,
+        "{stats:?}"
+    );
+}
