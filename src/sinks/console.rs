@@ -24,7 +24,8 @@ use std::time::Duration;
 /// thread and the values travel as typed fields; JSON lines (here and in the file sink) and
 /// Parquet keep the template in `message`, beside the fields. A placeholder is `{key}`
 /// (`Display`: strings as they are) or `{key:?}` (`Debug`: strings quoted) with a key of
-/// letters, digits and `_`, and takes the first field of that name; `{{` and `}}` are `{` and
+/// letters, digits and `_`, and takes the first field of that name; `{}` and `{:?}` take the
+/// positional arguments in order (the fields keyed `0`, `1`, ...); `{{` and `}}` are `{` and
 /// `}`. Placeholders naming no field, and other format specs (`{price:.2}`), are printed as they
 /// are; a message in which no placeholder names a field is printed as it is, braces included.
 /// A message from `tracing` or `log` is not a template but text they already formatted
