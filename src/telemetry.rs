@@ -47,8 +47,9 @@ pub type FlushCompletedHook = Box<dyn Fn(usize, Duration) + Send + Sync>;
 pub struct Hooks {
     /// A log call accepted a record (calling thread).
     pub on_message_buffered: Option<MessageHook>,
-    /// A log call dropped a record: ring full under `Backpressure::Drop`, too large, or over the
-    /// key-length or field-count limit (calling thread).
+    /// A log call dropped a record: ring full under `Backpressure::Drop` (or on the logger's own
+    /// sink worker, see above), too large, or over the key-length or field-count limit (calling
+    /// thread).
     pub on_message_dropped: Option<MessageHook>,
     /// A sink wrote a batch (its worker thread).
     pub on_batch_written: Option<BatchWrittenHook>,
@@ -138,8 +139,8 @@ pub struct Stats {
     /// the drain's last pass may or may not have taken: after `close`, `buffered - delivered`
     /// such records were lost.
     pub buffered: u64,
-    /// Records refused by log calls (ring full under `Drop`, too large, or over the key-length
-    /// or field-count limit).
+    /// Records refused by log calls (ring full under `Drop`, or on the logger's own drain or
+    /// sink worker; too large; over the key-length or field-count limit).
     pub dropped: u64,
     /// Records refused before reaching a ring: logged after `close` began
     /// ([`LogError::Closed`](crate::LogError::Closed)), from a thread-local destructor after the
