@@ -55,7 +55,8 @@ pub struct Hooks {
     pub on_batch_written: Option<BatchWrittenHook>,
     /// A sink failed a batch after `max_retries` retries (its worker thread).
     pub on_batch_failed: Option<BatchFailedHook>,
-    /// A flush finished in every sink (the worker that finished last).
+    /// A flush finished in every sink (the worker that finished last; with no sinks, the drain
+    /// thread).
     pub on_flush_completed: Option<FlushCompletedHook>,
 }
 
